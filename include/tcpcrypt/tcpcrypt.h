@@ -1,0 +1,66 @@
+/*
+ * tcpcrypt.h - the application API of tcpcrypt (RFC 8548 over RFC 8547 TCP-ENO).
+ *
+ * An application run under tcpcrypt-run (the preloaded shim) can ask about
+ * the tcpcrypt session of any of its TCP sockets, either with getsockopt()/
+ * setsockopt() at level IPPROTO_TCP and the TCP_CRYPT_* option names below,
+ * or through the tcpcrypt_* functions of libtcpcrypt (link with
+ * `pkg-config --libs libtcpcrypt`), which do the same and hide the option
+ * numbers. Without the shim these calls fail with ENOPROTOOPT.
+ *
+ * The option numbers are far above any kernel TCP_* option (those are < 256),
+ * so they never collide with one.
+ */
+#ifndef TCPCRYPT_TCPCRYPT_H
+#define TCPCRYPT_TCPCRYPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Socket options, level IPPROTO_TCP. "get" options work once the connection
+ * is established and tcpcrypt was negotiated (ENOTCONN otherwise); "set"
+ * options are taken before connect()/listen(). */
+#define TCP_CRYPT_SESSID           0x54430001 /* get: session ID bytes (33 for TEP 0x23) */
+#define TCP_CRYPT_ROLE             0x54430002 /* get: int, TCPCRYPT_ROLE_A or TCPCRYPT_ROLE_B */
+#define TCP_CRYPT_AEAD             0x54430003 /* get: int, the AEAD id in use (TCPCRYPT_AEAD_*) */
+#define TCP_CRYPT_APP_AWARE        0x54430004 /* set/get: int, 0, 1 (send a=1) or 2 (mandatory: fail ENO unless the peer sends a=1) */
+#define TCP_CRYPT_PEER_APP_AWARE   0x54430005 /* get: int, the peer's a bit */
+#define TCP_CRYPT_PASSIVE          0x54430006 /* set/get: int, the b bit of an active opener (simultaneous open) */
+#define TCP_CRYPT_AEAD_LIST        0x54430007 /* set/get: array of uint16_t AEAD ids, most preferred first */
+#define TCP_CRYPT_ENABLE           0x54430008 /* set: int 0 turns tcpcrypt off for this socket; get: 1 if tcpcrypt protects it */
+
+#define TCPCRYPT_ROLE_A            0
+#define TCPCRYPT_ROLE_B            1
+
+/* AEAD identifiers (RFC 8548 section 7, two bytes on the wire). */
+#define TCPCRYPT_AEAD_AES_128_GCM       0x0001 /* not implemented (libsodium has no AES-128) */
+#define TCPCRYPT_AEAD_AES_256_GCM       0x0002
+#define TCPCRYPT_AEAD_CHACHA20_POLY1305 0x0010
+
+/* TEP identifiers (RFC 8548 section 7). */
+#define TCPCRYPT_TEP_ECDHE_CURVE25519   0x23
+
+#define TCPCRYPT_SESSID_MAX        64  /* a buffer this large holds any session ID */
+
+/* Copies the session ID of socket fd into buf (at most *len bytes) and sets
+ * *len to its length. Returns 0, or -1 with errno: ENOTCONN (no tcpcrypt
+ * session on fd), ENOPROTOOPT (not run under tcpcrypt), ENOSPC (buf too
+ * small; *len says how large it must be), EBADF, ENOTSOCK. */
+int tcpcrypt_getsessid(int fd, uint8_t *buf, size_t *len);
+
+/* getsockopt()/setsockopt() at level IPPROTO_TCP for the TCP_CRYPT_* names. */
+int tcpcrypt_getsockopt(int fd, int optname, void *optval, socklen_t *optlen);
+int tcpcrypt_setsockopt(int fd, int optname, const void *optval, socklen_t optlen);
+
+/* The library's version string, e.g. "0.1.0". */
+const char *tcpcrypt_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TCPCRYPT_TCPCRYPT_H */

@@ -1,0 +1,2 @@
+/* aead.c: placeholder */
+#include "config.h"

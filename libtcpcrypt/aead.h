@@ -1,0 +1,3 @@
+#ifndef TC_aead_H
+#define TC_aead_H
+#endif

@@ -1,0 +1,2 @@
+/* eno.c: placeholder */
+#include "config.h"

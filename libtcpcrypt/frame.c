@@ -1,0 +1,2 @@
+/* frame.c: placeholder */
+#include "config.h"

@@ -1,0 +1,3 @@
+#ifndef TC_frame_H
+#define TC_frame_H
+#endif

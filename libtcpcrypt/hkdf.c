@@ -1,0 +1,2 @@
+/* hkdf.c: placeholder */
+#include "config.h"

@@ -1,0 +1,3 @@
+#ifndef TC_hkdf_H
+#define TC_hkdf_H
+#endif

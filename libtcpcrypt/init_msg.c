@@ -1,0 +1,2 @@
+/* init_msg.c: placeholder */
+#include "config.h"

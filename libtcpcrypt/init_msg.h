@@ -1,0 +1,3 @@
+#ifndef TC_init_msg_H
+#define TC_init_msg_H
+#endif

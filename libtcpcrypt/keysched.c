@@ -1,0 +1,2 @@
+/* keysched.c: placeholder */
+#include "config.h"

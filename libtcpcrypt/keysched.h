@@ -1,0 +1,3 @@
+#ifndef TC_keysched_H
+#define TC_keysched_H
+#endif

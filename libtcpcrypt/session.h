@@ -1,0 +1,148 @@
+/*
+ * session.h - one tcpcrypt (RFC 8548) session, TEP TCPCRYPT_ECDHE_Curve25519,
+ * sans I/O (the model is picotls): the caller feeds the bytes it received and
+ * sends the bytes it is handed.
+ *
+ *   A: tc_session_handshake(s, NULL, 0, ...)  -> Init1 to send
+ *      tc_session_handshake(s, rx, n, ...)     -> consumes Init2; returns 1: keys set
+ *   B: tc_session_handshake(s, rx, n, ...)     -> consumes Init1, emits Init2; returns 1
+ *   then tc_session_seal() / tc_session_open() one frame at a time, or
+ *   tc_session_recv() for any chunking of the incoming stream.
+ *
+ * A tc_session is one flat structure with no pointers inside, so the caller
+ * may place it in memory shared between processes (after fork both sides
+ * then use the same send offset and never reuse a nonce); the caller does
+ * the locking. Secrets are wiped when no longer needed and by
+ * tc_session_wipe().
+ *
+ * Errors are negative errno values; every error after keys were set is
+ * fatal and the session refuses all further work:
+ *   -EBADMSG     a frame failed authentication
+ *   -EPROTO      a malformed Init message, a frame after FINp, a chosen AEAD that was not offered
+ *   -EMSGSIZE    a frame length that no valid frame has (clen < 17)
+ *   -ENOTSUP     no AEAD in common, or an unsupported TEP
+ *   -EKEYREJECTED the peer's public key gives an all-zero shared secret
+ *   -EINVAL      misuse by the caller (wrong state, buffer too small: -ENOSPC)
+ */
+#ifndef TCPCRYPT_SESSION_H
+#define TCPCRYPT_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TC_FRAME_HDR        3      /* control byte + 2-byte clen */
+#define TC_TAG_LEN          16
+#define TC_FRAME_OVERHEAD   (TC_FRAME_HDR + 1 + TC_TAG_LEN) /* header, flags byte, tag */
+#define TC_FRAME_MAX_DATA   65518  /* application bytes in one frame (clen <= 65535) */
+#define TC_FRAME_MAX        (TC_FRAME_HDR + 65535)
+#define TC_HANDSHAKE_MAX    1024   /* room for any Init message we send */
+#define TC_INIT_MAX         4096   /* Init messages longer than this are refused (-EPROTO) */
+#define TC_SESSID_LEN       33
+#define TC_MAX_AEADS        8
+
+/* tc_session_seal() flags */
+#define TC_SEAL_FIN         0x01   /* set FINp: the last frame of this direction */
+/* tc_session_open() / tc_session_recv() output flags */
+#define TC_OPEN_FIN         0x01   /* the frame had FINp: authenticated end of stream */
+
+typedef struct tc_session tc_session;
+
+/* Called when the keys are set, once per line of the key log
+ * ("TCPCRYPT_ES <sessid> <es>" and "TCPCRYPT_SS <sessid> <ss>", lower-case
+ * hex, no newline). Only when the caller asked for it. */
+typedef void (*tc_keylog_fn)(void *arg, const char *line);
+
+struct tc_session_params {
+	uint8_t role;                     /* TCPCRYPT_ROLE_A or TCPCRYPT_ROLE_B */
+	uint8_t tep_byte;                 /* B's suboption byte for the TEP (0x23 fresh) */
+	const uint8_t *transcript;        /* ENO transcript: A's option || B's option */
+	size_t transcript_len;            /* <= 80 */
+	const uint16_t *aeads;            /* A: list offered in Init1; B: preference order. NULL: tc_aead_default_list() */
+	size_t naeads;                    /* <= TC_MAX_AEADS */
+	tc_keylog_fn keylog;              /* NULL: no key log */
+	void *keylog_arg;
+};
+
+/* Size of a tc_session, for callers that place it in their own memory. */
+size_t tc_session_size(void);
+
+/* Initialises a session in mem (tc_session_size() bytes, 16-byte aligned)
+ * and generates the ephemeral X25519 key pair and nonce with randombytes. */
+int tc_session_init(tc_session *s, const struct tc_session_params *p);
+
+/* Allocates and initialises a session; tc_session_free() wipes and frees it. */
+int tc_session_new(tc_session **out, const struct tc_session_params *p);
+void tc_session_free(tc_session *s);
+
+/* Wipes every secret of a session placed by tc_session_init(). */
+void tc_session_wipe(tc_session *s);
+
+/* Handshake step. Feeds inlen received bytes (may be 0); sets *consumed to
+ * how many belonged to the Init message (the rest are frames); writes any
+ * bytes to send into out (outcap >= TC_HANDSHAKE_MAX) and sets *outlen.
+ * Returns 0 while the handshake goes on, 1 once keys are set (seal and
+ * open work from then on; B may seal right after sending Init2), or a
+ * negative error. Any chunking of the Init message is accepted. */
+int tc_session_handshake(tc_session *s, const uint8_t *in, size_t inlen, size_t *consumed,
+                         uint8_t *out, size_t outcap, size_t *outlen);
+
+/* 1 once keys are set. */
+int tc_session_ready(const tc_session *s);
+
+/* Total length of the frame whose 3 header bytes are hdr: 3 + clen. */
+size_t tc_frame_len(const uint8_t hdr[TC_FRAME_HDR]);
+
+/* Seals len (<= TC_FRAME_MAX_DATA) application bytes as one frame into out
+ * (outcap >= len + TC_FRAME_OVERHEAD), at the current send offset, which it
+ * advances by the frame length. Sets rekey=1 on the first frame after a
+ * rekey started (tc_session_rekey) or was requested by the peer. Refuses
+ * anything after a frame with TC_SEAL_FIN. */
+int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned flags,
+                    uint8_t *out, size_t outcap, size_t *outlen);
+
+/* Opens one whole frame (framelen == tc_frame_len(frame)) in place, at the
+ * current receive offset. On success *data/*datalen give the application
+ * bytes (inside frame) and *flags has TC_OPEN_FIN when it was the last. */
+int tc_session_open(tc_session *s, uint8_t *frame, size_t framelen,
+                    uint8_t **data, size_t *datalen, unsigned *flags);
+
+/* Feeds received stream bytes in any chunking (after the handshake, or
+ * handshake and frames together for B and A alike: Init bytes are routed
+ * to tc_session_handshake, whose output, if any, is appended to
+ * hs_out / *hs_outlen). Decrypted application bytes are written to plain
+ * (at most plaincap); consumption stops when plain is full. Returns the
+ * number of input bytes consumed (>= 0), or a negative fatal error.
+ * *flags gets TC_OPEN_FIN once the authenticated end was reached. */
+ssize_t tc_session_recv(tc_session *s, const uint8_t *in, size_t inlen,
+                        uint8_t *plain, size_t plaincap, size_t *plainlen, unsigned *flags,
+                        uint8_t *hs_out, size_t hs_outcap, size_t *hs_outlen);
+
+/* Starts a rekey: the next sealed frame uses the next key generation. */
+int tc_session_rekey(tc_session *s);
+
+/* 1 when the peer started a rekey that we must answer with a frame with
+ * rekey=1 (the caller sends an empty frame if it has nothing else). */
+int tc_session_rekey_pending(const tc_session *s);
+
+/* Information on an established session. */
+int tc_session_sessid(const tc_session *s, uint8_t *buf, size_t cap);   /* returns the length (33) */
+uint16_t tc_session_aead(const tc_session *s);                         /* AEAD id in use */
+int tc_session_role(const tc_session *s);
+int tc_session_resume_id(const tc_session *s, uint8_t out[18]);        /* resume[0] (RFC 8548 3.5) */
+uint64_t tc_session_send_offset(const tc_session *s);
+uint64_t tc_session_recv_offset(const tc_session *s);
+
+/* The default AEAD list: AES-256-GCM first where the CPU supports it, then
+ * ChaCha20-Poly1305. Returns the number written. */
+size_t tc_aead_default_list(uint16_t *out, size_t cap);
+/* 1 if this host can use the AEAD. */
+int tc_aead_supported(uint16_t id);
+/* Parses a list like "aes256gcm,chacha20" (names or 0x ids); returns the count or -EINVAL. */
+int tc_aead_parse_list(const char *s, uint16_t *out, size_t cap);
+const char *tc_aead_name(uint16_t id);
+
+/* A short English description of a negative error of this library. */
+const char *tc_strerror(int err);
+
+#endif /* TCPCRYPT_SESSION_H */

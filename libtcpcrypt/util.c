@@ -1,0 +1,2 @@
+/* util.c: placeholder */
+#include "config.h"

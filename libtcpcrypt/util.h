@@ -1,0 +1,3 @@
+#ifndef TC_util_H
+#define TC_util_H
+#endif

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and testing tcpcrypt need.
+# Run as root. Safe to run again.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+  # build
+  build-essential autoconf automake libtool pkg-config
+  libsodium-dev check
+  libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
+  libnetfilter-queue-dev libmnl-dev
+  # tests
+  iproute2 iptables tcpdump tshark curl socat netcat-openbsd python3
+  valgrind groff man-db procps psmisc
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

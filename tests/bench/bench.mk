@@ -1,0 +1,2 @@
+# bench/bench tests
+bench_scripts =

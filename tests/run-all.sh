@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian 12 machine, as root:
+#   1. installs the packages it needs;
+#   2. builds with -Wall -Wextra -Werror and runs `make check` (unit tests,
+#      fuzz smoke runs, and the integration tests in network namespaces);
+#   3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer and
+#      runs the unit tests;
+#   4. runs the unit tests under valgrind.
+# Build trees go to ./_build-*; the source tree stays clean.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash scripts/install-deps.sh
+[ -x configure ] || autoreconf -fi
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build (-Werror) and make check"
+rm -rf _build-check && mkdir _build-check
+( cd _build-check && ../configure --enable-werror -q && make -s -j"$jobs" \
+  && make -s -j1 check ) || { find _build-check/tests -name '*.log' -newer configure \
+       -exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null | while read -r f; do
+         echo "---- $f"; tail -50 "$f"; done; exit 1; }
+
+step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+rm -rf _build-asan && mkdir _build-asan
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
+( cd _build-asan && ../configure --enable-werror --disable-bpf -q CFLAGS="$san" LDFLAGS="$san" \
+  && make -s -j"$jobs" -C libtcpcrypt && make -s -j1 -C tests check-unit \
+     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ) || {
+  find _build-asan/tests -name '*.log' -exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null \
+    | while read -r f; do echo "---- $f"; tail -50 "$f"; done; exit 1; }
+
+step "unit tests under valgrind"
+( cd _build-check && make -s -j1 -C tests check-valgrind )
+
+echo
+echo "all test stages passed"

@@ -1,0 +1,1 @@
+# unit/unit tests
