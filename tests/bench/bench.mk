@@ -1,2 +1,4 @@
-# bench/bench tests
+# Benchmarks (make bench): print figures and ratios; never part of make check.
 bench_scripts =
+include bench/engine.mk
+include bench/connect.mk

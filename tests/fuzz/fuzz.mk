@@ -1,1 +1,1 @@
-# fuzz/fuzz tests
+# fuzz harnesses (libFuzzer, built with clang when present)

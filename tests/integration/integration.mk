@@ -1,1 +1,2 @@
-# integration/integration tests
+# Integration tests (root, network namespaces).
+include integration/eno.mk

@@ -1,1 +1,3 @@
-# unit/unit tests
+# Unit tests (Check). Each part of the engine has its own fragment.
+include unit/eno.mk
+include unit/crypto.mk

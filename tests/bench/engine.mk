@@ -1,0 +1,1 @@
+# engine seal/open benchmark

@@ -1,0 +1,1 @@
+# tcpcryptd / ENO-on-the-wire integration tests

@@ -1,0 +1,189 @@
+# tests/lib/netns.sh - shared setup for the integration tests; source it.
+#
+# Every test builds its own hosts: network namespaces joined by veth pairs,
+# addresses in 10.200.0.0/16 (and fd54:6300::/32 for IPv6) that exist only
+# inside them, a cgroup of its own to which its own tcpcryptd attaches, and
+# a bpffs pin directory of its own. A trap removes all of it (processes by
+# PID, namespaces, cgroup, pins) on exit, even when the test fails.
+#
+#   tc_require_root
+#   tc_netns_setup            # two hosts: $NS_A ($IP_A, $IP6_A) <-> $NS_B ($IP_B, $IP6_B)
+#   tc_netns_setup routed     # A <-> R <-> B, with $NS_R forwarding between them
+#   tc_cgroup_setup           # $TC_CGROUP: a cgroup v2 directory for this test
+#   tc_daemon_start [args]    # tcpcryptd on $TC_CGROUP, pins in $TC_PIN_DIR, control $TC_CONTROL
+#   tc_daemon_stop            # clean stop (SIGTERM), waits for it
+#   tc_run NS cmd...          # runs cmd inside netns NS and inside $TC_CGROUP
+#   tc_bg NS cmd...           # same, in the background; its PID is remembered and killed at exit
+#   tc_wait_port NS PORT      # waits until something listens on TCP PORT in NS
+#   tc_fail "message"         # prints FAIL: message and exits 1
+#
+# Variables the tests may read: TC_TOP_BUILDDIR, TC_TOP_SRCDIR, TC_TMP
+# (a scratch directory removed at exit), TCPCRYPTD (path of the daemon).
+
+set -u
+TC_TOP_BUILDDIR=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TC_TOP_SRCDIR=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TCPCRYPTD=${TCPCRYPTD:-$TC_TOP_BUILDDIR/tools/tcpcryptd}
+TC_ID=$$
+TC_N=$(( (TC_ID % 60) * 2 + 2 ))        # even subnet number, 2..120
+TC_TMP=$(mktemp -d /tmp/tcpcrypt-test.XXXXXX)
+TC_PIDS=()
+TC_NETNS=()
+TC_CGROUP=
+TC_CG_ROOT=${TC_CG_ROOT:-/sys/fs/cgroup/unified}
+TC_PIN_DIR=/sys/fs/bpf/tcpcrypt-test-$TC_ID
+TC_CONTROL=/run/tcpcrypt-test-$TC_ID.sock
+TC_DAEMON_PID=
+
+tc_fail() { echo "FAIL: $*" >&2; exit 1; }
+tc_skip() { echo "SKIP: $*" >&2; exit 77; }
+tc_log()  { echo "# $*" >&2; }
+
+tc_require_root() {
+	[ "$(id -u)" = 0 ] || tc_fail "integration tests need root (run make check as root)"
+}
+
+tc_cleanup() {
+	local rc=$? pid ns
+	trap - EXIT INT TERM
+	for pid in "${TC_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${TC_PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+	done
+	if [ -n "$TC_DAEMON_PID" ]; then
+		kill -TERM "$TC_DAEMON_PID" 2>/dev/null
+		for _ in $(seq 1 50); do kill -0 "$TC_DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$TC_DAEMON_PID" 2>/dev/null
+	fi
+	for ns in "${TC_NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "$TC_CGROUP" ] && [ -d "$TC_CGROUP" ]; then
+		# Detach anything still attached (a daemon killed by the test), then remove.
+		if command -v bpftool >/dev/null; then
+			bpftool cgroup show "$TC_CGROUP" 2>/dev/null | awk 'NR>1 && $1 ~ /^[0-9]+$/ {print $1, $2}' |
+			while read -r id type; do
+				bpftool cgroup detach "$TC_CGROUP" "$type" id "$id" 2>/dev/null
+			done
+		fi
+		while read -r pid; do [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; done < "$TC_CGROUP/cgroup.procs" 2>/dev/null
+		rmdir "$TC_CGROUP" 2>/dev/null
+	fi
+	rm -rf "$TC_PIN_DIR" 2>/dev/null
+	rm -f "$TC_CONTROL"
+	rm -rf "$TC_TMP"
+	exit $rc
+}
+trap tc_cleanup EXIT
+trap 'exit 130' INT TERM
+
+tc_netns_setup() {
+	local mode=${1:-direct}
+	NS_A=tcA-$TC_ID NS_B=tcB-$TC_ID NS_R=
+	ip netns add "$NS_A" || tc_fail "ip netns add"
+	TC_NETNS+=("$NS_A")
+	ip netns add "$NS_B" || tc_fail "ip netns add"
+	TC_NETNS+=("$NS_B")
+	for ns in "$NS_A" "$NS_B"; do ip -n "$ns" link set lo up; done
+	if [ "$mode" = routed ]; then
+		NS_R=tcR-$TC_ID
+		ip netns add "$NS_R" || tc_fail "ip netns add"
+		TC_NETNS+=("$NS_R")
+		ip -n "$NS_R" link set lo up
+		ip link add va-$TC_ID netns "$NS_A" type veth peer name ra-$TC_ID netns "$NS_R"
+		ip link add vb-$TC_ID netns "$NS_B" type veth peer name rb-$TC_ID netns "$NS_R"
+		IP_A=10.200.$TC_N.1 IP_RA=10.200.$TC_N.254
+		IP_B=10.200.$((TC_N + 1)).1 IP_RB=10.200.$((TC_N + 1)).254
+		IP6_A=fd54:6300:$TC_N::1 IP6_B=fd54:6300:$((TC_N + 1))::1
+		ip -n "$NS_A" addr add "$IP_A/24" dev va-$TC_ID
+		ip -n "$NS_A" -6 addr add "$IP6_A/64" dev va-$TC_ID nodad
+		ip -n "$NS_R" addr add "$IP_RA/24" dev ra-$TC_ID
+		ip -n "$NS_R" -6 addr add "fd54:6300:$TC_N::fe/64" dev ra-$TC_ID nodad
+		ip -n "$NS_B" addr add "$IP_B/24" dev vb-$TC_ID
+		ip -n "$NS_B" -6 addr add "$IP6_B/64" dev vb-$TC_ID nodad
+		ip -n "$NS_R" addr add "$IP_RB/24" dev rb-$TC_ID
+		ip -n "$NS_R" -6 addr add "fd54:6300:$((TC_N + 1))::fe/64" dev rb-$TC_ID nodad
+		for l in "$NS_A va" "$NS_B vb" "$NS_R ra" "$NS_R rb"; do
+			set -- $l; ip -n "$1" link set "$2-$TC_ID" up
+		done
+		ip -n "$NS_A" route add default via "$IP_RA"
+		ip -n "$NS_B" route add default via "$IP_RB"
+		ip -n "$NS_A" -6 route add default via "fd54:6300:$TC_N::fe"
+		ip -n "$NS_B" -6 route add default via "fd54:6300:$((TC_N + 1))::fe"
+		ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+		TC_IF_RA=ra-$TC_ID TC_IF_RB=rb-$TC_ID
+	else
+		ip link add va-$TC_ID netns "$NS_A" type veth peer name vb-$TC_ID netns "$NS_B"
+		IP_A=10.200.$TC_N.1 IP_B=10.200.$TC_N.2
+		IP6_A=fd54:6300:$TC_N::1 IP6_B=fd54:6300:$TC_N::2
+		ip -n "$NS_A" addr add "$IP_A/24" dev va-$TC_ID
+		ip -n "$NS_B" addr add "$IP_B/24" dev vb-$TC_ID
+		ip -n "$NS_A" -6 addr add "$IP6_A/64" dev va-$TC_ID nodad
+		ip -n "$NS_B" -6 addr add "$IP6_B/64" dev vb-$TC_ID nodad
+		ip -n "$NS_A" link set va-$TC_ID up
+		ip -n "$NS_B" link set vb-$TC_ID up
+	fi
+	TC_IF_A=va-$TC_ID TC_IF_B=vb-$TC_ID
+	export NS_A NS_B NS_R IP_A IP_B IP6_A IP6_B
+}
+
+tc_cgroup_setup() {
+	[ -f "$TC_CG_ROOT/cgroup.procs" ] || tc_fail "no cgroup v2 at $TC_CG_ROOT"
+	TC_CGROUP=$TC_CG_ROOT/tcpcrypt-test-$TC_ID
+	mkdir -p "$TC_CGROUP" || tc_fail "mkdir $TC_CGROUP"
+	export TC_CGROUP
+}
+
+# Runs "$@" in netns $1 and in the test cgroup (when there is one).
+tc_run() {
+	local ns=$1; shift
+	if [ -n "$TC_CGROUP" ]; then
+		ip netns exec "$ns" bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$TC_CGROUP" "$@"
+	else
+		ip netns exec "$ns" "$@"
+	fi
+}
+
+tc_bg() {
+	tc_run "$@" &
+	TC_PIDS+=($!)
+	TC_LAST_PID=$!
+}
+
+tc_wait_port() {
+	local ns=$1 port=$2 i
+	for i in $(seq 1 100); do
+		ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	tc_fail "nothing listens on port $port in $ns"
+}
+
+tc_daemon_start() {
+	[ -x "$TCPCRYPTD" ] || tc_fail "tcpcryptd not built at $TCPCRYPTD"
+	[ -n "$TC_CGROUP" ] || tc_cgroup_setup
+	"$TCPCRYPTD" --cgroup "$TC_CGROUP" --pin-dir "$TC_PIN_DIR" --control "$TC_CONTROL" "$@" \
+		2> "$TC_TMP/tcpcryptd.log" &
+	TC_DAEMON_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$TC_CONTROL" ] && return 0
+		kill -0 "$TC_DAEMON_PID" 2>/dev/null || { cat "$TC_TMP/tcpcryptd.log" >&2; tc_fail "tcpcryptd exited"; }
+		sleep 0.05
+	done
+	cat "$TC_TMP/tcpcryptd.log" >&2
+	tc_fail "tcpcryptd did not come up"
+}
+
+tc_daemon_stop() {
+	[ -n "$TC_DAEMON_PID" ] || return 0
+	kill -TERM "$TC_DAEMON_PID"
+	wait "$TC_DAEMON_PID" 2>/dev/null
+	local rc=$?
+	TC_DAEMON_PID=
+	return $rc
+}

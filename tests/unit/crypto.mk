@@ -1,0 +1,1 @@
+# crypto / session unit tests

@@ -1,0 +1,1 @@
+# ENO codec unit tests (check_eno)
