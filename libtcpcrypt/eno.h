@@ -41,7 +41,7 @@ struct tc_eno_syn {
 int tc_eno_parse_syn(const uint8_t *opt, size_t len, struct tc_eno_syn *out);
 
 /* Finds ENO options in a TCP options area (the bytes after the fixed
- * 20-byte header). Sets *opt/*len to the first ENO option and returns the
+ * 20-byte header). Sets *opt and *len to the first ENO option and returns the
  * number of ENO options found (0, 1, 2...), or -EINVAL if the options
  * area itself is malformed. */
 int tc_eno_find(const uint8_t *opts, size_t optslen, const uint8_t **opt, size_t *len);
@@ -92,6 +92,15 @@ struct tc_eno_outcome {
  * out->negotiated says the result) or -EINVAL on bad arguments. */
 int tc_eno_negotiate(const struct tc_eno_policy *pol, const uint8_t *local, size_t llen,
                      const uint8_t *peer, size_t plen, struct tc_eno_outcome *out);
+
+/* The non-SYN form (RFC 8547 4.6): writes `45 02` (no content) into out
+ * and returns 2, or -ENOSPC. */
+int tc_eno_build_nonsyn(uint8_t *out, size_t cap);
+
+/* For a segment without SYN: 1 if its options area carries an ENO option
+ * (its content is ignored, several count as one), 0 if not, -EINVAL if the
+ * options area is malformed. */
+int tc_eno_nonsyn_present(const uint8_t *opts, size_t optslen);
 
 /* A short English description of a TCPCRYPT_ENO_R_* reason. */
 const char *tc_eno_reason_str(int reason);
