@@ -1,2 +1,679 @@
-/* session.c: placeholder */
+/*
+ * session.c - one tcpcrypt session (RFC 8548), TEP TCPCRYPT_ECDHE_Curve25519:
+ * the Init1/Init2 exchange, the keys, frames in both directions, rekeying.
+ * Sans I/O; see session.h for the contract.
+ *
+ * The session is one flat structure without pointers into other memory
+ * (the caller may share it between processes after fork); the only
+ * pointers it keeps are the caller's key-log callback and its argument,
+ * which stay valid in a forked child.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "tcpcrypt/tcpcrypt.h"
+#include "aead.h"
+#include "frame.h"
+#include "init_msg.h"
+#include "keysched.h"
+#include "session.h"
+#include "session_internal.h"
+#include "util.h"
+
+#define TC_TRANSCRIPT_MAX 80
+#define TC_OWN_INIT_MAX   TC_INIT1_LEN(TC_MAX_AEADS)
+
+enum tc_state {
+	ST_NONE = 0,        /* not initialised, or wiped */
+	ST_A_START,         /* A: Init1 not yet emitted */
+	ST_A_WAIT_INIT2,    /* A: Init1 emitted, reading Init2 */
+	ST_B_WAIT_INIT1,    /* B: reading Init1 */
+	ST_KEYED,           /* keys set: frames */
+	ST_FAILED,          /* a fatal error happened: err */
+};
+
+struct tc_session {
+	/* traffic keys first: they hold the 16-byte aligned AES-GCM state */
+	tc_aead_key send_key;             /* local generation */
+	tc_aead_key recv_key;             /* remote generation */
+
+	uint8_t state;
+	uint8_t role;
+	uint8_t tep_byte;
+	uint8_t naeads;
+	int err;                          /* the sticky error in ST_FAILED */
+	uint16_t aeads[TC_MAX_AEADS];
+	uint16_t aead;                    /* chosen AEAD */
+	uint8_t transcript[TC_TRANSCRIPT_MAX];
+	uint8_t transcript_len;
+
+	tc_keylog_fn keylog;
+	void *keylog_arg;
+
+	/* ephemeral key pair and own nonce, wiped once keys are set */
+	uint8_t sk[32];
+	uint8_t pk[32];
+	uint8_t nonce[TC_INIT_NONCELEN];
+
+	/* our Init message (part of the transcript) and the peer's, reassembled */
+	uint8_t own_init[TC_OWN_INIT_MAX];
+	uint16_t own_init_len;
+	uint8_t peer_init[TC_INIT_MAX];
+	uint32_t peer_init_have;
+
+	/* key state */
+	uint8_t mk_send[TC_KS_SECRETLEN]; /* mk[local generation] */
+	uint8_t mk_recv[TC_KS_SECRETLEN]; /* mk[remote generation] */
+	uint64_t gen_local;
+	uint64_t gen_remote;
+	uint8_t ss1[TC_KS_SECRETLEN];     /* ss[1], kept for a later resumption */
+	uint8_t resume[TC_KS_RESUMELEN];
+	uint8_t sessid[TC_SESSID_LEN];
+
+	/* stream state */
+	uint64_t send_off;
+	uint64_t recv_off;
+	uint8_t send_rekey;               /* next sealed frame has rekey=1 */
+	uint8_t rekey_answer;             /* the peer started a rekey we must answer */
+	uint8_t fin_sent;
+	uint8_t fin_recvd;
+	uint16_t urgent;                  /* last urgent field received (never delivered) */
+
+	/* reassembly of one frame for tc_session_recv, then its undelivered data */
+	uint32_t fbuf_have;               /* bytes of the frame being reassembled */
+	uint32_t pend_off;                /* undelivered plaintext: fbuf[pend_off..+pend_len] */
+	uint32_t pend_len;
+	uint8_t fbuf[TC_FRAME_MAX];
+};
+
+/*
+ * The stream offset of the first frame in each direction: the literal
+ * reading of RFC 8548 4.2.3 (RFC-NOTES 2.7), counting the Init message
+ * that starts the stream. The one place that decides the offset base.
+ */
+static uint64_t first_frame_offset(size_t init_msg_len)
+{
+	return init_msg_len;
+}
+
+size_t tc_session_size(void)
+{
+	return sizeof(struct tc_session);
+}
+
+/* Wipes every secret and fails the session for good with err. */
+static int fail(tc_session *s, int err)
+{
+	tc_aead_key_wipe(&s->send_key);
+	tc_aead_key_wipe(&s->recv_key);
+	sodium_memzero(s->sk, sizeof s->sk);
+	sodium_memzero(s->mk_send, sizeof s->mk_send);
+	sodium_memzero(s->mk_recv, sizeof s->mk_recv);
+	sodium_memzero(s->ss1, sizeof s->ss1);
+	sodium_memzero(s->resume, sizeof s->resume);
+	sodium_memzero(s->fbuf, sizeof s->fbuf);
+	s->fbuf_have = s->pend_len = s->pend_off = 0;
+	s->state = ST_FAILED;
+	s->err = err;
+	return err;
+}
+
+static int init_common(tc_session *s, const struct tc_session_params *p,
+                       const uint8_t *sk, const uint8_t *nonce)
+{
+	uint16_t def[TC_MAX_AEADS];
+	const uint16_t *list;
+	size_t n, i;
+
+	if (s == NULL || p == NULL || ((uintptr_t)s & 15) != 0)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	if (p->role != TCPCRYPT_ROLE_A && p->role != TCPCRYPT_ROLE_B)
+		return -EINVAL;
+	/* fresh key exchange only (v = 0); resumption has no Init messages */
+	if (p->tep_byte != TCPCRYPT_TEP_ECDHE_CURVE25519)
+		return -ENOTSUP;
+	if (p->transcript_len > TC_TRANSCRIPT_MAX || (p->transcript_len > 0 && p->transcript == NULL))
+		return -EINVAL;
+	if (p->aeads == NULL) {
+		n = tc_aead_default_list(def, TC_MAX_AEADS);
+		list = def;
+	} else {
+		if (p->naeads > TC_MAX_AEADS)
+			return -EINVAL;
+		n = p->naeads;
+		list = p->aeads;
+	}
+
+	memset(s, 0, sizeof *s);
+	/* only the AEADs this host can use are offered or chosen */
+	for (i = 0; i < n; i++)
+		if (tc_aead_supported(list[i]))
+			s->aeads[s->naeads++] = list[i];
+	if (s->naeads == 0)
+		return -ENOTSUP;
+	s->role = p->role;
+	s->tep_byte = p->tep_byte;
+	if (p->transcript_len > 0)
+		memcpy(s->transcript, p->transcript, p->transcript_len);
+	s->transcript_len = (uint8_t)p->transcript_len;
+	s->keylog = p->keylog;
+	s->keylog_arg = p->keylog_arg;
+
+	if (sk != NULL) {
+		memcpy(s->sk, sk, sizeof s->sk);
+		memcpy(s->nonce, nonce, sizeof s->nonce);
+	} else {
+		randombytes_buf(s->sk, sizeof s->sk);
+		randombytes_buf(s->nonce, sizeof s->nonce);
+	}
+	if (crypto_scalarmult_base(s->pk, s->sk) != 0) {
+		sodium_memzero(s, sizeof *s);
+		return -EINVAL;
+	}
+	s->state = s->role == TCPCRYPT_ROLE_A ? ST_A_START : ST_B_WAIT_INIT1;
+	return 0;
+}
+
+int tc_session_init(tc_session *s, const struct tc_session_params *p)
+{
+	return init_common(s, p, NULL, NULL);
+}
+
+int tc_session_init_fixed(tc_session *s, const struct tc_session_params *p,
+                          const uint8_t sk[32], const uint8_t nonce[32])
+{
+	if (sk == NULL || nonce == NULL)
+		return -EINVAL;
+	return init_common(s, p, sk, nonce);
+}
+
+int tc_session_new(tc_session **out, const struct tc_session_params *p)
+{
+	tc_session *s;
+	int r;
+
+	*out = NULL;
+	s = aligned_alloc(16, sizeof *s);
+	if (s == NULL)
+		return -ENOMEM;
+	r = tc_session_init(s, p);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void tc_session_wipe(tc_session *s)
+{
+	if (s != NULL)
+		sodium_memzero(s, sizeof *s);
+}
+
+void tc_session_free(tc_session *s)
+{
+	if (s != NULL) {
+		tc_session_wipe(s);
+		free(s);
+	}
+}
+
+/* Hands the key-log lines to the caller's callback. */
+static void keylog_lines(const tc_session *s, const uint8_t es[32], const uint8_t ss0[32])
+{
+	char line[16 + 2 * TC_SESSID_LEN + 1 + 64 + 1];
+	char sid[2 * TC_SESSID_LEN + 1], sec[65];
+
+	tc_hex(sid, sizeof sid, s->sessid, TC_SESSID_LEN);
+	tc_hex(sec, sizeof sec, es, 32);
+	memcpy(line, "TCPCRYPT_ES ", 12);
+	memcpy(line + 12, sid, 2 * TC_SESSID_LEN);
+	line[12 + 2 * TC_SESSID_LEN] = ' ';
+	memcpy(line + 13 + 2 * TC_SESSID_LEN, sec, 65);
+	s->keylog(s->keylog_arg, line);
+	tc_hex(sec, sizeof sec, ss0, 32);
+	memcpy(line + 9, "SS", 2);
+	memcpy(line + 13 + 2 * TC_SESSID_LEN, sec, 65);
+	s->keylog(s->keylog_arg, line);
+	sodium_memzero(sec, sizeof sec);
+	sodium_memzero(line, sizeof line);
+}
+
+/* Sets the keys of generation j (mk) for one direction. */
+static void set_traffic_key(tc_session *s, tc_aead_key *k, const uint8_t mk[32], int a_to_b)
+{
+	uint8_t km[TC_KS_TRAFFIC_MAX];
+	size_t len = tc_aead_key_len(s->aead) + TC_AEAD_NONCELEN;
+
+	tc_ks_traffic(km, len, mk, a_to_b ? TC_CONST_KEY_A : TC_CONST_KEY_B);
+	(void)tc_aead_key_set(k, s->aead, km);
+	sodium_memzero(km, sizeof km);
+}
+
+/* Both Init messages are complete: ES, ss[0], mk[0], the session ID and
+ * the generation-0 traffic keys; the ephemeral secret goes away. */
+static int derive_keys(tc_session *s, const uint8_t *peer_pub, const uint8_t *n_a,
+                       const uint8_t *init1, size_t l1, const uint8_t *init2, size_t l2)
+{
+	struct tc_ks_session ks;
+	uint8_t es[32], ss0[32];
+	int r, a = s->role == TCPCRYPT_ROLE_A;
+
+	r = tc_ks_ecdh(es, s->sk, peer_pub);
+	sodium_memzero(s->sk, sizeof s->sk);
+	if (r < 0)
+		return r;
+	tc_ks_ss0(ss0, n_a, s->transcript, s->transcript_len, init1, l1, init2, l2, es);
+	tc_ks_from_ss0(&ks, s->tep_byte, ss0);
+	memcpy(s->sessid, ks.sessid, sizeof s->sessid);
+	memcpy(s->resume, ks.resume, sizeof s->resume);
+	memcpy(s->ss1, ks.ss1, sizeof s->ss1);
+	memcpy(s->mk_send, ks.mk0, sizeof s->mk_send);
+	memcpy(s->mk_recv, ks.mk0, sizeof s->mk_recv);
+	sodium_memzero(&ks, sizeof ks);
+	set_traffic_key(s, &s->send_key, s->mk_send, a);
+	set_traffic_key(s, &s->recv_key, s->mk_recv, !a);
+	if (s->keylog != NULL)
+		keylog_lines(s, es, ss0);
+	sodium_memzero(es, sizeof es);
+	sodium_memzero(ss0, sizeof ss0);
+	s->gen_local = s->gen_remote = 0;
+	s->state = ST_KEYED;
+	return 1;
+}
+
+/* A: emits Init1. */
+static int emit_init1(tc_session *s, uint8_t *out, size_t outcap, size_t *outlen)
+{
+	int n = tc_init1_build(s->own_init, sizeof s->own_init, s->aeads, s->naeads,
+	                       s->nonce, s->pk);
+
+	if (n < 0)
+		return n;
+	if (outcap < (size_t)n)
+		return -ENOSPC;
+	memcpy(out, s->own_init, (size_t)n);
+	*outlen = (size_t)n;
+	s->own_init_len = (uint16_t)n;
+	s->send_off = first_frame_offset((size_t)n);
+	s->state = ST_A_WAIT_INIT2;
+	return 0;
+}
+
+/* Appends received bytes to the peer's Init message. Returns 1 when it is
+ * complete, 0 when more is needed, or -EPROTO. *consumed counts the bytes
+ * taken; none beyond the message's length M. */
+static int gather_init(tc_session *s, uint32_t magic, const uint8_t *in, size_t inlen,
+                       size_t *consumed)
+{
+	long need;
+	size_t take;
+
+	*consumed = 0;
+	for (;;) {
+		need = tc_init_msg_len(magic, s->peer_init, s->peer_init_have, TC_INIT_MAX);
+		if (need < 0)
+			return (int)need;
+		if ((size_t)need == s->peer_init_have && s->peer_init_have >= 9)
+			return 1;
+		if (*consumed == inlen)
+			return 0;
+		take = (size_t)need - s->peer_init_have;
+		if (take > inlen - *consumed)
+			take = inlen - *consumed;
+		memcpy(s->peer_init + s->peer_init_have, in + *consumed, take);
+		s->peer_init_have += (uint32_t)take;
+		*consumed += take;
+	}
+}
+
+/* B: Init1 is complete; choose the AEAD, emit Init2 into out (room for
+ * TC_INIT2_LEN checked by the caller), set the keys. */
+static int on_init1(tc_session *s, uint8_t *out, size_t *outlen)
+{
+	struct tc_init1 m;
+	size_t i;
+	int n, r;
+
+	r = tc_init1_parse(s->peer_init, s->peer_init_have, &m);
+	if (r < 0)
+		return r;
+	s->aead = 0;
+	for (i = 0; i < s->naeads && s->aead == 0; i++)
+		if (tc_init1_offers(&m, s->aeads[i]))
+			s->aead = s->aeads[i];
+	if (s->aead == 0)
+		return -ENOTSUP;
+	n = tc_init2_build(s->own_init, sizeof s->own_init, s->aead, s->nonce, s->pk);
+	if (n < 0)
+		return n;
+	s->own_init_len = (uint16_t)n;
+	r = derive_keys(s, m.pub, m.nonce, s->peer_init, s->peer_init_have,
+	                s->own_init, s->own_init_len);
+	if (r < 0)
+		return r;
+	memcpy(out, s->own_init, (size_t)n);
+	*outlen = (size_t)n;
+	s->send_off = first_frame_offset((size_t)n);
+	s->recv_off = first_frame_offset(s->peer_init_have);
+	return 1;
+}
+
+/* A: Init2 is complete; check the AEAD and set the keys. */
+static int on_init2(tc_session *s)
+{
+	struct tc_init2 m;
+	size_t i;
+	int r, offered = 0;
+
+	r = tc_init2_parse(s->peer_init, s->peer_init_have, &m);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->naeads; i++)
+		if (s->aeads[i] == m.aead)
+			offered = 1;
+	if (!offered)
+		return -EPROTO;
+	s->aead = m.aead;
+	r = derive_keys(s, m.pub, s->nonce, s->own_init, s->own_init_len,
+	                s->peer_init, s->peer_init_have);
+	if (r < 0)
+		return r;
+	s->recv_off = first_frame_offset(s->peer_init_have);
+	return 1;
+}
+
+int tc_session_handshake(tc_session *s, const uint8_t *in, size_t inlen, size_t *consumed,
+                         uint8_t *out, size_t outcap, size_t *outlen)
+{
+	size_t used = 0;
+	int r;
+
+	*consumed = 0;
+	*outlen = 0;
+	if (s == NULL || (in == NULL && inlen > 0))
+		return -EINVAL;
+	switch (s->state) {
+	case ST_KEYED:
+		return 1;
+	case ST_FAILED:
+		return s->err;
+	case ST_A_START:
+		r = emit_init1(s, out, outcap, outlen);
+		if (r < 0)
+			return r;
+		/* B's Init2 can not come before Init1; any input is read as Init2 */
+		/* fall through */
+	case ST_A_WAIT_INIT2:
+		r = gather_init(s, TC_INIT2_MAGIC, in, inlen, &used);
+		*consumed = used;
+		if (r <= 0)
+			return r < 0 ? fail(s, r) : 0;
+		r = on_init2(s);
+		return r < 0 ? fail(s, r) : r;
+	case ST_B_WAIT_INIT1:
+		/* room for Init2 before anything is taken */
+		if (outcap < TC_INIT2_LEN)
+			return -ENOSPC;
+		r = gather_init(s, TC_INIT1_MAGIC, in, inlen, &used);
+		*consumed = used;
+		if (r <= 0)
+			return r < 0 ? fail(s, r) : 0;
+		r = on_init1(s, out, outlen);
+		return r < 0 ? fail(s, r) : r;
+	default:
+		return -EINVAL;
+	}
+}
+
+int tc_session_ready(const tc_session *s)
+{
+	return s != NULL && s->state == ST_KEYED;
+}
+
+size_t tc_frame_len(const uint8_t hdr[TC_FRAME_HDR])
+{
+	return TC_FRAME_HDR + (size_t)tc_get_be16(hdr + 1);
+}
+
+/* Moves the local generation to the next one: new send key, rekey=1 on
+ * the next frame. */
+static void next_local_generation(tc_session *s)
+{
+	tc_ks_next_mk(s->mk_send);
+	s->gen_local++;
+	set_traffic_key(s, &s->send_key, s->mk_send, s->role == TCPCRYPT_ROLE_A);
+	s->send_rekey = 1;
+}
+
+int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned flags,
+                    uint8_t *out, size_t outcap, size_t *outlen)
+{
+	long n;
+
+	*outlen = 0;
+	if (s == NULL)
+		return -EINVAL;
+	if (s->state == ST_FAILED)
+		return s->err;
+	if (s->state != ST_KEYED || s->fin_sent || (data == NULL && len > 0))
+		return -EINVAL;
+	if (len > TC_FRAME_MAX_DATA)
+		return -EMSGSIZE;
+	if (outcap < len + TC_FRAME_OVERHEAD)
+		return -ENOSPC;
+	if (s->send_off > UINT64_MAX - (len + TC_FRAME_OVERHEAD))
+		return fail(s, -EOVERFLOW);
+	n = tc_frame_seal(&s->send_key, s->send_off, s->send_rekey,
+	                  (flags & TC_SEAL_FIN) ? TC_FRAME_FL_FIN : 0, data, len, out, outcap);
+	if (n < 0)
+		return (int)n;
+	s->send_off += (uint64_t)n;
+	s->send_rekey = 0;
+	s->rekey_answer = 0;
+	if (flags & TC_SEAL_FIN)
+		s->fin_sent = 1;
+	*outlen = (size_t)n;
+	return 0;
+}
+
+/* Opens one whole frame at the receive offset; fatal errors are sticky. */
+int tc_session_open(tc_session *s, uint8_t *frame, size_t framelen,
+                    uint8_t **data, size_t *datalen, unsigned *flags)
+{
+	struct tc_frame_plain pl;
+	int r;
+
+	*data = NULL;
+	*datalen = 0;
+	*flags = 0;
+	if (s == NULL || frame == NULL)
+		return -EINVAL;
+	if (s->state == ST_FAILED)
+		return s->err;
+	if (s->state != ST_KEYED)
+		return -EINVAL;
+	if (s->fin_recvd)
+		return fail(s, -EPROTO);
+	if (framelen < TC_FRAME_HDR)
+		return -EINVAL;
+	if (tc_get_be16(frame + 1) < 1 + TC_TAG_LEN)
+		return fail(s, -EMSGSIZE);
+	if (framelen != tc_frame_len(frame))
+		return -EINVAL;
+	if (frame[0] & TC_FRAME_CTL_REKEY) {
+		/* the peer's next generation; the old receive key is no longer needed */
+		tc_ks_next_mk(s->mk_recv);
+		s->gen_remote++;
+		set_traffic_key(s, &s->recv_key, s->mk_recv, s->role != TCPCRYPT_ROLE_A);
+	}
+	r = tc_frame_open(&s->recv_key, s->recv_off, frame, framelen, &pl);
+	if (r < 0)
+		return fail(s, r);
+	s->recv_off += framelen;
+	if (s->gen_remote > s->gen_local) {
+		/* the peer started a rekey: follow it and answer with rekey=1 */
+		memcpy(s->mk_send, s->mk_recv, sizeof s->mk_send);
+		s->gen_local = s->gen_remote;
+		set_traffic_key(s, &s->send_key, s->mk_send, s->role == TCPCRYPT_ROLE_A);
+		s->send_rekey = 1;
+		if (!s->fin_sent)
+			s->rekey_answer = 1;
+	}
+	if (pl.flags & TC_FRAME_FL_URG)
+		s->urgent = pl.urgent;
+	if (pl.flags & TC_FRAME_FL_FIN) {
+		s->fin_recvd = 1;
+		*flags = TC_OPEN_FIN;
+	}
+	*data = pl.data;
+	*datalen = pl.datalen;
+	return 0;
+}
+
+/* Copies undelivered plaintext of the last opened frame into plain. */
+static void drain(tc_session *s, uint8_t *plain, size_t plaincap, size_t *plainlen)
+{
+	size_t n = plaincap - *plainlen;
+
+	if (n > s->pend_len)
+		n = s->pend_len;
+	if (n > 0) {
+		memcpy(plain + *plainlen, s->fbuf + s->pend_off, n);
+		*plainlen += n;
+		s->pend_off += (uint32_t)n;
+		s->pend_len -= (uint32_t)n;
+	}
+}
+
+/*
+ * The stream reader: Init bytes go to the handshake, then frames are
+ * reassembled in s->fbuf (so any chunking gives the same result), opened in
+ * place and their data copied out. Data that does not fit stays pending
+ * and is handed out first by the next call; no input is taken while data
+ * is pending or plain is full. An error after some plaintext was handed
+ * out in this call is reported by the next call (it is sticky).
+ */
+ssize_t tc_session_recv(tc_session *s, const uint8_t *in, size_t inlen,
+                        uint8_t *plain, size_t plaincap, size_t *plainlen, unsigned *flags,
+                        uint8_t *hs_out, size_t hs_outcap, size_t *hs_outlen)
+{
+	size_t used = 0, n, need, datalen;
+	unsigned fl;
+	uint8_t *data;
+	int r;
+
+	*plainlen = 0;
+	*flags = 0;
+	*hs_outlen = 0;
+	if (s == NULL || (in == NULL && inlen > 0) || (plain == NULL && plaincap > 0))
+		return -EINVAL;
+	if (s->state == ST_FAILED)
+		return s->err;
+	if (s->state != ST_KEYED) {
+		r = tc_session_handshake(s, in, inlen, &used, hs_out, hs_outcap, hs_outlen);
+		if (r <= 0)
+			return r < 0 ? r : (ssize_t)used;
+	}
+	drain(s, plain, plaincap, plainlen);
+	while (used < inlen && s->pend_len == 0 && *plainlen < plaincap && !s->fin_recvd) {
+		need = s->fbuf_have < TC_FRAME_HDR ? TC_FRAME_HDR : tc_frame_len(s->fbuf);
+		n = need - s->fbuf_have;
+		if (n > inlen - used)
+			n = inlen - used;
+		memcpy(s->fbuf + s->fbuf_have, in + used, n);
+		s->fbuf_have += (uint32_t)n;
+		used += n;
+		if (s->fbuf_have < TC_FRAME_HDR)
+			break;
+		if (tc_get_be16(s->fbuf + 1) < 1 + TC_TAG_LEN) {
+			r = fail(s, -EMSGSIZE);
+			goto error;
+		}
+		if (s->fbuf_have < tc_frame_len(s->fbuf))
+			continue;
+		r = tc_session_open(s, s->fbuf, s->fbuf_have, &data, &datalen, &fl);
+		s->fbuf_have = 0;
+		if (r < 0)
+			goto error;
+		s->pend_off = (uint32_t)(data - s->fbuf);
+		s->pend_len = (uint32_t)datalen;
+		drain(s, plain, plaincap, plainlen);
+	}
+	/* a frame after FINp is a protocol error, even a partial one */
+	if (used < inlen && s->fin_recvd) {
+		r = fail(s, -EPROTO);
+		goto error;
+	}
+	if (s->fin_recvd && s->pend_len == 0)
+		*flags = TC_OPEN_FIN;
+	return (ssize_t)used;
+error:
+	if (*plainlen > 0)
+		return (ssize_t)used;
+	return r;
+}
+
+int tc_session_rekey(tc_session *s)
+{
+	if (s == NULL)
+		return -EINVAL;
+	if (s->state == ST_FAILED)
+		return s->err;
+	if (s->state != ST_KEYED || s->fin_sent)
+		return -EINVAL;
+	/* one generation per rekey frame: a rekey not yet sent is not repeated */
+	if (!s->send_rekey)
+		next_local_generation(s);
+	return 0;
+}
+
+int tc_session_rekey_pending(const tc_session *s)
+{
+	return s != NULL && s->state == ST_KEYED && s->rekey_answer && !s->fin_sent;
+}
+
+int tc_session_sessid(const tc_session *s, uint8_t *buf, size_t cap)
+{
+	if (s == NULL || s->state != ST_KEYED)
+		return -EINVAL;
+	if (cap < TC_SESSID_LEN)
+		return -ENOSPC;
+	memcpy(buf, s->sessid, TC_SESSID_LEN);
+	return TC_SESSID_LEN;
+}
+
+uint16_t tc_session_aead(const tc_session *s)
+{
+	return s != NULL && s->state == ST_KEYED ? s->aead : 0;
+}
+
+int tc_session_role(const tc_session *s)
+{
+	return s != NULL ? s->role : -EINVAL;
+}
+
+int tc_session_resume_id(const tc_session *s, uint8_t out[18])
+{
+	if (s == NULL || s->state != ST_KEYED)
+		return -EINVAL;
+	memcpy(out, s->resume, TC_KS_RESUMELEN);
+	return 0;
+}
+
+uint64_t tc_session_send_offset(const tc_session *s)
+{
+	return s != NULL ? s->send_off : 0;
+}
+
+uint64_t tc_session_recv_offset(const tc_session *s)
+{
+	return s != NULL ? s->recv_off : 0;
+}

@@ -102,7 +102,7 @@ int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned fla
                     uint8_t *out, size_t outcap, size_t *outlen);
 
 /* Opens one whole frame (framelen == tc_frame_len(frame)) in place, at the
- * current receive offset. On success *data/*datalen give the application
+ * current receive offset. On success *data and *datalen give the application
  * bytes (inside frame) and *flags has TC_OPEN_FIN when it was the last. */
 int tc_session_open(tc_session *s, uint8_t *frame, size_t framelen,
                     uint8_t **data, size_t *datalen, unsigned *flags);
