@@ -1,1 +1,19 @@
-# shim/shim tests
+# shim/ tests: a socket conformance program that must pass identically on
+# plain TCP and under tcpcrypt-run, and scripts that run it and real
+# applications (socat, curl, python's http.server) across two namespaces.
+# Built with _FORTIFY_SOURCE and 64-bit file offsets so that it calls the
+# __*_chk and *64 entry points real binaries call (test_fortify.sh checks).
+
+check_PROGRAMS += shim/conformance
+shim_conformance_SOURCES = shim/conformance.c shim/conformance.h \
+	shim/conf_util.c shim/conf_rw.c shim/conf_flags.c shim/conf_ready.c
+shim_conformance_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
+	-D_FILE_OFFSET_BITS=64
+shim_conformance_CFLAGS = $(AM_CFLAGS) -O2
+shim_conformance_LDADD = -lpthread
+
+shim_scripts = \
+	shim/test_conformance.sh \
+	shim/test_fortify.sh
+TESTS += $(shim_scripts)
+EXTRA_DIST += $(shim_scripts)
