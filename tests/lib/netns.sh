@@ -142,7 +142,10 @@ tc_cgroup_setup() {
 tc_run() {
 	local ns=$1; shift
 	if [ -n "$TC_CGROUP" ]; then
-		ip netns exec "$ns" bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$TC_CGROUP" "$@"
+		# Join the cgroup before entering the netns: `ip netns exec` mounts
+		# the namespace's own sysfs, where /sys/fs/cgroup is not mounted.
+		bash -c 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" "${@:2}"' \
+			"$TC_CGROUP" "$ns" "$@"
 	else
 		ip netns exec "$ns" "$@"
 	fi
