@@ -14,6 +14,8 @@ shim_conformance_LDADD = -lpthread
 
 shim_scripts = \
 	shim/test_conformance.sh \
-	shim/test_fortify.sh
+	shim/test_fortify.sh \
+	shim/test_wire.sh \
+	shim/test_socat.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
