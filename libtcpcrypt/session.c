@@ -68,7 +68,8 @@ struct tc_session {
 	/* key state */
 	uint8_t mk_send[TC_KS_SECRETLEN]; /* mk[local generation] */
 	uint8_t mk_recv[TC_KS_SECRETLEN]; /* mk[remote generation] */
-	uint64_t gen_local;
+	uint64_t gen_local;               /* generation of the last frame sealed */
+	uint64_t gen_target;              /* generation to reach, one step per frame */
 	uint64_t gen_remote;
 	uint8_t ss1[TC_KS_SECRETLEN];     /* ss[1], kept for a later resumption */
 	uint8_t resume[TC_KS_RESUMELEN];
@@ -77,7 +78,6 @@ struct tc_session {
 	/* stream state */
 	uint64_t send_off;
 	uint64_t recv_off;
-	uint8_t send_rekey;               /* next sealed frame has rekey=1 */
 	uint8_t rekey_answer;             /* the peer started a rekey we must answer */
 	uint8_t fin_sent;
 	uint8_t fin_recvd;
@@ -284,7 +284,7 @@ static int derive_keys(tc_session *s, const uint8_t *peer_pub, const uint8_t *n_
 		keylog_lines(s, es, ss0);
 	sodium_memzero(es, sizeof es);
 	sodium_memzero(ss0, sizeof ss0);
-	s->gen_local = s->gen_remote = 0;
+	s->gen_local = s->gen_target = s->gen_remote = 0;
 	s->state = ST_KEYED;
 	return 1;
 }
@@ -443,20 +443,22 @@ size_t tc_frame_len(const uint8_t hdr[TC_FRAME_HDR])
 	return TC_FRAME_HDR + (size_t)tc_get_be16(hdr + 1);
 }
 
-/* Moves the local generation to the next one: new send key, rekey=1 on
- * the next frame. */
+/* Moves the local generation one step: the new send key; the frame
+ * about to be sealed carries rekey=1. The peer counts one generation per
+ * rekey frame, so a jump of several generations (the peer rekeyed several
+ * times before we sent anything) takes as many frames. */
 static void next_local_generation(tc_session *s)
 {
 	tc_ks_next_mk(s->mk_send);
 	s->gen_local++;
 	set_traffic_key(s, &s->send_key, s->mk_send, s->role == TCPCRYPT_ROLE_A);
-	s->send_rekey = 1;
 }
 
 int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned flags,
                     uint8_t *out, size_t outcap, size_t *outlen)
 {
 	long n;
+	int rekey;
 
 	*outlen = 0;
 	if (s == NULL)
@@ -471,13 +473,16 @@ int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned fla
 		return -ENOSPC;
 	if (s->send_off > UINT64_MAX - (len + TC_FRAME_OVERHEAD))
 		return fail(s, -EOVERFLOW);
-	n = tc_frame_seal(&s->send_key, s->send_off, s->send_rekey,
+	rekey = s->gen_target > s->gen_local;
+	if (rekey)
+		next_local_generation(s);
+	n = tc_frame_seal(&s->send_key, s->send_off, rekey,
 	                  (flags & TC_SEAL_FIN) ? TC_FRAME_FL_FIN : 0, data, len, out, outcap);
 	if (n < 0)
-		return (int)n;
+		return fail(s, (int)n);   /* not reached: sizes were checked */
 	s->send_off += (uint64_t)n;
-	s->send_rekey = 0;
-	s->rekey_answer = 0;
+	if (s->gen_target == s->gen_local)
+		s->rekey_answer = 0;
 	if (flags & TC_SEAL_FIN)
 		s->fin_sent = 1;
 	*outlen = (size_t)n;
@@ -518,12 +523,9 @@ int tc_session_open(tc_session *s, uint8_t *frame, size_t framelen,
 	if (r < 0)
 		return fail(s, r);
 	s->recv_off += framelen;
-	if (s->gen_remote > s->gen_local) {
+	if (s->gen_remote > s->gen_target) {
 		/* the peer started a rekey: follow it and answer with rekey=1 */
-		memcpy(s->mk_send, s->mk_recv, sizeof s->mk_send);
-		s->gen_local = s->gen_remote;
-		set_traffic_key(s, &s->send_key, s->mk_send, s->role == TCPCRYPT_ROLE_A);
-		s->send_rekey = 1;
+		s->gen_target = s->gen_remote;
 		if (!s->fin_sent)
 			s->rekey_answer = 1;
 	}
@@ -630,14 +632,15 @@ int tc_session_rekey(tc_session *s)
 	if (s->state != ST_KEYED || s->fin_sent)
 		return -EINVAL;
 	/* one generation per rekey frame: a rekey not yet sent is not repeated */
-	if (!s->send_rekey)
-		next_local_generation(s);
+	if (s->gen_target == s->gen_local)
+		s->gen_target++;
 	return 0;
 }
 
 int tc_session_rekey_pending(const tc_session *s)
 {
-	return s != NULL && s->state == ST_KEYED && s->rekey_answer && !s->fin_sent;
+	return s != NULL && s->state == ST_KEYED && s->rekey_answer && !s->fin_sent &&
+	       s->gen_target > s->gen_local;
 }
 
 int tc_session_sessid(const tc_session *s, uint8_t *buf, size_t cap)

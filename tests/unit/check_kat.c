@@ -20,6 +20,8 @@
 #include <sodium.h>
 
 #include "tcpcrypt/tcpcrypt.h"
+#include "aead.h"
+#include "frame.h"
 #include "keysched.h"
 #include "session.h"
 #include "session_internal.h"
@@ -229,6 +231,37 @@ START_TEST(test_no_keylog)
 }
 END_TEST
 
+/* A received URGp frame: the urgent field is not delivered as data; an
+ * URGp frame too short for the field is a protocol error. The frames are
+ * sealed here with the independently computed k_ab[0]. */
+START_TEST(test_urgent)
+{
+	tc_session *a = mk_session(TCPCRYPT_ROLE_A, NULL), *b = mk_session(TCPCRYPT_ROLE_B, NULL);
+	uint8_t out[TC_HANDSHAKE_MAX], out2[TC_HANDSHAKE_MAX], fr[64], *data;
+	size_t outlen, out2len, used, datalen;
+	unsigned flags;
+	tc_aead_key k;
+	long n;
+
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, out, sizeof out, &outlen), 0);
+	ck_assert_int_eq(tc_session_handshake(b, out, outlen, &used, out2, sizeof out2, &out2len), 1);
+	ck_assert_int_eq(tc_aead_key_set(&k, TCPCRYPT_AEAD_CHACHA20_POLY1305, kat_k_ab0), 0);
+	n = tc_frame_seal(&k, 75, 0, TC_FRAME_FL_URG, (const uint8_t *)"\x00\x02abc", 5, fr, sizeof fr);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), 0);
+	ck_assert_uint_eq(datalen, 3);
+	ck_assert_mem_eq(data, "abc", 3);
+	ck_assert_uint_eq(flags, 0);
+	n = tc_frame_seal(&k, 100, 0, TC_FRAME_FL_URG, (const uint8_t *)"\x00", 1, fr, sizeof fr);
+	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), -EPROTO);
+	tc_aead_key_wipe(&k);
+	tc_session_wipe(a);
+	tc_session_wipe(b);
+	free(a);
+	free(b);
+}
+END_TEST
+
 static Suite *kat_suite(void)
 {
 	Suite *s = suite_create("kat");
@@ -238,6 +271,7 @@ static Suite *kat_suite(void)
 	tcase_add_test(tc, test_keysched_kat);
 	tcase_add_test(tc, test_session_kat);
 	tcase_add_test(tc, test_no_keylog);
+	tcase_add_test(tc, test_urgent);
 	suite_add_tcase(s, tc);
 	return s;
 }

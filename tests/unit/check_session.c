@@ -1,0 +1,1006 @@
+/*
+ * check_session.c - the tcpcrypt session engine end to end: two sessions
+ * in memory run Init1/Init2 and exchange data both ways under random
+ * chunking (one byte at a time included), with rekeys, until FINp, for
+ * every AEAD; Init parsing errors; tampering with frames; misuse.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "tcpcrypt/tcpcrypt.h"
+#include "init_msg.h"
+#include "session.h"
+#include "util.h"
+
+static const uint8_t transcript[7] = { 0x45, 0x03, 0x23, 0x45, 0x04, 0x01, 0x23 };
+
+/* ---------------------------------------------------------------- helpers */
+
+/* A deterministic generator, so a failure can be replayed. */
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return n ? (uint32_t)(rng_state % n) : 0;
+}
+
+static void rnd_bytes(uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)rnd(256);
+}
+
+/* A growable byte buffer: one direction of the TCP stream, or a log. */
+struct buf {
+	uint8_t *p;
+	size_t len, cap, rd;
+};
+
+static void buf_add(struct buf *b, const uint8_t *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2 + 1024;
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+static tc_session *new_session(int role, const uint16_t *aeads, size_t naeads)
+{
+	struct tc_session_params p = {
+		.role = (uint8_t)role,
+		.tep_byte = TCPCRYPT_TEP_ECDHE_CURVE25519,
+		.transcript = transcript,
+		.transcript_len = sizeof transcript,
+		.aeads = aeads,
+		.naeads = naeads,
+	};
+	tc_session *s;
+
+	ck_assert_int_eq(tc_session_new(&s, &p), 0);
+	return s;
+}
+
+/* A copy of a session (it is flat), to replay from the same state. */
+static tc_session *clone_session(const tc_session *s)
+{
+	tc_session *c = aligned_alloc(16, (tc_session_size() + 15) & ~(size_t)15);
+
+	ck_assert_ptr_nonnull(c);
+	memcpy(c, s, tc_session_size());
+	return c;
+}
+
+/* Direct handshake; both ready afterwards. */
+static void handshake(tc_session *a, tc_session *b)
+{
+	uint8_t m1[TC_HANDSHAKE_MAX], m2[TC_HANDSHAKE_MAX];
+	size_t l1, l2, used;
+
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, m1, sizeof m1, &l1), 0);
+	ck_assert_int_eq(tc_session_handshake(b, m1, l1, &used, m2, sizeof m2, &l2), 1);
+	ck_assert_uint_eq(used, l1);
+	ck_assert_int_eq(tc_session_handshake(a, m2, l2, &used, m1, sizeof m1, &l1), 1);
+	ck_assert_uint_eq(used, l2);
+	ck_assert_uint_eq(l1, 0);
+}
+
+static void seal_into(tc_session *s, struct buf *wire, const uint8_t *data, size_t len,
+                      unsigned flags)
+{
+	static uint8_t out[TC_FRAME_MAX];
+	size_t outlen;
+
+	ck_assert_int_eq(tc_session_seal(s, data, len, flags, out, sizeof out, &outlen), 0);
+	ck_assert_uint_eq(outlen, len + TC_FRAME_OVERHEAD);
+	buf_add(wire, out, outlen);
+}
+
+/*
+ * The receiver reads everything not yet read from wire, in chunks of
+ * random size (mode 1: one byte at a time) with a random plaintext
+ * capacity, appending plaintext to got and Init2 (B) to reply. Returns
+ * the OR of the flags seen.
+ */
+static unsigned drain_wire(tc_session *s, struct buf *wire, struct buf *got, struct buf *reply,
+                           int mode)
+{
+	static uint8_t plain[70000];
+	uint8_t hs[TC_HANDSHAKE_MAX];
+	size_t chunk, cap, plainlen, hslen;
+	unsigned flags, all = 0;
+	ssize_t r;
+	int idle = 0;
+
+	for (;;) {
+		chunk = mode == 1 ? 1 : 1 + rnd(rnd(2) ? 64 : 70000);
+		if (chunk > wire->len - wire->rd)
+			chunk = wire->len - wire->rd;
+		cap = rnd(4) == 0 ? 1 + rnd(8) : 1 + rnd(sizeof plain);
+		r = tc_session_recv(s, wire->p + wire->rd, chunk, plain, cap, &plainlen, &flags,
+		                    hs, sizeof hs, &hslen);
+		ck_assert_int_ge(r, 0);
+		ck_assert_uint_le((size_t)r, chunk);
+		ck_assert_uint_le(plainlen, cap);
+		wire->rd += (size_t)r;
+		buf_add(got, plain, plainlen);
+		if (hslen > 0)
+			buf_add(reply, hs, hslen);
+		all |= flags;
+		/* done when all input is taken and no plaintext is left pending */
+		if (wire->rd == wire->len && plainlen < cap) {
+			if (++idle > 1)
+				return all;
+		} else {
+			idle = 0;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- end to end */
+
+/* One conversation between A and B with the AEAD id (0: defaults). */
+static void conversation(uint16_t aead, int mode, uint64_t seed)
+{
+	uint16_t list[1] = { aead };
+	tc_session *a = new_session(TCPCRYPT_ROLE_A, aead ? list : NULL, aead ? 1 : 0);
+	tc_session *b = new_session(TCPCRYPT_ROLE_B, aead ? list : NULL, aead ? 1 : 0);
+	struct buf ab = { 0 }, ba = { 0 }, sent_a = { 0 }, sent_b = { 0 }, got_a = { 0 }, got_b = { 0 };
+	static uint8_t data[TC_FRAME_MAX_DATA];
+	uint8_t hs[TC_HANDSHAKE_MAX], sa[TC_SESSID_LEN], sb[TC_SESSID_LEN];
+	size_t hslen, used, len;
+	int round, i, nframes, rekeys_a = 0, rekeys_b = 0;
+	unsigned fl;
+
+	rng_state = seed;
+	/* A: Init1 onto the A->B stream */
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, hs, sizeof hs, &hslen), 0);
+	ck_assert_uint_eq(tc_session_ready(a), 0);
+	buf_add(&ab, hs, hslen);
+	for (round = 0; round < 12; round++) {
+		/* A sends (its first frames go out together with Init1) */
+		if (tc_session_ready(a) && rnd(3) == 0) {
+			ck_assert_int_eq(tc_session_rekey(a), 0);
+			rekeys_a++;
+		}
+		nframes = tc_session_ready(a) ? (int)rnd(4) : 0;
+		for (i = 0; i < nframes; i++) {
+			len = rnd(8) == 0 ? TC_FRAME_MAX_DATA - rnd(3) : rnd(3000);
+			rnd_bytes(data, len);
+			buf_add(&sent_a, data, len);
+			seal_into(a, &ab, data, len, 0);
+		}
+		while (tc_session_ready(a) && tc_session_rekey_pending(a))
+			seal_into(a, &ab, NULL, 0, 0);
+		/* B reads: Init1 (answered with Init2 onto B->A) and frames */
+		drain_wire(b, &ab, &got_b, &ba, mode);
+		ck_assert_int_eq(tc_session_ready(b), 1);
+		/* B sends, rekeying at times; answers A's rekey */
+		if (rnd(3) == 0) {
+			ck_assert_int_eq(tc_session_rekey(b), 0);
+			rekeys_b++;
+		}
+		nframes = (int)rnd(4);
+		for (i = 0; i < nframes; i++) {
+			len = rnd(8) == 0 ? TC_FRAME_MAX_DATA : rnd(3000);
+			rnd_bytes(data, len);
+			buf_add(&sent_b, data, len);
+			seal_into(b, &ba, data, len, 0);
+		}
+		while (tc_session_rekey_pending(b))
+			seal_into(b, &ba, NULL, 0, 0);
+		ck_assert_int_eq(tc_session_rekey_pending(b), 0);
+		drain_wire(a, &ba, &got_a, &ab, mode);
+		ck_assert_int_eq(tc_session_ready(a), 1);
+	}
+	ck_assert_int_gt(rekeys_a, 0);
+	ck_assert_int_gt(rekeys_b, 0);
+	/* both agree on the session */
+	ck_assert_int_eq(tc_session_sessid(a, sa, sizeof sa), TC_SESSID_LEN);
+	ck_assert_int_eq(tc_session_sessid(b, sb, sizeof sb), TC_SESSID_LEN);
+	ck_assert_mem_eq(sa, sb, TC_SESSID_LEN);
+	ck_assert_uint_eq(sa[0], 0x23);
+	ck_assert_uint_eq(tc_session_aead(a), tc_session_aead(b));
+	if (aead)
+		ck_assert_uint_eq(tc_session_aead(a), aead);
+	ck_assert_int_eq(tc_session_role(a), TCPCRYPT_ROLE_A);
+	ck_assert_int_eq(tc_session_role(b), TCPCRYPT_ROLE_B);
+
+	/* A ends with FINp and data; B sees the authenticated end */
+	rnd_bytes(data, 100);
+	buf_add(&sent_a, data, 100);
+	seal_into(a, &ab, data, 100, TC_SEAL_FIN);
+	ck_assert_int_eq(tc_session_seal(a, data, 1, 0, hs, sizeof hs, &hslen), -EINVAL);
+	ck_assert_int_eq(tc_session_rekey(a), -EINVAL);
+	fl = drain_wire(b, &ab, &got_b, &ba, mode);
+	ck_assert_uint_eq(fl & TC_OPEN_FIN, TC_OPEN_FIN);
+	/* B still sends, rekeys, then ends */
+	ck_assert_int_eq(tc_session_rekey(b), 0);
+	rnd_bytes(data, 5000);
+	buf_add(&sent_b, data, 5000);
+	seal_into(b, &ba, data, 5000, 0);
+	seal_into(b, &ba, NULL, 0, TC_SEAL_FIN);
+	fl = drain_wire(a, &ba, &got_a, &ab, mode);
+	ck_assert_uint_eq(fl & TC_OPEN_FIN, TC_OPEN_FIN);
+	/* A's FIN was sent: B's rekey needs no answer */
+	ck_assert_int_eq(tc_session_rekey_pending(a), 0);
+
+	ck_assert_uint_eq(got_b.len, sent_a.len);
+	ck_assert_int_eq(memcmp(got_b.p, sent_a.p, sent_a.len), 0);
+	ck_assert_uint_eq(got_a.len, sent_b.len);
+	ck_assert_int_eq(memcmp(got_a.p, sent_b.p, sent_b.len), 0);
+	ck_assert_uint_eq(tc_session_send_offset(a), ab.len);
+	ck_assert_uint_eq(tc_session_recv_offset(b), ab.len);
+	ck_assert_uint_eq(tc_session_send_offset(b), ba.len);
+	ck_assert_uint_eq(tc_session_recv_offset(a), ba.len);
+
+	tc_session_free(a);
+	tc_session_free(b);
+	buf_free(&ab); buf_free(&ba); buf_free(&sent_a); buf_free(&sent_b);
+	buf_free(&got_a); buf_free(&got_b);
+}
+
+START_TEST(test_e2e_chacha)
+{
+	conversation(TCPCRYPT_AEAD_CHACHA20_POLY1305, 0, 0x1234567ull + (uint64_t)_i);
+}
+END_TEST
+
+START_TEST(test_e2e_aes)
+{
+	if (!tc_aead_supported(TCPCRYPT_AEAD_AES_256_GCM))
+		return;
+	conversation(TCPCRYPT_AEAD_AES_256_GCM, 0, 0x7654321ull + (uint64_t)_i);
+}
+END_TEST
+
+START_TEST(test_e2e_default)
+{
+	conversation(0, 0, 0x42ull);
+}
+END_TEST
+
+START_TEST(test_e2e_bytewise)
+{
+	uint16_t ids[2] = { TCPCRYPT_AEAD_CHACHA20_POLY1305, TCPCRYPT_AEAD_AES_256_GCM };
+
+	if (_i == 1 && !tc_aead_supported(ids[1]))
+		return;
+	conversation(ids[_i], 1, 0x99ull + (uint64_t)_i);
+}
+END_TEST
+
+/* B may send right after Init2, before any frame of A. */
+START_TEST(test_b_sends_first)
+{
+	tc_session *a = new_session(TCPCRYPT_ROLE_A, NULL, 0), *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	struct buf ba = { 0 }, got = { 0 }, ab = { 0 };
+	uint8_t m1[TC_HANDSHAKE_MAX], m2[TC_HANDSHAKE_MAX];
+	size_t l1, l2, used;
+
+	rng_state = 7;
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, m1, sizeof m1, &l1), 0);
+	ck_assert_int_eq(tc_session_handshake(b, m1, l1, &used, m2, sizeof m2, &l2), 1);
+	ck_assert_uint_eq(tc_session_send_offset(b), TC_INIT2_LEN);
+	ck_assert_uint_eq(tc_session_recv_offset(b), l1);
+	buf_add(&ba, m2, l2);
+	seal_into(b, &ba, (const uint8_t *)"early", 5, 0);
+	drain_wire(a, &ba, &got, &ab, 0);
+	ck_assert_uint_eq(got.len, 5);
+	ck_assert_mem_eq(got.p, "early", 5);
+	ck_assert_uint_eq(ab.len, 0);
+	tc_session_free(a);
+	tc_session_free(b);
+	buf_free(&ba); buf_free(&got); buf_free(&ab);
+}
+END_TEST
+
+/* Two rekeys before a frame move one generation; a peer rekey raises ours. */
+START_TEST(test_rekey_rules)
+{
+	tc_session *a = new_session(TCPCRYPT_ROLE_A, NULL, 0), *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	struct buf ab = { 0 }, ba = { 0 }, got = { 0 }, none = { 0 };
+
+	rng_state = 11;
+	handshake(a, b);
+	ck_assert_int_eq(tc_session_rekey(a), 0);
+	ck_assert_int_eq(tc_session_rekey(a), 0);
+	seal_into(a, &ab, (const uint8_t *)"x", 1, 0);
+	ck_assert_uint_eq(ab.p[0], 0x01);             /* rekey bit on the first frame */
+	seal_into(a, &ab, (const uint8_t *)"y", 1, 0);
+	ck_assert_uint_eq(ab.p[ab.len - 21], 0x00);   /* and only there */
+	drain_wire(b, &ab, &got, &none, 0);
+	ck_assert_uint_eq(got.len, 2);
+	ck_assert_mem_eq(got.p, "xy", 2);
+	ck_assert_int_eq(tc_session_rekey_pending(b), 1);
+	/* B's own rekey now is the answer, not one more generation */
+	ck_assert_int_eq(tc_session_rekey(b), 0);
+	seal_into(b, &ba, (const uint8_t *)"z", 1, 0);
+	ck_assert_uint_eq(ba.p[0], 0x01);
+	ck_assert_int_eq(tc_session_rekey_pending(b), 0);
+	got.len = 0;
+	drain_wire(a, &ba, &got, &none, 0);
+	ck_assert_uint_eq(got.len, 1);
+	ck_assert_int_eq(tc_session_rekey_pending(a), 0);
+	/* the peer rekeys twice: we follow to its generation */
+	ck_assert_int_eq(tc_session_rekey(b), 0);
+	seal_into(b, &ba, (const uint8_t *)"1", 1, 0);
+	ck_assert_int_eq(tc_session_rekey(b), 0);
+	seal_into(b, &ba, (const uint8_t *)"2", 1, 0);
+	drain_wire(a, &ba, &got, &none, 0);
+	ck_assert_int_eq(tc_session_rekey_pending(a), 1);
+	/* B counts one generation per rekey frame: A needs two to catch up */
+	seal_into(a, &ab, NULL, 0, 0);
+	ck_assert_uint_eq(ab.p[ab.rd], 0x01);
+	ck_assert_int_eq(tc_session_rekey_pending(a), 1);
+	seal_into(a, &ab, NULL, 0, 0);
+	ck_assert_uint_eq(ab.p[ab.rd + 20], 0x01);
+	ck_assert_int_eq(tc_session_rekey_pending(a), 0);
+	seal_into(a, &ab, NULL, 0, 0);
+	ck_assert_uint_eq(ab.p[ab.rd + 40], 0x00);
+	drain_wire(b, &ab, &got, &none, 0);
+	ck_assert_int_eq(tc_session_rekey_pending(b), 0);
+	seal_into(b, &ba, (const uint8_t *)"3", 1, 0);
+	got.len = 0;
+	drain_wire(a, &ba, &got, &none, 0);
+	ck_assert_uint_eq(got.len, 1);
+	ck_assert_uint_eq(got.p[0], '3');
+	tc_session_free(a);
+	tc_session_free(b);
+	buf_free(&ab); buf_free(&ba); buf_free(&got); buf_free(&none);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- Init parsing */
+
+/* An Init1 from a fresh key pair, with the given AEAD list and trailing bytes. */
+static size_t make_init1(uint8_t *out, const uint16_t *ids, size_t n, size_t trailing,
+                         const uint8_t *pub)
+{
+	uint8_t nonce[32], sk[32], pk[32];
+	int len;
+
+	randombytes_buf(nonce, sizeof nonce);
+	randombytes_buf(sk, sizeof sk);
+	crypto_scalarmult_base(pk, sk);
+	len = tc_init1_build(out, TC_INIT_MAX, ids, n, nonce, pub ? pub : pk);
+	ck_assert_int_gt(len, 0);
+	memset(out + len, 0xee, trailing);
+	tc_put_be32(out + 4, (uint32_t)((size_t)len + trailing));
+	return (size_t)len + trailing;
+}
+
+/* Feeds msg to s one byte at a time (through tc_session_handshake) and
+ * returns the final result. */
+static int feed_bytewise(tc_session *s, const uint8_t *msg, size_t len, uint8_t *out,
+                         size_t *outlen)
+{
+	size_t i, used, ol;
+	int r = 0;
+
+	*outlen = 0;
+	for (i = 0; i < len; i++) {
+		r = tc_session_handshake(s, msg + i, 1, &used, out, TC_HANDSHAKE_MAX, &ol);
+		if (r < 0)
+			return r;
+		ck_assert_uint_eq(used, 1);
+		if (ol > 0)
+			*outlen = ol;
+		if (r == 1)
+			ck_assert_uint_eq(i, len - 1);
+		else
+			ck_assert_uint_eq(ol, 0);
+	}
+	return r;
+}
+
+START_TEST(test_init1_trailing)
+{
+	tc_session *a = new_session(TCPCRYPT_ROLE_A, NULL, 0), *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	uint8_t m1[TC_INIT_MAX + 16], m2[TC_HANDSHAKE_MAX], sa[33], sb[33];
+	size_t l1, l2, used;
+
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, m1, sizeof m1, &l1), 0);
+	/* B reads A's Init1 with 7 trailing bytes (M raised to match) */
+	memset(m1 + l1, 0x5a, 7);
+	tc_put_be32(m1 + 4, (uint32_t)(l1 + 7));
+	ck_assert_int_eq(feed_bytewise(b, m1, l1 + 7, m2, &l2), 1);
+	ck_assert_uint_eq(l2, TC_INIT2_LEN);
+	ck_assert_uint_eq(tc_session_recv_offset(b), l1 + 7);
+	/* A never sent them: the trailing bytes are in B's transcript only,
+	 * so the session IDs differ (check_kat shows that both ends agree
+	 * when the sender did send them) */
+	ck_assert_int_eq(tc_session_handshake(a, m2, l2, &used, m1, sizeof m1, &l1), 1);
+	tc_session_sessid(a, sa, sizeof sa);
+	tc_session_sessid(b, sb, sizeof sb);
+	ck_assert_int_ne(memcmp(sa, sb, 33), 0);
+	tc_session_free(a);
+	tc_session_free(b);
+}
+END_TEST
+
+START_TEST(test_init1_max_len)
+{
+	static const uint16_t ids[1] = { TCPCRYPT_AEAD_CHACHA20_POLY1305 };
+	tc_session *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	static uint8_t m1[TC_INIT_MAX + 1];
+	uint8_t m2[TC_HANDSHAKE_MAX];
+	size_t l1 = make_init1(m1, ids, 1, TC_INIT_MAX - TC_INIT1_LEN(1), NULL), l2, used;
+
+	ck_assert_uint_eq(l1, TC_INIT_MAX);
+	/* the whole message and a frame byte behind it: only M bytes consumed */
+	m1[l1] = 0x00;
+	ck_assert_int_eq(tc_session_handshake(b, m1, l1 + 1, &used, m2, sizeof m2, &l2), 1);
+	ck_assert_uint_eq(used, l1);
+	tc_session_free(b);
+}
+END_TEST
+
+START_TEST(test_init1_unknown_aeads)
+{
+	static const uint16_t ids[4] = { 0x7777, 0x0001, TCPCRYPT_AEAD_CHACHA20_POLY1305, 0xffff };
+	static const uint16_t pref[2] = { TCPCRYPT_AEAD_AES_256_GCM, TCPCRYPT_AEAD_CHACHA20_POLY1305 };
+	tc_session *b = new_session(TCPCRYPT_ROLE_B, pref, 2);
+	uint8_t m1[TC_INIT_MAX], m2[TC_HANDSHAKE_MAX];
+	size_t l1 = make_init1(m1, ids, 4, 0, NULL), l2;
+
+	ck_assert_int_eq(feed_bytewise(b, m1, l1, m2, &l2), 1);
+	ck_assert_uint_eq(tc_get_be16(m2 + 8), TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	ck_assert_uint_eq(tc_session_aead(b), TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	tc_session_free(b);
+}
+END_TEST
+
+/* B's preference decides among A's offers, whatever A's order. */
+START_TEST(test_init1_preference)
+{
+	static const uint16_t ids[2] = { TCPCRYPT_AEAD_CHACHA20_POLY1305, TCPCRYPT_AEAD_AES_256_GCM };
+	static const uint16_t pref[2] = { TCPCRYPT_AEAD_AES_256_GCM, TCPCRYPT_AEAD_CHACHA20_POLY1305 };
+	tc_session *b;
+	uint8_t m1[TC_INIT_MAX], m2[TC_HANDSHAKE_MAX];
+	size_t l1 = make_init1(m1, ids, 2, 0, NULL), l2, used;
+
+	if (!tc_aead_supported(TCPCRYPT_AEAD_AES_256_GCM))
+		return;
+	b = new_session(TCPCRYPT_ROLE_B, pref, 2);
+	ck_assert_int_eq(tc_session_handshake(b, m1, l1, &used, m2, sizeof m2, &l2), 1);
+	ck_assert_uint_eq(tc_get_be16(m2 + 8), TCPCRYPT_AEAD_AES_256_GCM);
+	tc_session_free(b);
+}
+END_TEST
+
+/* The error of feeding msg to a fresh B (whole, then bytewise), and that
+ * it sticks. */
+static int b_error(const uint8_t *msg, size_t len)
+{
+	tc_session *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	uint8_t m2[TC_HANDSHAKE_MAX];
+	size_t l2, used;
+	int r, r2;
+
+	r = tc_session_handshake(b, msg, len, &used, m2, sizeof m2, &l2);
+	ck_assert_uint_eq(l2, 0);
+	/* sticky */
+	ck_assert_int_eq(tc_session_handshake(b, msg, len, &used, m2, sizeof m2, &l2), r);
+	ck_assert_int_eq(tc_session_ready(b), 0);
+	tc_session_free(b);
+	b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	r2 = feed_bytewise(b, msg, len, m2, &l2);
+	ck_assert_int_eq(r2, r);
+	tc_session_free(b);
+	return r;
+}
+
+START_TEST(test_init1_errors)
+{
+	static const uint16_t chacha[1] = { TCPCRYPT_AEAD_CHACHA20_POLY1305 };
+	static const uint16_t nothing[2] = { 0x0001, 0x7777 };
+	uint8_t m[TC_INIT_MAX + 8], zero[32] = { 0 };
+	size_t l;
+
+	/* no AEAD in common */
+	l = make_init1(m, nothing, 2, 0, NULL);
+	ck_assert_int_eq(b_error(m, l), -ENOTSUP);
+	l = make_init1(m, NULL, 0, 0, NULL);
+	ck_assert_int_eq(b_error(m, l), -ENOTSUP);
+	/* bad magic: found at the first byte */
+	l = make_init1(m, chacha, 1, 0, NULL);
+	m[0] ^= 1;
+	ck_assert_int_eq(b_error(m, 1), -EPROTO);
+	m[0] ^= 1;
+	m[3] ^= 0x80;
+	ck_assert_int_eq(b_error(m, l), -EPROTO);
+	m[3] ^= 0x80;
+	/* an Init2 where Init1 is due */
+	tc_put_be32(m, TC_INIT2_MAGIC);
+	ck_assert_int_eq(b_error(m, l), -EPROTO);
+	tc_put_be32(m, TC_INIT1_MAGIC);
+	/* bad lengths: above TC_INIT_MAX, below the fixed part */
+	tc_put_be32(m + 4, TC_INIT_MAX + 1);
+	ck_assert_int_eq(b_error(m, 8), -EPROTO);
+	tc_put_be32(m + 4, 0xffffffffu);
+	ck_assert_int_eq(b_error(m, 8), -EPROTO);
+	tc_put_be32(m + 4, 8);
+	ck_assert_int_eq(b_error(m, 8), -EPROTO);
+	tc_put_be32(m + 4, (uint32_t)l - 1);          /* one short of K's ids + N_A + Pub_A */
+	ck_assert_int_eq(b_error(m, l), -EPROTO);
+	m[8] = 2;                                     /* K = 2 with M for K = 1 */
+	tc_put_be32(m + 4, (uint32_t)l);
+	ck_assert_int_eq(b_error(m, l), -EPROTO);
+	/* an all-zero (small-order) public key */
+	l = make_init1(m, chacha, 1, 0, zero);
+	ck_assert_int_eq(b_error(m, l), -EKEYREJECTED);
+}
+END_TEST
+
+/* A's side: Init2 errors. */
+static int a_error(const uint16_t *offer, size_t n, uint16_t chosen, uint32_t mlen,
+                   uint32_t magic, const uint8_t *pub)
+{
+	tc_session *a = new_session(TCPCRYPT_ROLE_A, offer, n);
+	uint8_t m1[TC_HANDSHAKE_MAX], m2[TC_INIT_MAX], nonce[32], sk[32], pk[32];
+	size_t l1, used;
+	int r;
+
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, m1, sizeof m1, &l1), 0);
+	randombytes_buf(nonce, 32);
+	randombytes_buf(sk, 32);
+	crypto_scalarmult_base(pk, sk);
+	ck_assert_int_eq(tc_init2_build(m2, sizeof m2, chosen, nonce, pub ? pub : pk), TC_INIT2_LEN);
+	tc_put_be32(m2, magic);
+	tc_put_be32(m2 + 4, mlen);
+	memset(m2 + TC_INIT2_LEN, 0, sizeof m2 - TC_INIT2_LEN);
+	r = tc_session_handshake(a, m2, mlen > TC_INIT2_LEN && mlen <= TC_INIT_MAX ? mlen : TC_INIT2_LEN,
+	                         &used, m1, sizeof m1, &l1);
+	if (r < 0) {
+		ck_assert_int_eq(tc_session_ready(a), 0);
+		ck_assert_int_eq(tc_session_handshake(a, m2, 1, &used, m1, sizeof m1, &l1), r);
+	}
+	tc_session_free(a);
+	return r;
+}
+
+START_TEST(test_init2_errors)
+{
+	static const uint16_t chacha[1] = { TCPCRYPT_AEAD_CHACHA20_POLY1305 };
+	uint8_t zero[32] = { 0 };
+
+	ck_assert_int_eq(a_error(chacha, 1, TCPCRYPT_AEAD_CHACHA20_POLY1305, TC_INIT2_LEN,
+	                         TC_INIT2_MAGIC, NULL), 1);
+	ck_assert_int_eq(a_error(chacha, 1, TCPCRYPT_AEAD_CHACHA20_POLY1305, TC_INIT2_LEN + 9,
+	                         TC_INIT2_MAGIC, NULL), 1);
+	/* a chosen AEAD A did not offer */
+	ck_assert_int_eq(a_error(chacha, 1, TCPCRYPT_AEAD_AES_256_GCM, TC_INIT2_LEN,
+	                         TC_INIT2_MAGIC, NULL), -EPROTO);
+	ck_assert_int_eq(a_error(chacha, 1, 0x7777, TC_INIT2_LEN, TC_INIT2_MAGIC, NULL), -EPROTO);
+	ck_assert_int_eq(a_error(chacha, 1, TCPCRYPT_AEAD_CHACHA20_POLY1305, TC_INIT2_LEN,
+	                         TC_INIT1_MAGIC, NULL), -EPROTO);
+	ck_assert_int_eq(a_error(chacha, 1, TCPCRYPT_AEAD_CHACHA20_POLY1305, TC_INIT2_LEN - 1,
+	                         TC_INIT2_MAGIC, NULL), -EPROTO);
+	ck_assert_int_eq(a_error(chacha, 1, TCPCRYPT_AEAD_CHACHA20_POLY1305, TC_INIT_MAX + 1,
+	                         TC_INIT2_MAGIC, NULL), -EPROTO);
+	ck_assert_int_eq(a_error(chacha, 1, TCPCRYPT_AEAD_CHACHA20_POLY1305, TC_INIT2_LEN,
+	                         TC_INIT2_MAGIC, zero), -EKEYREJECTED);
+}
+END_TEST
+
+START_TEST(test_params)
+{
+	static const uint16_t aes128[1] = { 0x0001 };
+	static const uint16_t many[TC_MAX_AEADS + 1] = { 0 };
+	struct tc_session_params p = {
+		.role = TCPCRYPT_ROLE_A, .tep_byte = 0x23, .transcript = transcript,
+		.transcript_len = sizeof transcript,
+	};
+	tc_session *s;
+	uint8_t out[TC_HANDSHAKE_MAX], sid[33];
+	size_t used, outlen;
+
+	ck_assert_uint_eq(tc_session_size() % 16, 0);
+	p.tep_byte = 0xa3;
+	ck_assert_int_eq(tc_session_new(&s, &p), -ENOTSUP);
+	p.tep_byte = 0x23;
+	p.role = 2;
+	ck_assert_int_eq(tc_session_new(&s, &p), -EINVAL);
+	p.role = TCPCRYPT_ROLE_A;
+	p.transcript_len = 81;
+	ck_assert_int_eq(tc_session_new(&s, &p), -EINVAL);
+	p.transcript_len = 0;
+	p.aeads = aes128;
+	p.naeads = 1;
+	ck_assert_int_eq(tc_session_new(&s, &p), -ENOTSUP);
+	p.aeads = many;
+	p.naeads = TC_MAX_AEADS + 1;
+	ck_assert_int_eq(tc_session_new(&s, &p), -EINVAL);
+	p.aeads = NULL;
+	p.naeads = 0;
+	ck_assert_int_eq(tc_session_new(&s, &p), 0);
+	/* before the keys: no seal, no open, no session ID, no rekey */
+	ck_assert_int_eq(tc_session_seal(s, (const uint8_t *)"x", 1, 0, out, sizeof out, &outlen), -EINVAL);
+	ck_assert_int_eq(tc_session_sessid(s, sid, sizeof sid), -EINVAL);
+	ck_assert_int_eq(tc_session_rekey(s), -EINVAL);
+	/* Init1 needs room */
+	ck_assert_int_eq(tc_session_handshake(s, NULL, 0, &used, out, 10, &outlen), -ENOSPC);
+	ck_assert_int_eq(tc_session_handshake(s, NULL, 0, &used, out, sizeof out, &outlen), 0);
+	ck_assert_uint_eq(outlen, TC_INIT1_LEN(tc_aead_default_list(NULL, 0) + (tc_aead_supported(2) ? 2 : 1)));
+	tc_session_free(s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- frames */
+
+struct pair {
+	tc_session *a, *b;
+};
+
+static struct pair keyed_pair(uint16_t aead)
+{
+	uint16_t list[1] = { aead };
+	struct pair p = { new_session(TCPCRYPT_ROLE_A, list, 1), new_session(TCPCRYPT_ROLE_B, list, 1) };
+
+	handshake(p.a, p.b);
+	return p;
+}
+
+static void free_pair(struct pair *p)
+{
+	tc_session_free(p->a);
+	tc_session_free(p->b);
+}
+
+/* Feeds wire[0..len) to s in one call; returns the result, plaintext in got. */
+static ssize_t feed(tc_session *s, const uint8_t *wire, size_t len, struct buf *got, unsigned *flags)
+{
+	static uint8_t plain[TC_FRAME_MAX];
+	uint8_t hs[TC_HANDSHAKE_MAX];
+	size_t plainlen, hslen;
+	ssize_t r;
+
+	r = tc_session_recv(s, wire, len, plain, sizeof plain, &plainlen, flags, hs, sizeof hs, &hslen);
+	if (got)
+		buf_add(got, plain, plainlen);
+	return r;
+}
+
+/* Everything refuses work after a fatal error. */
+static void assert_dead(tc_session *s, int err)
+{
+	uint8_t out[64], fr[20] = { 0, 0, 17 }, *data;
+	size_t outlen, datalen;
+	unsigned flags;
+
+	ck_assert_int_eq(tc_session_seal(s, (const uint8_t *)"x", 1, 0, out, sizeof out, &outlen), err);
+	ck_assert_int_eq(tc_session_open(s, fr, sizeof fr, &data, &datalen, &flags), err);
+	ck_assert_int_eq(feed(s, fr, sizeof fr, NULL, &flags), err);
+	ck_assert_int_eq(tc_session_rekey(s), err);
+	ck_assert_int_eq(tc_session_ready(s), 0);
+	ck_assert_int_eq(tc_session_rekey_pending(s), 0);
+}
+
+/* Flip every bit of a frame (header, ciphertext, tag): each is fatal and
+ * delivers nothing of the frame. */
+static void flip_every_bit(uint16_t aead)
+{
+	struct pair p = keyed_pair(aead);
+	struct buf w = { 0 }, got = { 0 };
+	static uint8_t tail[70000];
+	uint8_t f[64];
+	size_t f1len, flen, bit;
+	unsigned flags;
+	tc_session *b;
+	ssize_t r;
+
+	seal_into(p.a, &w, (const uint8_t *)"first", 5, 0);
+	f1len = w.len;
+	seal_into(p.a, &w, (const uint8_t *)"the frame under attack", 22, 0);
+	flen = w.len - f1len;
+	memset(tail, 0, sizeof tail);
+	/* B read the first frame */
+	ck_assert_int_eq(feed(p.b, w.p, f1len, &got, &flags), (ssize_t)f1len);
+	ck_assert_uint_eq(got.len, 5);
+	for (bit = 0; bit < flen * 8; bit++) {
+		b = clone_session(p.b);
+		memcpy(f, w.p + f1len, flen);
+		f[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		got.len = 0;
+		r = feed(b, f, flen, &got, &flags);
+		if (r == (ssize_t)flen) {
+			/* a longer clen: the frame is not complete yet; the bytes
+			 * that follow complete it and authentication fails */
+			ck_assert_uint_eq(got.len, 0);
+			ck_assert_uint_ge(tc_frame_len(f), flen);
+			r = feed(b, tail, sizeof tail, &got, &flags);
+		}
+		ck_assert_msg(r == -EBADMSG || r == -EMSGSIZE, "bit %zu: %zd", bit, r);
+		ck_assert_uint_eq(got.len, 0);
+		ck_assert_uint_eq(flags, 0);
+		assert_dead(b, (int)r);
+		tc_session_wipe(b);
+		free(b);
+	}
+	free_pair(&p);
+	buf_free(&w);
+	buf_free(&got);
+}
+
+START_TEST(test_flip_bits_chacha)
+{
+	flip_every_bit(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+}
+END_TEST
+
+START_TEST(test_flip_bits_aes)
+{
+	if (tc_aead_supported(TCPCRYPT_AEAD_AES_256_GCM))
+		flip_every_bit(TCPCRYPT_AEAD_AES_256_GCM);
+}
+END_TEST
+
+/* Three frames F1 F2 F3 from A; B sees them in the order given. */
+static ssize_t play(const int *order, size_t n, struct buf *got, int *err)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	struct buf w = { 0 }, stream = { 0 };
+	size_t off[4], i;
+	unsigned flags;
+	ssize_t r = 0;
+
+	off[0] = 0;
+	seal_into(p.a, &w, (const uint8_t *)"one", 3, 0);
+	off[1] = w.len;
+	seal_into(p.a, &w, (const uint8_t *)"two", 3, 0);
+	off[2] = w.len;
+	seal_into(p.a, &w, (const uint8_t *)"three", 5, 0);
+	off[3] = w.len;
+	for (i = 0; i < n; i++)
+		buf_add(&stream, w.p + off[order[i]], off[order[i] + 1] - off[order[i]]);
+	*err = 0;
+	for (i = 0; i < stream.len; i++) {
+		r = feed(p.b, stream.p + i, 1, got, &flags);
+		if (r < 0) {
+			*err = (int)r;
+			assert_dead(p.b, (int)r);
+			break;
+		}
+	}
+	free_pair(&p);
+	buf_free(&w);
+	buf_free(&stream);
+	return r;
+}
+
+START_TEST(test_reorder_replay_drop)
+{
+	static const int ok[3] = { 0, 1, 2 }, swap[3] = { 0, 2, 1 }, replay[3] = { 0, 0, 1 };
+	static const int drop[2] = { 0, 2 }, replay_late[4] = { 0, 1, 2, 1 };
+	struct buf got = { 0 };
+	int err;
+
+	play(ok, 3, &got, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_uint_eq(got.len, 11);
+	ck_assert_mem_eq(got.p, "onetwothree", 11);
+	got.len = 0;
+	play(swap, 3, &got, &err);
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_uint_eq(got.len, 3);         /* "one" only */
+	got.len = 0;
+	play(replay, 3, &got, &err);
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_uint_eq(got.len, 3);
+	got.len = 0;
+	play(drop, 2, &got, &err);
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_uint_eq(got.len, 3);
+	got.len = 0;
+	play(replay_late, 4, &got, &err);
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_uint_eq(got.len, 11);
+	buf_free(&got);
+}
+END_TEST
+
+/* A stream cut inside a frame gives no plaintext and no FIN: the caller
+ * sees a TCP FIN without FINp. A cut tag that the next frame's bytes fill
+ * fails authentication. */
+START_TEST(test_truncate)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	struct buf w = { 0 }, got = { 0 }, cut = { 0 };
+	size_t f1;
+	unsigned flags;
+	tc_session *b2 = clone_session(p.b);
+
+	seal_into(p.a, &w, (const uint8_t *)"whole frame", 11, TC_SEAL_FIN);
+	f1 = w.len;
+	ck_assert_int_eq(feed(p.b, w.p, f1 - 1, &got, &flags), (ssize_t)(f1 - 1));
+	ck_assert_uint_eq(got.len, 0);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_int_eq(feed(p.b, w.p + f1 - 1, 1, &got, &flags), 1);
+	ck_assert_uint_eq(got.len, 11);
+	ck_assert_uint_eq(flags, TC_OPEN_FIN);
+	/* the tag's last byte dropped; what follows takes its place */
+	buf_add(&cut, w.p, f1 - 1);
+	buf_add(&cut, (const uint8_t *)"\x00", 1);
+	got.len = 0;
+	ck_assert_int_eq(feed(b2, cut.p, cut.len, &got, &flags), -EBADMSG);
+	ck_assert_uint_eq(got.len, 0);
+	tc_session_wipe(b2);
+	free(b2);
+	free_pair(&p);
+	buf_free(&w); buf_free(&got); buf_free(&cut);
+}
+END_TEST
+
+/* A valid frame after FINp is a protocol error. */
+START_TEST(test_after_fin)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	tc_session *a2 = clone_session(p.a), *b2;
+	struct buf w = { 0 }, forged = { 0 }, got = { 0 };
+	uint8_t fr[64], *data;
+	size_t datalen;
+	unsigned flags;
+
+	/* A's FIN frame, then (from a copy of A) a frame at the next offset */
+	seal_into(p.a, &w, NULL, 0, TC_SEAL_FIN);
+	seal_into(a2, &forged, NULL, 0, 0);               /* same length as the FIN frame */
+	seal_into(a2, &forged, (const uint8_t *)"late", 4, 0);
+	buf_add(&w, forged.p + 20, forged.len - 20);
+	b2 = clone_session(p.b);
+	ck_assert_int_eq(feed(p.b, w.p, w.len, &got, &flags), -EPROTO);
+	assert_dead(p.b, -EPROTO);
+	/* the same in two calls: the FIN is reported, then the error */
+	ck_assert_int_eq(feed(b2, w.p, 20, &got, &flags), 20);
+	ck_assert_uint_eq(flags, TC_OPEN_FIN);
+	ck_assert_int_eq(feed(b2, w.p, 0, &got, &flags), 0);
+	ck_assert_uint_eq(flags, TC_OPEN_FIN);
+	memcpy(fr, w.p + 20, w.len - 20);
+	ck_assert_int_eq(tc_session_open(b2, fr, w.len - 20, &data, &datalen, &flags), -EPROTO);
+	ck_assert_uint_eq(got.len, 0);
+	assert_dead(b2, -EPROTO);
+	tc_session_wipe(b2);
+	free(b2);
+	tc_session_wipe(a2);
+	free(a2);
+	free_pair(&p);
+	buf_free(&w); buf_free(&forged); buf_free(&got);
+}
+END_TEST
+
+/* Plaintext of good frames comes out before a bad frame's error. */
+START_TEST(test_good_then_bad)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	struct buf w = { 0 }, got = { 0 };
+	unsigned flags;
+	ssize_t r;
+
+	seal_into(p.a, &w, (const uint8_t *)"good", 4, 0);
+	seal_into(p.a, &w, (const uint8_t *)"bad", 3, 0);
+	w.p[w.len - 1] ^= 1;
+	r = feed(p.b, w.p, w.len, &got, &flags);
+	ck_assert_int_ge(r, 0);
+	ck_assert_uint_eq(got.len, 4);
+	ck_assert_mem_eq(got.p, "good", 4);
+	got.len = 0;
+	ck_assert_int_eq(feed(p.b, w.p + r, w.len - (size_t)r, &got, &flags), -EBADMSG);
+	ck_assert_uint_eq(got.len, 0);
+	free_pair(&p);
+	buf_free(&w); buf_free(&got);
+}
+END_TEST
+
+START_TEST(test_frame_sizes)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	static uint8_t big[TC_FRAME_MAX_DATA + 1], out[TC_FRAME_MAX + 16];
+	uint8_t small[3] = { 0x00, 0x00, 0x10 }, *data;
+	size_t outlen, datalen;
+	unsigned flags;
+	tc_session *b2 = clone_session(p.b);
+
+	ck_assert_int_eq(tc_session_seal(p.a, big, sizeof big, 0, out, sizeof out, &outlen), -EMSGSIZE);
+	ck_assert_int_eq(tc_session_seal(p.a, big, 10, 0, out, 10 + TC_FRAME_OVERHEAD - 1, &outlen), -ENOSPC);
+	/* misuse is not fatal */
+	ck_assert_int_eq(tc_session_seal(p.a, big, TC_FRAME_MAX_DATA, 0, out, sizeof out, &outlen), 0);
+	ck_assert_uint_eq(outlen, TC_FRAME_MAX);
+	ck_assert_uint_eq(tc_frame_len(out), TC_FRAME_MAX);
+	ck_assert_int_eq(tc_session_open(p.b, out, outlen, &data, &datalen, &flags), 0);
+	ck_assert_uint_eq(datalen, TC_FRAME_MAX_DATA);
+	/* clen 16 < 17: no frame is that short */
+	ck_assert_int_eq(feed(b2, small, 3, NULL, &flags), -EMSGSIZE);
+	assert_dead(b2, -EMSGSIZE);
+	tc_session_wipe(b2);
+	free(b2);
+	free_pair(&p);
+}
+END_TEST
+
+/* Data written into the output buffer in place gives the same frame. */
+START_TEST(test_seal_in_place)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	tc_session *a2 = clone_session(p.a);
+	uint8_t f1[64], f2[64];
+	size_t l1, l2;
+
+	ck_assert_int_eq(tc_session_seal(p.a, (const uint8_t *)"in place", 8, 0, f1, sizeof f1, &l1), 0);
+	memcpy(f2 + 4, "in place", 8);
+	ck_assert_int_eq(tc_session_seal(a2, f2 + 4, 8, 0, f2, sizeof f2, &l2), 0);
+	ck_assert_uint_eq(l1, l2);
+	ck_assert_mem_eq(f1, f2, l1);
+	tc_session_wipe(a2);
+	free(a2);
+	free_pair(&p);
+}
+END_TEST
+
+static Suite *session_suite(void)
+{
+	Suite *s = suite_create("session");
+	TCase *e2e = tcase_create("e2e"), *init = tcase_create("init"), *fr = tcase_create("frames");
+
+	tcase_set_timeout(e2e, 120);
+	tcase_add_loop_test(e2e, test_e2e_chacha, 0, 3);
+	tcase_add_loop_test(e2e, test_e2e_aes, 0, 3);
+	tcase_add_test(e2e, test_e2e_default);
+	tcase_add_loop_test(e2e, test_e2e_bytewise, 0, 2);
+	tcase_add_test(e2e, test_b_sends_first);
+	tcase_add_test(e2e, test_rekey_rules);
+	suite_add_tcase(s, e2e);
+
+	tcase_add_test(init, test_init1_trailing);
+	tcase_add_test(init, test_init1_max_len);
+	tcase_add_test(init, test_init1_unknown_aeads);
+	tcase_add_test(init, test_init1_preference);
+	tcase_add_test(init, test_init1_errors);
+	tcase_add_test(init, test_init2_errors);
+	tcase_add_test(init, test_params);
+	suite_add_tcase(s, init);
+
+	tcase_set_timeout(fr, 120);
+	tcase_add_test(fr, test_flip_bits_chacha);
+	tcase_add_test(fr, test_flip_bits_aes);
+	tcase_add_test(fr, test_reorder_replay_drop);
+	tcase_add_test(fr, test_truncate);
+	tcase_add_test(fr, test_after_fin);
+	tcase_add_test(fr, test_good_then_bad);
+	tcase_add_test(fr, test_frame_sizes);
+	tcase_add_test(fr, test_seal_in_place);
+	suite_add_tcase(s, fr);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (sodium_init() < 0)
+		return 99;
+	sr = srunner_create(session_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
