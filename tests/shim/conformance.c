@@ -46,7 +46,8 @@ static void on_alarm(int sig)
 
 static const struct conf_case *find_case(const char *name)
 {
-	const struct conf_case *tabs[] = { conf_cases_rw, conf_cases_flags, conf_cases_ready };
+	const struct conf_case *tabs[] = { conf_cases_rw, conf_cases_flags, conf_cases_ready,
+					     conf_cases_tamper };
 	for (size_t t = 0; t < sizeof tabs / sizeof tabs[0]; t++)
 		for (const struct conf_case *k = tabs[t]; k->name; k++)
 			if (strcmp(k->name, name) == 0)
@@ -312,7 +313,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
 		for (const char **n = default_cases; *n; n++)
 			printf("%s\n", *n);
-		printf("echo\n");
+		printf("echo\ntamper\n");
 		return 0;
 	}
 	fprintf(stderr, "usage: conformance server PORT [--expect any|none|plain|crypt]\n"

@@ -91,5 +91,6 @@ int conf_get_sessid(int fd, uint8_t *buf, size_t *len, int *err);
 extern const struct conf_case conf_cases_rw[];
 extern const struct conf_case conf_cases_flags[];
 extern const struct conf_case conf_cases_ready[];
+extern const struct conf_case conf_cases_tamper[];
 
 #endif

@@ -6,7 +6,8 @@
 
 check_PROGRAMS += shim/conformance
 shim_conformance_SOURCES = shim/conformance.c shim/conformance.h \
-	shim/conf_util.c shim/conf_rw.c shim/conf_flags.c shim/conf_ready.c
+	shim/conf_util.c shim/conf_rw.c shim/conf_flags.c shim/conf_ready.c \
+	shim/conf_tamper.c
 shim_conformance_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
 	-D_FILE_OFFSET_BITS=64
 shim_conformance_CFLAGS = $(AM_CFLAGS) -O2
@@ -16,6 +17,9 @@ shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
 	shim/test_wire.sh \
-	shim/test_socat.sh
+	shim/test_socat.sh \
+	shim/test_fallback.sh \
+	shim/test_tamper.sh \
+	shim/test_curl_http.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
