@@ -1,0 +1,90 @@
+/*
+ * dup.c - dup, dup2, dup3, fcntl(F_DUPFD*), fcntl64: a new fd number for
+ * the same open file description shares its session.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+
+#include "close.h"
+#include "fdtable.h"
+#include "libc_syms.h"
+#include "shim.h"
+#include "sock.h"
+
+/* newfd now refers to oldfd's open file description. */
+static void share(int oldfd, int newfd)
+{
+	struct tc_sock *s = tc_fd_get(oldfd);
+
+	if (s) {
+		tc_fd_set(newfd, s);
+		tc_fd_put(s);
+	}
+}
+
+TC_EXPORT int dup(int fd)
+{
+	int r = tc_real_dup(fd);
+
+	if (r >= 0 && tc_fd_maybe(fd))
+		share(fd, r);
+	return r;
+}
+
+/* dup2/dup3 onto a tracked fd end that fd's use first, like the kernel's
+ * implicit close. */
+static int dup_onto(int fd, int fd2, int flags, int three)
+{
+	int r, saved = errno;
+
+	if (fd != fd2 && tc_fd_maybe(fd2) && tc_real_fcntl(fd, F_GETFD, 0) >= 0)
+		tc_close_fd(fd2);
+	errno = saved;
+	r = three ? tc_real_dup3(fd, fd2, flags) : tc_real_dup2(fd, fd2);
+	if (r >= 0 && fd != fd2 && tc_fd_maybe(fd))
+		share(fd, r);
+	return r;
+}
+
+TC_EXPORT int dup2(int fd, int fd2)
+{
+	return dup_onto(fd, fd2, 0, 0);
+}
+
+TC_EXPORT int dup3(int fd, int fd2, int flags)
+{
+	return dup_onto(fd, fd2, flags, 1);
+}
+
+static int do_fcntl(int fd, int cmd, long arg)
+{
+	int r = tc_real_fcntl(fd, cmd, arg);
+
+	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && tc_fd_maybe(fd))
+		share(fd, r);
+	return r;
+}
+
+TC_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
+}
+
+TC_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
+}

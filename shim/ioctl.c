@@ -1,0 +1,40 @@
+/*
+ * ioctl.c - ioctl(FIONREAD/SIOCINQ): plaintext bytes available, never
+ * ciphertext counts.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <sys/ioctl.h>
+
+#include "fdtable.h"
+#include "libc_syms.h"
+#include "shim.h"
+#include "sock.h"
+
+TC_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	struct tc_sock *s;
+	va_list ap;
+	void *arg;
+	int r, saved = errno;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req != FIONREAD || !(s = tc_conn_get(fd)))
+		return tc_real_ioctl(fd, req, arg);
+	tc_in_shim++;
+	r = tc_sock_available(s, fd);
+	tc_in_shim--;
+	tc_fd_put(s);
+	if (r == TC_PASS)
+		return tc_real_ioctl(fd, req, arg);
+	if (!arg) {
+		errno = EFAULT;
+		return -1;
+	}
+	*(int *)arg = r;
+	errno = saved;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * keylog.c - see keylog.h. The file is opened O_APPEND|O_CREAT|O_CLOEXEC
+ * with mode 0600; each line is one write(2), so concurrent processes
+ * appending to the same file never interleave inside a line.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keylog.h"
+#include "libc_syms.h"
+#include "log.h"
+
+static int keylog_fd = -1;
+
+void tc_keylog_init(void)
+{
+	const char *path = secure_getenv("TCPCRYPT_KEYLOGFILE");
+
+	if (!path || !*path)
+		return;
+	keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (keylog_fd < 0)
+		tc_err("TCPCRYPT_KEYLOGFILE: cannot open %s", path);
+}
+
+int tc_keylog_enabled(void)
+{
+	return keylog_fd >= 0;
+}
+
+void tc_keylog_line(void *arg, const char *line)
+{
+	char buf[512];
+	size_t n = strlen(line);
+
+	(void)arg;
+	if (keylog_fd < 0 || n + 1 > sizeof(buf))
+		return;
+	memcpy(buf, line, n);
+	buf[n++] = '\n';
+	(void)tc_real_write(keylog_fd, buf, n);
+	sodium_memzero(buf, sizeof(buf));
+}

@@ -1,0 +1,112 @@
+/*
+ * libc_syms.c - resolution of the real libc functions (see libc_syms.h).
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "libc_syms.h"
+#include "shim.h"
+
+__thread int tc_in_shim __attribute__((tls_model("initial-exec")));
+
+/* Fallbacks used until dlsym answered: the system calls themselves. */
+static int fb_connect(int fd, const struct sockaddr *a, socklen_t l) { return (int)syscall(SYS_connect, fd, a, l); }
+static int fb_accept(int fd, struct sockaddr *a, socklen_t *l) { return (int)syscall(SYS_accept4, fd, a, l, 0); }
+static int fb_accept4(int fd, struct sockaddr *a, socklen_t *l, int f) { return (int)syscall(SYS_accept4, fd, a, l, f); }
+static int fb_listen(int fd, int n) { return (int)syscall(SYS_listen, fd, n); }
+static int fb_close(int fd) { return (int)syscall(SYS_close, fd); }
+static int fb_close_range(unsigned int lo, unsigned int hi, int f) { return (int)syscall(SYS_close_range, lo, hi, f); }
+static int fb_shutdown(int fd, int how) { return (int)syscall(SYS_shutdown, fd, how); }
+static int fb_dup(int fd) { return (int)syscall(SYS_dup, fd); }
+static int fb_dup2(int fd, int fd2)
+{
+	if (fd == fd2)
+		return (int)syscall(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : fd2;
+	return (int)syscall(SYS_dup3, fd, fd2, 0);
+}
+static int fb_dup3(int fd, int fd2, int f) { return (int)syscall(SYS_dup3, fd, fd2, f); }
+static int fb_getsockopt(int fd, int lv, int nm, void *v, socklen_t *l) { return (int)syscall(SYS_getsockopt, fd, lv, nm, v, l); }
+static int fb_setsockopt(int fd, int lv, int nm, const void *v, socklen_t l) { return (int)syscall(SYS_setsockopt, fd, lv, nm, v, l); }
+static ssize_t fb_read(int fd, void *b, size_t n) { return syscall(SYS_read, fd, b, n); }
+static ssize_t fb_readv(int fd, const struct iovec *v, int n) { return syscall(SYS_readv, fd, v, n); }
+static ssize_t fb_recv(int fd, void *b, size_t n, int f) { return syscall(SYS_recvfrom, fd, b, n, f, NULL, NULL); }
+static ssize_t fb_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l) { return syscall(SYS_recvfrom, fd, b, n, f, a, l); }
+static ssize_t fb_recvmsg(int fd, struct msghdr *m, int f) { return syscall(SYS_recvmsg, fd, m, f); }
+static int fb_recvmmsg(int fd, struct mmsghdr *m, unsigned int n, int f, struct timespec *t) { return (int)syscall(SYS_recvmmsg, fd, m, n, f, t); }
+static ssize_t fb_write(int fd, const void *b, size_t n) { return syscall(SYS_write, fd, b, n); }
+static ssize_t fb_writev(int fd, const struct iovec *v, int n) { return syscall(SYS_writev, fd, v, n); }
+static ssize_t fb_send(int fd, const void *b, size_t n, int f) { return syscall(SYS_sendto, fd, b, n, f, NULL, 0); }
+static ssize_t fb_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l) { return syscall(SYS_sendto, fd, b, n, f, a, l); }
+static ssize_t fb_sendmsg(int fd, const struct msghdr *m, int f) { return syscall(SYS_sendmsg, fd, m, f); }
+static int fb_sendmmsg(int fd, struct mmsghdr *m, unsigned int n, int f) { return (int)syscall(SYS_sendmmsg, fd, m, n, f); }
+static ssize_t fb_sendfile(int o, int i, off_t *off, size_t n) { return syscall(SYS_sendfile, o, i, off, n); }
+static ssize_t fb_splice(int i, loff_t *oi, int o, loff_t *oo, size_t n, unsigned int f) { return syscall(SYS_splice, i, oi, o, oo, n, f); }
+static int fb_poll(struct pollfd *p, nfds_t n, int t)
+{
+	struct timespec ts = { t / 1000, (t % 1000) * 1000000L };
+	return (int)syscall(SYS_ppoll, p, n, t < 0 ? NULL : &ts, NULL, (size_t)8);
+}
+static int fb_execve(const char *p, char *const av[], char *const ev[]) { return (int)syscall(SYS_execve, p, av, ev); }
+
+static int fb_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static int fb_ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return (int)syscall(SYS_ioctl, fd, req, arg);
+}
+
+#define TC_DEF_REAL(ret, name, params, args) ret (*tc_real_##name) params = fb_##name;
+TC_LIBC_LIST(TC_DEF_REAL)
+#undef TC_DEF_REAL
+int (*tc_real_fcntl)(int fd, int cmd, ...) = fb_fcntl;
+int (*tc_real_ioctl)(int fd, unsigned long req, ...) = fb_ioctl;
+
+/* Looks a symbol up in the libraries after this one; NULL if missing or if
+ * it would be ourselves (a second copy of the shim). */
+static void *next_sym(const char *name, void *self)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	return p == self ? NULL : p;
+}
+
+void tc_libc_init(void)
+{
+	static int done;
+	void *p;
+
+	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+		return;
+	tc_in_shim++;
+#define TC_RESOLVE(ret, name, params, args) \
+	if ((p = next_sym(#name, dlsym(RTLD_DEFAULT, #name))) != NULL) \
+		tc_real_##name = (ret (*) params)p;
+	TC_LIBC_LIST(TC_RESOLVE)
+#undef TC_RESOLVE
+	if ((p = next_sym("fcntl", NULL)) != NULL)
+		tc_real_fcntl = (int (*)(int, int, ...))p;
+	if ((p = next_sym("ioctl", NULL)) != NULL)
+		tc_real_ioctl = (int (*)(int, unsigned long, ...))p;
+	tc_in_shim--;
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,62 @@
+/*
+ * libc_syms.h - the real libc functions behind the shim's wrappers.
+ *
+ * One X-macro list names every function the shim interposes and calls
+ * through. Each tc_real_NAME pointer starts at a fallback that issues the
+ * system call directly, and the constructor replaces it with the next
+ * definition (dlsym(RTLD_NEXT)), so a wrapper called before the constructor
+ * ran, or from inside dlsym, still works.
+ */
+#ifndef TC_SHIM_LIBC_SYMS_H
+#define TC_SHIM_LIBC_SYMS_H
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* X(return type, name, (parameters), (arguments)) */
+#define TC_LIBC_LIST(X) \
+	X(int, connect, (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l)) \
+	X(int, accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l)) \
+	X(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int f), (fd, a, l, f)) \
+	X(int, listen, (int fd, int n), (fd, n)) \
+	X(int, close, (int fd), (fd)) \
+	X(int, close_range, (unsigned int lo, unsigned int hi, int f), (lo, hi, f)) \
+	X(int, shutdown, (int fd, int how), (fd, how)) \
+	X(int, dup, (int fd), (fd)) \
+	X(int, dup2, (int fd, int fd2), (fd, fd2)) \
+	X(int, dup3, (int fd, int fd2, int f), (fd, fd2, f)) \
+	X(int, getsockopt, (int fd, int lv, int nm, void *v, socklen_t *l), (fd, lv, nm, v, l)) \
+	X(int, setsockopt, (int fd, int lv, int nm, const void *v, socklen_t l), (fd, lv, nm, v, l)) \
+	X(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n)) \
+	X(ssize_t, readv, (int fd, const struct iovec *v, int n), (fd, v, n)) \
+	X(ssize_t, recv, (int fd, void *b, size_t n, int f), (fd, b, n, f)) \
+	X(ssize_t, recvfrom, (int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l), (fd, b, n, f, a, l)) \
+	X(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f)) \
+	X(int, recvmmsg, (int fd, struct mmsghdr *m, unsigned int n, int f, struct timespec *t), (fd, m, n, f, t)) \
+	X(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n)) \
+	X(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n)) \
+	X(ssize_t, send, (int fd, const void *b, size_t n, int f), (fd, b, n, f)) \
+	X(ssize_t, sendto, (int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l), (fd, b, n, f, a, l)) \
+	X(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f), (fd, m, f)) \
+	X(int, sendmmsg, (int fd, struct mmsghdr *m, unsigned int n, int f), (fd, m, n, f)) \
+	X(ssize_t, sendfile, (int o, int i, off_t *off, size_t n), (o, i, off, n)) \
+	X(ssize_t, splice, (int i, loff_t *oi, int o, loff_t *oo, size_t n, unsigned int f), (i, oi, o, oo, n, f)) \
+	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t)) \
+	X(int, execve, (const char *p, char *const av[], char *const ev[]), (p, av, ev))
+
+#define TC_DECL_REAL(ret, name, params, args) extern ret (*tc_real_##name) params;
+TC_LIBC_LIST(TC_DECL_REAL)
+#undef TC_DECL_REAL
+
+/* fcntl and ioctl are variadic; the shim always passes one long argument. */
+extern int (*tc_real_fcntl)(int fd, int cmd, ...);
+extern int (*tc_real_ioctl)(int fd, unsigned long req, ...);
+
+/* Resolves every real symbol (idempotent; the constructor calls it). */
+void tc_libc_init(void);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * send.c - write, writev, send, sendto, sendmsg, sendmmsg: every byte goes
+ * out sealed in frames.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "libc_syms.h"
+#include "shim.h"
+#include "sock.h"
+
+/* Sends iov on connection s; TC_PASS when it is plain TCP. */
+static ssize_t conn_send(struct tc_sock *s, int fd, const struct iovec *iov, int cnt, int flags)
+{
+	ssize_t r;
+
+	tc_in_shim++;
+	r = tc_sock_send(s, fd, iov, cnt, flags);
+	tc_in_shim--;
+	tc_fd_put(s);
+	return r;
+}
+
+TC_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	struct tc_sock *s;
+	struct iovec iov = { (void *)buf, n };
+	int saved = errno;
+	ssize_t r;
+
+	if (!tc_fd_maybe(fd) || !(s = tc_conn_get(fd)))
+		return tc_real_write(fd, buf, n);
+	r = conn_send(s, fd, &iov, 1, 0);
+	if (r == TC_PASS)
+		return tc_real_write(fd, buf, n);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	struct tc_sock *s;
+	struct iovec iov = { (void *)buf, n };
+	int saved = errno;
+	ssize_t r;
+
+	if (!(s = tc_conn_get(fd)))
+		return tc_real_send(fd, buf, n, flags);
+	r = conn_send(s, fd, &iov, 1, flags);
+	if (r == TC_PASS)
+		return tc_real_send(fd, buf, n, flags);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t l)
+{
+	struct tc_sock *s;
+	struct iovec iov = { (void *)buf, n };
+	int saved = errno;
+	ssize_t r;
+
+	if (!(s = tc_conn_get(fd)))
+		return tc_real_sendto(fd, buf, n, flags, a, l);
+	r = conn_send(s, fd, &iov, 1, flags);
+	if (r == TC_PASS)
+		return tc_real_sendto(fd, buf, n, flags, a, l);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct tc_sock *s;
+	int saved = errno;
+	ssize_t r;
+
+	if (cnt < 0 || cnt > IOV_MAX || !(s = tc_conn_get(fd)))
+		return tc_real_writev(fd, iov, cnt);
+	r = conn_send(s, fd, iov, cnt, 0);
+	if (r == TC_PASS)
+		return tc_real_writev(fd, iov, cnt);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	struct tc_sock *s;
+	int saved = errno;
+	ssize_t r;
+
+	if (!m || m->msg_iovlen > IOV_MAX || !(s = tc_conn_get(fd)))
+		return tc_real_sendmsg(fd, m, flags);
+	r = conn_send(s, fd, m->msg_iov, (int)m->msg_iovlen, flags);
+	if (r == TC_PASS)
+		return tc_real_sendmsg(fd, m, flags);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	struct tc_sock *s = tc_conn_get(fd);
+	unsigned int i;
+	int saved = errno;
+
+	if (!s)
+		return tc_real_sendmmsg(fd, v, n, flags);
+	if (tc_sock_state(s) == TC_ST_PLAIN) {
+		tc_fd_put(s);
+		return tc_real_sendmmsg(fd, v, n, flags);
+	}
+	tc_fd_put(s);
+	for (i = 0; i < n; i++) {
+		ssize_t r = sendmsg(fd, &v[i].msg_hdr, flags);
+
+		if (r < 0) {
+			if (i > 0)
+				break;
+			return -1;
+		}
+		v[i].msg_len = (unsigned int)r;
+	}
+	errno = saved;
+	return (int)i;
+}

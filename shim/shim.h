@@ -1,0 +1,29 @@
+/*
+ * shim.h - what every file of the shim shares: the export attribute of the
+ * interposed symbols, the re-entrancy guard and errno helpers.
+ */
+#ifndef TC_SHIM_H
+#define TC_SHIM_H
+
+#include <errno.h>
+
+/* Interposed libc symbols are the only ones the module exports. */
+#define TC_EXPORT __attribute__((visibility("default")))
+
+/* Non-zero while the shim itself is running on this thread: calls made from
+ * inside the shim (through other libraries) pass straight through. */
+extern __thread int tc_in_shim __attribute__((tls_model("initial-exec")));
+
+/* Turns an internal result (>= 0 or -errno) into the libc convention,
+ * restoring the caller's errno on success. */
+static inline long tc_ret(long r, int saved_errno)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	errno = saved_errno;
+	return r;
+}
+
+#endif

@@ -1,0 +1,1079 @@
+/*
+ * sock.c - the session glue (see sock.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "eno.h"
+#include "keylog.h"
+#include "libc_syms.h"
+#include "log.h"
+#include "progress.h"
+#include "settings.h"
+#include "shim.h"
+#include "sock.h"
+#include "tcpcrypt/eno_abi.h"
+#include "tcpcrypt/tcpcrypt.h"
+
+#define TC_PRE_MAX        65536   /* plaintext written before the keys existed */
+#define TC_CLOSE_WAIT_MS  2000    /* how long close() may wait to flush and send FINp */
+
+struct tc_shm {
+	pthread_mutex_t rx_lock, tx_lock, sess_lock;
+	size_t size;
+	int nprocs;                  /* processes holding the socket (atomic) */
+	int state;                   /* enum tc_state (atomic) */
+	int error;                   /* errno for I/O once failed */
+	int so_error;                /* pending SO_ERROR report */
+	uint8_t role, peer_app, fin_rcvd, fin_sent, fin_pending, wr_shut, shut_rd, held;
+	uint8_t rekey_due, sessid_len;
+	uint16_t aead;
+	uint8_t sessid[TCPCRYPT_SESSID_MAX];
+	size_t rx_len;               /* bytes of the current frame in rx */
+	size_t plain_off, plain_len; /* opened plaintext left in rx */
+	size_t tx_off, tx_len;       /* ciphertext in tx not yet accepted by the kernel */
+	size_t pre_len;              /* plaintext queued before the keys */
+	uint8_t rx[TC_FRAME_MAX + 64];
+	uint8_t tx[2 * TC_FRAME_MAX + TC_HANDSHAKE_MAX];
+	uint8_t pre[TC_PRE_MAX];
+	uint8_t stage[TC_FRAME_MAX_DATA];
+	uint8_t peekbuf[TC_FRAME_MAX];
+};
+
+static size_t sess_off, shm_size;
+
+#define SESS(sh) ((tc_session *)((uint8_t *)(sh) + sess_off))
+#define STATE(sh) __atomic_load_n(&(sh)->state, __ATOMIC_ACQUIRE)
+#define SET_STATE(sh, v) __atomic_store_n(&(sh)->state, (v), __ATOMIC_RELEASE)
+
+void tc_sock_global_init(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (pg <= 0)
+		pg = 4096;
+	sess_off = (sizeof(struct tc_shm) + 63) & ~(size_t)63;
+	shm_size = (sess_off + tc_session_size() + (size_t)pg - 1) & ~((size_t)pg - 1);
+}
+
+/* ---- locks: process-shared and robust (a process that died holding one
+ * does not wedge the others) ---- */
+
+static void lock(pthread_mutex_t *m)
+{
+	if (pthread_mutex_lock(m) == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+}
+
+static int trylock(pthread_mutex_t *m)
+{
+	int r = pthread_mutex_trylock(m);
+
+	if (r == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+		r = 0;
+	}
+	return r == 0 ? 0 : -1;
+}
+
+static void unlock(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+}
+
+static int init_mutex(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	int r;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	r = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return -r;
+}
+
+/* ---- objects ---- */
+
+void tc_prefs_default(struct tc_prefs *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->enable = 1;
+	p->app_aware = (uint8_t)tc_cfg.app_aware;
+	p->naeads = (uint8_t)tc_cfg.naeads;
+	memcpy(p->aeads, tc_cfg.aeads, sizeof(uint16_t) * (size_t)tc_cfg.naeads);
+}
+
+struct tc_sock *tc_sock_new(int kind, const struct tc_prefs *prefs)
+{
+	struct tc_sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	if (prefs)
+		s->prefs = *prefs;
+	else
+		tc_prefs_default(&s->prefs);
+	return s;
+}
+
+int tc_sock_make_conn(struct tc_sock *s, int state)
+{
+	struct tc_shm *sh;
+
+	sh = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return -ENOMEM;
+	sh->size = shm_size;
+	if (init_mutex(&sh->rx_lock) || init_mutex(&sh->tx_lock) || init_mutex(&sh->sess_lock)) {
+		munmap(sh, shm_size);
+		return -ENOMEM;
+	}
+	sh->nprocs = 1;
+	sh->state = state;
+	s->kind = TC_K_CONN;
+	s->shm = sh;
+	return 0;
+}
+
+void tc_sock_free(struct tc_sock *s)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (sh) {
+		if (__atomic_load_n(&sh->nprocs, __ATOMIC_ACQUIRE) <= 0) {
+			tc_session_wipe(SESS(sh));
+			sodium_memzero(sh->rx, sizeof(sh->rx));
+			sodium_memzero(sh->pre, sh->pre_len);
+		}
+		munmap(sh, sh->size);
+	}
+	free(s);
+}
+
+void tc_sock_proc_ref(struct tc_sock *s, int delta)
+{
+	if (s->shm)
+		__atomic_add_fetch(&s->shm->nprocs, delta, __ATOMIC_ACQ_REL);
+}
+
+int tc_sock_proc_unref(struct tc_sock *s)
+{
+	return s->shm ? __atomic_sub_fetch(&s->shm->nprocs, 1, __ATOMIC_ACQ_REL) : 0;
+}
+
+int tc_sock_state(const struct tc_sock *s)
+{
+	return s->shm ? STATE(s->shm) : 0;
+}
+
+void tc_sock_set_plain(struct tc_sock *s)
+{
+	if (s->shm)
+		SET_STATE(s->shm, TC_ST_PLAIN);
+}
+
+int tc_sock_error(const struct tc_sock *s)
+{
+	return s->shm ? s->shm->error : 0;
+}
+
+int tc_sock_take_so_error(struct tc_sock *s)
+{
+	return s->shm ? __atomic_exchange_n(&s->shm->so_error, 0, __ATOMIC_ACQ_REL) : 0;
+}
+
+int tc_is_tcp_socket(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	if (tc_real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || (v != AF_INET && v != AF_INET6))
+		return 0;
+	l = sizeof(v);
+	if (tc_real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+		return 0;
+	l = sizeof(v);
+	if (tc_real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
+		return 0;
+	return 1;
+}
+
+int tc_fd_nonblocking(int fd)
+{
+	int fl = tc_real_fcntl(fd, F_GETFL, 0);
+
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* ---- kernel I/O (internal sends never raise SIGPIPE) ---- */
+
+static ssize_t k_recv(int fd, void *b, size_t n, int flags)
+{
+	ssize_t r = tc_real_recvfrom(fd, b, n, flags, NULL, NULL);
+
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t k_send(int fd, const void *b, size_t n, int flags)
+{
+	ssize_t r = tc_real_sendto(fd, b, n, flags | MSG_NOSIGNAL, NULL, 0);
+
+	return r < 0 ? -errno : r;
+}
+
+static int k_wait(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r = tc_real_poll(&p, 1, ms);
+
+	return r < 0 ? -errno : r;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* ---- iovec helpers ---- */
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+/* Copies n bytes from src into the iovecs at logical offset off. */
+static void iov_put(const struct iovec *iov, int cnt, size_t off, const uint8_t *src, size_t n)
+{
+	for (int i = 0; i < cnt && n; i++) {
+		size_t l = iov[i].iov_len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		size_t c = l - off < n ? l - off : n;
+		memcpy((uint8_t *)iov[i].iov_base + off, src, c);
+		src += c;
+		n -= c;
+		off = 0;
+	}
+}
+
+/* Copies n bytes at logical offset off of the iovecs into dst. */
+static void iov_get(const struct iovec *iov, int cnt, size_t off, uint8_t *dst, size_t n)
+{
+	for (int i = 0; i < cnt && n; i++) {
+		size_t l = iov[i].iov_len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		size_t c = l - off < n ? l - off : n;
+		memcpy(dst, (const uint8_t *)iov[i].iov_base + off, c);
+		dst += c;
+		n -= c;
+		off = 0;
+	}
+}
+
+/* ---- failure ---- */
+
+/* Aborts the connection: RST to the peer (connect(AF_UNSPEC) on a TCP
+ * socket disconnects it with a reset), and every later call gets err. */
+static void abort_conn(struct tc_shm *sh, int fd, int err, const char *why)
+{
+	struct sockaddr sa;
+	struct linger lg = { 1, 0 };
+
+	if (STATE(sh) == TC_ST_FAILED)
+		return;
+	sh->error = err;
+	__atomic_store_n(&sh->so_error, err, __ATOMIC_RELEASE);
+	SET_STATE(sh, TC_ST_FAILED);
+	tc_real_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNSPEC;
+	tc_real_connect(fd, &sa, sizeof(sa));
+	tc_warn("fd %d: connection aborted (%s): %s", fd, why, strerror(err));
+}
+
+/* The errno the application sees for an engine error. */
+static int engine_errno(int r)
+{
+	switch (r) {
+	case -EBADMSG:
+	case -EPROTO:
+		return -r;
+	case -EMSGSIZE:
+		return EBADMSG;
+	case -ENOTSUP:
+	case -EKEYREJECTED:
+		return EPROTO;
+	default:
+		return ECONNRESET;
+	}
+}
+
+/* ---- sending (tx_lock held) ---- */
+
+static int seal_into_tx(struct tc_shm *sh, const uint8_t *data, size_t len, unsigned flags)
+{
+	size_t out = 0;
+	int r;
+
+	lock(&sh->sess_lock);
+	r = tc_session_seal(SESS(sh), data, len, flags, sh->tx + sh->tx_len,
+	                    sizeof(sh->tx) - sh->tx_len, &out);
+	unlock(&sh->sess_lock);
+	if (r < 0)
+		return r;
+	sh->tx_len += out;
+	sh->rekey_due = 0;
+	return 0;
+}
+
+/* Sends what is queued: the tail of the last frame first, then the
+ * plaintext queued before the keys, a rekey answer, FINp. Returns 0 when
+ * everything went out, or -errno (-EAGAIN: try again later). */
+static int tx_flush(struct tc_shm *sh, int fd, int nonblock)
+{
+	int r;
+
+	for (;;) {
+		while (sh->tx_off < sh->tx_len) {
+			ssize_t n = k_send(fd, sh->tx + sh->tx_off, sh->tx_len - sh->tx_off,
+			                   nonblock ? MSG_DONTWAIT : 0);
+			if (n < 0)
+				return (int)n;
+			sh->tx_off += (size_t)n;
+		}
+		sh->tx_off = sh->tx_len = 0;
+		if (STATE(sh) != TC_ST_READY)
+			return 0;
+		if (sh->pre_len) {
+			size_t n = sh->pre_len < TC_FRAME_MAX_DATA ? sh->pre_len : TC_FRAME_MAX_DATA;
+
+			if ((r = seal_into_tx(sh, sh->pre, n, 0)) < 0)
+				return r;
+			memmove(sh->pre, sh->pre + n, sh->pre_len - n);
+			sh->pre_len -= n;
+			continue;
+		}
+		if (sh->rekey_due && !sh->fin_sent) {
+			int due;
+
+			lock(&sh->sess_lock);
+			due = tc_session_rekey_pending(SESS(sh));
+			unlock(&sh->sess_lock);
+			sh->rekey_due = 0;
+			if (due) {
+				if ((r = seal_into_tx(sh, NULL, 0, 0)) < 0)
+					return r;
+				continue;
+			}
+		}
+		if (sh->fin_pending && !sh->fin_sent) {
+			if ((r = seal_into_tx(sh, NULL, 0, TC_SEAL_FIN)) < 0)
+				return r;
+			sh->fin_sent = 1;
+			continue;
+		}
+		if (sh->fin_sent && !sh->wr_shut) {
+			sh->wr_shut = 1;
+			tc_real_shutdown(fd, SHUT_WR);
+		}
+		return 0;
+	}
+}
+
+static int tx_pending(const struct tc_shm *sh)
+{
+	return sh->tx_off < sh->tx_len ||
+	       (STATE(sh) == TC_ST_READY &&
+	        (sh->pre_len || sh->rekey_due || (sh->fin_pending && !sh->wr_shut)));
+}
+
+/* ---- keys ---- */
+
+/* The keys are set: remember the session's public facts, tell the kernel
+ * programs (tcnetstat), and flush what the application already wrote. */
+static void keys_set(struct tc_shm *sh, int fd)
+{
+	struct tcpcrypt_eno_report rep;
+	char hex[2 * TCPCRYPT_SESSID_MAX + 1];
+	int n;
+
+	lock(&sh->sess_lock);
+	n = tc_session_sessid(SESS(sh), sh->sessid, sizeof(sh->sessid));
+	sh->aead = tc_session_aead(SESS(sh));
+	unlock(&sh->sess_lock);
+	sh->sessid_len = n > 0 ? (uint8_t)n : 0;
+	SET_STATE(sh, TC_ST_READY);
+
+	memset(&rep, 0, sizeof(rep));
+	rep.version = TCPCRYPT_ENO_ABI_VERSION;
+	rep.role = sh->role;
+	rep.aead = sh->aead;
+	rep.sessid_len = sh->sessid_len;
+	memcpy(rep.sessid, sh->sessid, sh->sessid_len);
+	tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &rep, sizeof(rep));
+
+	if (tc_log_level >= TC_LOG_INFO) {
+		sodium_bin2hex(hex, sizeof(hex), sh->sessid, sh->sessid_len);
+		tc_info("fd %d: tcpcrypt session, role %c, %s, id %s", fd, sh->role ? 'B' : 'A',
+		        tc_aead_name(sh->aead), hex);
+	}
+	if (trylock(&sh->tx_lock) == 0) {
+		tx_flush(sh, fd, 1);
+		unlock(&sh->tx_lock);
+	}
+	if (tx_pending(sh))
+		tc_progress_kick();
+}
+
+/* Runs the Init exchange on the receive side (rx_lock held): peeks at the
+ * stream, hands the engine what it has, and reads exactly the bytes that
+ * belonged to the Init message, so frames stay in the kernel. */
+static int rx_handshake(struct tc_sock *s, int fd, int nonblock)
+{
+	struct tc_shm *sh = s->shm;
+	uint8_t in[TC_INIT_MAX], out[TC_HANDSHAKE_MAX];
+	size_t want = sizeof(in);
+	int waitall = 0;
+
+	while (STATE(sh) == TC_ST_HANDSHAKE) {
+		size_t consumed = 0, outlen = 0;
+		ssize_t n;
+		int r;
+
+		n = k_recv(fd, in, want, MSG_PEEK | (nonblock ? MSG_DONTWAIT : 0) | (waitall ? MSG_WAITALL : 0));
+		if (n == 0) {
+			abort_conn(sh, fd, ECONNRESET, "connection closed during the Init exchange");
+			return -ECONNRESET;
+		}
+		if (n < 0)
+			return (int)n;
+		lock(&sh->sess_lock);
+		r = tc_session_handshake(SESS(sh), in, (size_t)n, &consumed, out, sizeof(out), &outlen);
+		unlock(&sh->sess_lock);
+		if (consumed > (size_t)n)
+			consumed = (size_t)n;
+		while (consumed) {
+			ssize_t d = k_recv(fd, in, consumed, MSG_DONTWAIT);
+
+			if (d <= 0)
+				break;
+			consumed -= (size_t)d;
+		}
+		if (r < 0) {
+			abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
+			return -sh->error;
+		}
+		if (outlen) {
+			lock(&sh->tx_lock);
+			memcpy(sh->tx + sh->tx_len, out, outlen);
+			sh->tx_len += outlen;
+			tx_flush(sh, fd, 1);
+			unlock(&sh->tx_lock);
+			if (tx_pending(sh))
+				tc_progress_kick();
+		}
+		if (r == 1) {
+			keys_set(sh, fd);
+			break;
+		}
+		/* The engine took nothing: it needs more than is there. */
+		if (r == 0 && consumed == 0 && outlen == 0) {
+			if (nonblock)
+				return -EAGAIN;
+			want = (size_t)n + 1 < sizeof(in) ? (size_t)n + 1 : sizeof(in);
+			waitall = 1;
+		} else {
+			want = sizeof(in);
+			waitall = 0;
+		}
+	}
+	return STATE(sh) == TC_ST_FAILED ? -sh->error : 0;
+}
+
+/* ---- start of a connection ---- */
+
+static void policy_of(const struct tc_prefs *p, struct tc_eno_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->teps[0] = TCPCRYPT_TEP_ECDHE_CURVE25519;
+	pol->nteps = 1;
+	pol->app_aware = p->app_aware;
+	pol->passive = p->passive;
+}
+
+int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener)
+{
+	struct tcpcrypt_eno_offer offer;
+	struct tc_eno_policy pol;
+	int n;
+
+	policy_of(p, &pol);
+	memset(&offer, 0, sizeof(offer));
+	offer.version = TCPCRYPT_ENO_ABI_VERSION;
+	offer.flags = p->app_aware >= 2 ? TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE : 0;
+	n = tc_eno_build_offer(&pol, listener, offer.content, sizeof(offer.content));
+	if (n <= 0)
+		return n < 0 ? n : -EINVAL;
+	offer.len = (uint8_t)n;
+	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &offer, sizeof(offer)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Reads the ENO result and sets the session up (tx_lock held). */
+static int start_locked(struct tc_sock *s, int fd, int blocking)
+{
+	struct tc_shm *sh = s->shm;
+	struct tcpcrypt_eno_result res;
+	struct tc_eno_outcome out;
+	struct tc_eno_policy pol;
+	struct tc_session_params p;
+	socklen_t len = sizeof(res);
+	uint8_t hs[TC_HANDSHAKE_MAX];
+	size_t consumed = 0, hslen = 0;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	if (tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len) < 0 ||
+	    !(res.flags & TCPCRYPT_RES_F_ENO_OK)) {
+		int reason = len >= 3 ? res.reason : TCPCRYPT_ENO_R_NOT_OPTED_IN;
+
+		if (tc_cfg.require) {
+			tc_err("fd %d: tcpcrypt not negotiated (%s); TCPCRYPT_REQUIRE: refusing", fd,
+			       tc_eno_reason_str(reason));
+			abort_conn(sh, fd, ECONNREFUSED, "tcpcrypt required");
+			return -ECONNREFUSED;
+		}
+		tc_info("fd %d: plain TCP (%s)", fd, tc_eno_reason_str(reason));
+		SET_STATE(sh, TC_ST_PLAIN);
+		return 0;
+	}
+	policy_of(&s->prefs, &pol);
+	r = tc_eno_negotiate(&pol, res.local_opt, res.local_len, res.peer_opt, res.peer_len, &out);
+	if (r < 0 || !out.negotiated ||
+	    out.role != ((res.flags & TCPCRYPT_RES_F_ROLE_B) ? TCPCRYPT_ROLE_B : TCPCRYPT_ROLE_A)) {
+		abort_conn(sh, fd, EPROTO, "the kernel's ENO result disagrees with the negotiation rules");
+		return -EPROTO;
+	}
+	memset(&p, 0, sizeof(p));
+	p.role = out.role;
+	p.tep_byte = out.tep_byte;
+	p.transcript = out.transcript;
+	p.transcript_len = out.transcript_len;
+	p.aeads = s->prefs.naeads ? s->prefs.aeads : NULL;
+	p.naeads = s->prefs.naeads;
+	if (tc_keylog_enabled())
+		p.keylog = tc_keylog_line;
+	lock(&sh->sess_lock);
+	r = tc_session_init(SESS(sh), &p);
+	if (r == 0 && out.role == TCPCRYPT_ROLE_A)
+		r = tc_session_handshake(SESS(sh), NULL, 0, &consumed, hs, sizeof(hs), &hslen);
+	unlock(&sh->sess_lock);
+	if (r < 0) {
+		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
+		return -sh->error;
+	}
+	sh->role = out.role;
+	sh->peer_app = out.peer_a;
+	SET_STATE(sh, TC_ST_HANDSHAKE);
+	tc_debug("fd %d: ENO negotiated, role %c", fd, out.role ? 'B' : 'A');
+	if (hslen) {
+		memcpy(sh->tx + sh->tx_len, hs, hslen);
+		sh->tx_len += hslen;
+		r = tx_flush(sh, fd, !blocking);
+		if (r < 0 && r != -EAGAIN && r != -EINTR) {
+			abort_conn(sh, fd, -r, "cannot send Init1");
+			return r;
+		}
+	}
+	return 0;
+}
+
+int tc_sock_start(struct tc_sock *s, int fd, int blocking)
+{
+	struct tc_shm *sh = s->shm;
+	int r;
+
+	lock(&sh->tx_lock);
+	r = start_locked(s, fd, blocking);
+	unlock(&sh->tx_lock);
+	if (r < 0 || STATE(sh) != TC_ST_HANDSHAKE)
+		return r;
+	if (!blocking) {
+		tc_progress_kick();
+		return 0;
+	}
+	lock(&sh->rx_lock);
+	r = rx_handshake(s, fd, 0);
+	unlock(&sh->rx_lock);
+	if (r < 0 && STATE(sh) != TC_ST_FAILED)
+		abort_conn(sh, fd, r == -EAGAIN ? ETIMEDOUT : -r, "Init exchange did not finish");
+	return r < 0 ? -sh->error : 0;
+}
+
+int tc_sock_check_connect(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	int r = 0;
+
+	if (STATE(sh) != TC_ST_CONNECTING)
+		return 0;
+	if (tc_real_poll(&p, 1, 0) <= 0)
+		return 0;
+	lock(&sh->tx_lock);
+	if (STATE(sh) == TC_ST_CONNECTING) {
+		if ((p.revents & (POLLERR | POLLHUP)) || getpeername(fd, (struct sockaddr *)&ss, &l) < 0)
+			SET_STATE(sh, TC_ST_PLAIN);     /* the connect failed: the kernel tells why */
+		else
+			r = start_locked(s, fd, 0);
+	}
+	unlock(&sh->tx_lock);
+	if (STATE(sh) == TC_ST_HANDSHAKE)
+		tc_progress_kick();
+	return r;
+}
+
+/* Common entry of the data calls: completes a pending connect, and says
+ * whether to pass through (TC_PASS), fail, or go on. */
+static int pre_io(struct tc_sock *s, int fd, int nonblock)
+{
+	struct tc_shm *sh = s->shm;
+
+	for (;;) {
+		switch (STATE(sh)) {
+		case TC_ST_CONNECTING: {
+			int r = tc_sock_check_connect(s, fd);
+
+			if (r < 0)
+				return r;
+			if (STATE(sh) != TC_ST_CONNECTING)
+				continue;
+			if (nonblock)
+				return -EAGAIN;
+			k_wait(fd, POLLOUT, -1);
+			continue;
+		}
+		case TC_ST_PLAIN:
+			return TC_PASS;
+		case TC_ST_FAILED:
+			return -sh->error;
+		default:
+			return 0;
+		}
+	}
+}
+
+/* ---- receiving (rx_lock held) ---- */
+
+/* The application consumed the current frame's plaintext: drop the frame,
+ * and read the byte kept in the kernel for readiness. */
+static void rx_frame_done(struct tc_shm *sh, int fd)
+{
+	uint8_t b;
+
+	if (sh->held) {
+		k_recv(fd, &b, 1, MSG_DONTWAIT);
+		sh->held = 0;
+	}
+	sh->rx_len = sh->plain_off = sh->plain_len = 0;
+}
+
+/* Reads the next frame into rx and opens it. The frame's last byte is only
+ * peeked (left in the kernel) when its plaintext will not all be consumed
+ * now (room) or the caller peeks. Returns 1 once a frame is open, or -errno. */
+static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
+{
+	struct tc_shm *sh = s->shm;
+	unsigned oflags = 0;
+	uint8_t *data = NULL;
+	size_t flen = 0, dlen = 0;
+	int r, rk;
+
+	for (;;) {
+		int fl = blk ? 0 : MSG_DONTWAIT, hold = 0;
+		size_t need;
+		ssize_t n;
+
+		if (sh->rx_len < TC_FRAME_HDR) {
+			need = TC_FRAME_HDR - sh->rx_len;
+		} else {
+			flen = tc_frame_len(sh->rx);
+			if (flen < TC_FRAME_OVERHEAD) {
+				abort_conn(sh, fd, EBADMSG, "frame too short");
+				return -EBADMSG;
+			}
+			need = flen - sh->rx_len;
+			hold = peek || flen - TC_FRAME_OVERHEAD > room;
+		}
+		if (need == 0)
+			break;
+		if (hold && need == 1) {
+			n = k_recv(fd, sh->rx + sh->rx_len, 1, fl | MSG_PEEK);
+			if (n == 1) {
+				sh->held = 1;
+				sh->rx_len++;
+				break;
+			}
+		} else {
+			n = k_recv(fd, sh->rx + sh->rx_len, hold ? need - 1 : need, fl);
+			if (n > 0) {
+				sh->rx_len += (size_t)n;
+				continue;
+			}
+		}
+		if (n == 0) {
+			abort_conn(sh, fd, ECONNRESET, "TCP FIN without FINp");
+			return -ECONNRESET;
+		}
+		return (int)n;
+	}
+	lock(&sh->sess_lock);
+	r = tc_session_open(SESS(sh), sh->rx, flen, &data, &dlen, &oflags);
+	rk = r == 0 && tc_session_rekey_pending(SESS(sh));
+	unlock(&sh->sess_lock);
+	if (r < 0) {
+		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
+		return -sh->error;
+	}
+	sh->plain_off = (size_t)(data - sh->rx);
+	sh->plain_len = dlen;
+	if (oflags & TC_OPEN_FIN)
+		sh->fin_rcvd = 1;
+	if (!dlen)
+		rx_frame_done(sh, fd);
+	if (rk) {
+		sh->rekey_due = 1;
+		if (trylock(&sh->tx_lock) == 0) {
+			tx_flush(sh, fd, 1);
+			unlock(&sh->tx_lock);
+		}
+		if (tx_pending(sh))
+			tc_progress_kick();
+	}
+	return 1;
+}
+
+ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct tc_shm *sh = s->shm;
+	size_t len = iov_total(iov, iovcnt), total = 0;
+	int peek = flags & MSG_PEEK, waitall = (flags & MSG_WAITALL) && !peek;
+	int nonblock = (flags & MSG_DONTWAIT) || tc_fd_nonblocking(fd);
+	ssize_t r;
+
+	r = pre_io(s, fd, nonblock);
+	if (r)
+		return r;
+	lock(&sh->rx_lock);
+	if (STATE(sh) == TC_ST_HANDSHAKE && (r = rx_handshake(s, fd, nonblock)) < 0)
+		goto out;
+	r = 0;
+	while (total < len) {
+		if (sh->plain_len) {
+			size_t n = sh->plain_len < len - total ? sh->plain_len : len - total;
+
+			iov_put(iov, iovcnt, total, sh->rx + sh->plain_off, n);
+			total += n;
+			if (peek)
+				break;
+			sh->plain_off += n;
+			sh->plain_len -= n;
+			if (!sh->plain_len)
+				rx_frame_done(sh, fd);
+			continue;
+		}
+		if (sh->fin_rcvd || sh->shut_rd)
+			break;
+		if (STATE(sh) == TC_ST_FAILED) {
+			r = -sh->error;
+			break;
+		}
+		r = rx_frame(s, fd, !nonblock && (total == 0 || waitall), len - total, peek);
+		if (r < 0)
+			break;
+		r = 0;
+	}
+out:
+	unlock(&sh->rx_lock);
+	if (total)
+		return (ssize_t)total;
+	return r;
+}
+
+int tc_sock_available(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	size_t avail, have, p, base;
+	ssize_t n;
+
+	if (STATE(sh) != TC_ST_READY)
+		return STATE(sh) == TC_ST_PLAIN ? TC_PASS : 0;
+	lock(&sh->rx_lock);
+	avail = sh->plain_len;
+	n = k_recv(fd, sh->peekbuf, sizeof(sh->peekbuf), MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0) {
+		/* The stream from here: the partial frame in rx (none while a frame
+		 * is open), then the kernel's bytes (after the held byte, if any). */
+		base = sh->held ? 0 : sh->rx_len;
+		size_t skip = sh->held ? 1 : 0;
+		have = base + (size_t)n - skip;
+		p = 0;
+		while (p + TC_FRAME_HDR <= have) {
+			uint8_t hdr[TC_FRAME_HDR];
+			size_t flen;
+
+			for (int i = 0; i < TC_FRAME_HDR; i++) {
+				size_t q = p + (size_t)i;
+				hdr[i] = q < base ? sh->rx[q] : sh->peekbuf[q - base + skip];
+			}
+			flen = tc_frame_len(hdr);
+			if (flen < TC_FRAME_OVERHEAD || p + flen > have)
+				break;
+			avail += flen - TC_FRAME_OVERHEAD;
+			p += flen;
+		}
+	}
+	unlock(&sh->rx_lock);
+	return avail > 0x7fffffff ? 0x7fffffff : (int)avail;
+}
+
+/* ---- sending ---- */
+
+ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct tc_shm *sh = s->shm;
+	size_t len = iov_total(iov, iovcnt), done = 0;
+	int nonblock = (flags & MSG_DONTWAIT) || tc_fd_nonblocking(fd);
+	int r;
+
+	r = pre_io(s, fd, nonblock);
+	if (r == -EPIPE || (r == 0 && (sh->fin_sent || sh->fin_pending)))
+		goto epipe;
+	if (r)
+		return r;
+	if (len == 0)
+		return 0;
+	lock(&sh->tx_lock);
+	while (STATE(sh) == TC_ST_HANDSHAKE) {
+		size_t n;
+
+		if (sh->pre_len == TC_PRE_MAX) {
+			unlock(&sh->tx_lock);
+			tc_progress_kick();
+			if (nonblock)
+				return -EAGAIN;
+			k_wait(fd, POLLIN, 10);
+			lock(&sh->tx_lock);
+			continue;
+		}
+		n = TC_PRE_MAX - sh->pre_len < len ? TC_PRE_MAX - sh->pre_len : len;
+		iov_get(iov, iovcnt, 0, sh->pre + sh->pre_len, n);
+		sh->pre_len += n;
+		unlock(&sh->tx_lock);
+		tc_progress_kick();
+		return (ssize_t)n;
+	}
+	if (STATE(sh) != TC_ST_READY) {
+		unlock(&sh->tx_lock);
+		return STATE(sh) == TC_ST_FAILED ? -sh->error : -EPIPE;
+	}
+	r = tx_flush(sh, fd, nonblock);
+	while (r == 0 && done < len) {
+		size_t chunk = len - done < TC_FRAME_MAX_DATA ? len - done : TC_FRAME_MAX_DATA;
+		const uint8_t *src;
+
+		if (iovcnt == 1) {
+			src = (const uint8_t *)iov[0].iov_base + done;
+		} else {
+			iov_get(iov, iovcnt, done, sh->stage, chunk);
+			src = sh->stage;
+		}
+		r = seal_into_tx(sh, src, chunk, 0);
+		if (r < 0) {
+			r = -EPIPE;
+			break;
+		}
+		done += chunk;
+		r = tx_flush(sh, fd, nonblock);
+	}
+	unlock(&sh->tx_lock);
+	if (tx_pending(sh))
+		tc_progress_kick();
+	if (done)
+		return (ssize_t)done;
+	if (r != -EPIPE)
+		return r;
+epipe:
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return -EPIPE;
+}
+
+int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
+{
+	struct tc_shm *sh = s->shm;
+	int st = STATE(sh), r = 0;
+
+	if (st == TC_ST_CONNECTING)
+		tc_sock_check_connect(s, fd), st = STATE(sh);
+	if (st == TC_ST_PLAIN || st == TC_ST_CONNECTING)
+		return TC_PASS;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	if (st == TC_ST_FAILED)
+		return -ENOTCONN;
+	if (how == SHUT_RD || how == SHUT_RDWR) {
+		sh->shut_rd = 1;
+		tc_real_shutdown(fd, SHUT_RD);
+	}
+	if (how == SHUT_WR || how == SHUT_RDWR) {
+		lock(&sh->tx_lock);
+		sh->fin_pending = 1;
+		if (STATE(sh) == TC_ST_READY)
+			r = tx_flush(sh, fd, tc_fd_nonblocking(fd));
+		unlock(&sh->tx_lock);
+		if (tx_pending(sh) || STATE(sh) == TC_ST_HANDSHAKE)
+			tc_progress_kick();
+		if (r == -EAGAIN || r == -EINTR)
+			r = 0;
+	}
+	return r;
+}
+
+void tc_sock_final_close(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	long deadline = now_ms() + TC_CLOSE_WAIT_MS;
+
+	if (STATE(sh) == TC_ST_CONNECTING)
+		tc_sock_check_connect(s, fd);
+	if (STATE(sh) != TC_ST_HANDSHAKE && STATE(sh) != TC_ST_READY)
+		return;
+	lock(&sh->tx_lock);
+	sh->fin_pending = 1;
+	unlock(&sh->tx_lock);
+	for (;;) {
+		int r = 0, st = STATE(sh);
+		long left;
+
+		if (st == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
+			r = rx_handshake(s, fd, 1);
+			unlock(&sh->rx_lock);
+		}
+		st = STATE(sh);
+		if (st == TC_ST_FAILED)
+			return;
+		if (st == TC_ST_READY) {
+			lock(&sh->tx_lock);
+			r = tx_flush(sh, fd, 1);
+			unlock(&sh->tx_lock);
+			if (r == 0 && !tx_pending(sh))
+				return;
+			if (r < 0 && r != -EAGAIN && r != -EINTR)
+				return;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			tc_info("fd %d: closed before its last frames could be sent", fd);
+			return;
+		}
+		k_wait(fd, st == TC_ST_READY ? POLLOUT : POLLIN, left < 50 ? (int)left : 50);
+	}
+}
+
+/* ---- progress thread ---- */
+
+short tc_sock_progress_events(struct tc_sock *s)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (!sh)
+		return 0;
+	switch (STATE(sh)) {
+	case TC_ST_CONNECTING:
+		return POLLOUT;
+	case TC_ST_HANDSHAKE:
+		return POLLIN | (sh->tx_off < sh->tx_len ? POLLOUT : 0);
+	case TC_ST_READY:
+		return tx_pending(sh) ? POLLOUT : 0;
+	default:
+		return 0;
+	}
+}
+
+void tc_sock_progress(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (STATE(sh) == TC_ST_CONNECTING)
+		tc_sock_check_connect(s, fd);
+	if (STATE(sh) == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
+		rx_handshake(s, fd, 1);
+		unlock(&sh->rx_lock);
+	}
+	if ((STATE(sh) == TC_ST_READY || STATE(sh) == TC_ST_HANDSHAKE) && tx_pending(sh) &&
+	    trylock(&sh->tx_lock) == 0) {
+		tx_flush(sh, fd, 1);
+		unlock(&sh->tx_lock);
+	}
+}
+
+/* ---- information ---- */
+
+int tc_sock_sessid(struct tc_sock *s, uint8_t *buf, size_t cap)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (!sh || STATE(sh) != TC_ST_READY)
+		return -ENOTCONN;
+	if (cap < sh->sessid_len)
+		return -EINVAL;
+	memcpy(buf, sh->sessid, sh->sessid_len);
+	return sh->sessid_len;
+}
+
+int tc_sock_info(struct tc_sock *s, int *role, int *aead, int *peer_app)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (!sh || STATE(sh) != TC_ST_READY)
+		return -ENOTCONN;
+	*role = sh->role;
+	*aead = sh->aead;
+	*peer_app = sh->peer_app;
+	return 0;
+}

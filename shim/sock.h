@@ -1,0 +1,119 @@
+/*
+ * sock.h - the glue between a TCP socket and its tcpcrypt session: opt-in,
+ * the ENO outcome, the Init exchange, the seal/open loops and the buffers.
+ *
+ * Per process, a struct tc_sock belongs to one open file description (all
+ * fds dup'd from it share it). The connection state itself lives in a
+ * struct tc_shm in MAP_SHARED anonymous memory, so that after fork() parent
+ * and child share the stream offsets, the buffers and the session, under
+ * process-shared locks: rx_lock for the receive side, tx_lock for the send
+ * side, sess_lock only around engine calls. Lock order: rx, tx, sess.
+ *
+ * Every function returns >= 0 or a negative errno.
+ */
+#ifndef TC_SHIM_SOCK_H
+#define TC_SHIM_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "session.h"
+
+/* Per-socket choices the application may make before connect()/listen(). */
+struct tc_prefs {
+	uint8_t enable;          /* 0: TCP_CRYPT_ENABLE=0, plain TCP */
+	uint8_t app_aware;       /* 0, 1, 2 (mandatory) */
+	uint8_t passive;         /* b bit of an active opener */
+	uint8_t naeads;
+	uint16_t aeads[TC_MAX_AEADS];
+};
+
+enum tc_kind {
+	TC_K_PREFS = 1,          /* a TCP socket with preferences, not yet connected/listening */
+	TC_K_LISTEN,             /* an opted-in listener */
+	TC_K_CONN,               /* a connection with a tc_shm */
+};
+
+enum tc_state {
+	TC_ST_CONNECTING = 1,    /* non-blocking connect in progress */
+	TC_ST_HANDSHAKE,         /* ENO negotiated, Init exchange going on */
+	TC_ST_READY,             /* keys set */
+	TC_ST_FAILED,            /* aborted; error says why */
+	TC_ST_PLAIN,             /* not negotiated: plain TCP, pass everything through */
+};
+
+struct tc_shm;
+
+/* Returned by the data functions when the socket is plain TCP: the
+ * wrapper calls the real function. */
+#define TC_PASS (-100000)
+
+struct tc_sock {
+	int refs;                /* under tc_fd_lock: fds + borrowers */
+	int nfds;                /* fds of this process in the table */
+	int kind;
+	int opted_in;            /* the kernel took our ENO offer */
+	unsigned mark;           /* scratch for table walks */
+	struct tc_prefs prefs;
+	struct tc_shm *shm;      /* TC_K_CONN only */
+};
+
+/* Global start-up (constructor). */
+void tc_sock_global_init(void);
+
+/* Allocation. */
+struct tc_sock *tc_sock_new(int kind, const struct tc_prefs *prefs);
+void tc_sock_free(struct tc_sock *s);
+void tc_prefs_default(struct tc_prefs *p);
+/* 1 if fd is an AF_INET/AF_INET6 SOCK_STREAM TCP socket. */
+int tc_is_tcp_socket(int fd);
+/* 1 if O_NONBLOCK is set on fd. */
+int tc_fd_nonblocking(int fd);
+
+/* Opt-in: sends our ENO offer for fd (listener != 0 for listen()).
+ * Returns 0, or -ENOPROTOOPT when no tcpcryptd serves this host. */
+int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener);
+
+/* After connect() (blocking: returned 0) or accept(): reads the ENO result,
+ * creates the session (role from the outcome), and for a blocking connect
+ * runs the whole Init exchange. s must be a TC_K_CONN with a shm. */
+int tc_sock_start(struct tc_sock *s, int fd, int blocking);
+/* Makes the shm for a connection object. */
+int tc_sock_make_conn(struct tc_sock *s, int state);
+/* For TC_ST_CONNECTING: finishes the connect if the kernel says it did.
+ * Returns 0 (done or still pending: see state), or -errno. */
+int tc_sock_check_connect(struct tc_sock *s, int fd);
+int tc_sock_state(const struct tc_sock *s);
+/* The connection will not be encrypted: pass everything through. */
+void tc_sock_set_plain(struct tc_sock *s);
+/* The error of a failed connection (positive errno). */
+int tc_sock_error(const struct tc_sock *s);
+/* Reads and clears the pending SO_ERROR report (0 if none). */
+int tc_sock_take_so_error(struct tc_sock *s);
+
+/* Data. iov/iovcnt describe the application's buffers. */
+ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags);
+ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags);
+/* Plaintext bytes available without blocking (FIONREAD). */
+int tc_sock_available(struct tc_sock *s, int fd);
+/* shutdown(): FINp then the real shutdown for SHUT_WR. */
+int tc_sock_shutdown(struct tc_sock *s, int fd, int how);
+/* The last fd of the socket in the last process is closing: flush pending
+ * bytes (bounded) and send FINp. */
+void tc_sock_final_close(struct tc_sock *s, int fd);
+/* Process references on the shared state (fork, exec). */
+void tc_sock_proc_ref(struct tc_sock *s, int delta);
+int tc_sock_proc_unref(struct tc_sock *s);
+
+/* The progress thread's work on one socket: returns the poll events it
+ * waits for (0: nothing to do), and does what it can without blocking. */
+short tc_sock_progress_events(struct tc_sock *s);
+void tc_sock_progress(struct tc_sock *s, int fd);
+
+/* Information for getsockopt. */
+int tc_sock_sessid(struct tc_sock *s, uint8_t *buf, size_t cap);
+int tc_sock_info(struct tc_sock *s, int *role, int *aead, int *peer_app);
+
+#endif
