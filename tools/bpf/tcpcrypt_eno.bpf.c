@@ -1,0 +1,1043 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpcrypt_eno.bpf.c - TCP-ENO (RFC 8547) on the real TCP handshake.
+ *
+ * Three programs, attached by tcpcryptd to a cgroup v2:
+ *  - cgroup/setsockopt: TCPCRYPT_ENO_SOCKOPT opts a socket in (its offer is
+ *    kept in sk_storage), TCPCRYPT_ENO_REPORT records the session for
+ *    tcnetstat. Other options pass through untouched.
+ *  - cgroup/getsockopt: TCPCRYPT_ENO_SOCKOPT returns the result.
+ *  - sockops: writes the SYN-form option into an opted-in socket's SYN, B's
+ *    answer into an opted-in listener's SYN-ACK, `45 02` into A's segments
+ *    until B's first non-SYN segment, and decides the outcome on both ends.
+ * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy.
+ */
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "tcpcrypt/eno_abi.h"
+#include "tcpcrypt_maps.h"
+
+#define SOL_TCP     6
+#define IPPROTO_TCP 6
+#define AF_INET     2
+#define AF_INET6    10
+#define ENOENT      2
+#define EINVAL      22
+#define EISCONN     106
+#define ENOMEM      12
+#define ENOSPC      28
+#define TCPHDR_SYN  0x02
+#define TCPHDR_ACK  0x10
+#define GLOBAL_A    0x02
+#define GLOBAL_B    0x01
+
+/* Internal state bits (struct tc_sk.st). */
+#define ST_OPTED    0x01   /* opted in */
+#define ST_ACTIVE   0x02   /* connect() seen */
+#define ST_LISTENER 0x04
+#define ST_SYN_DEC  0x08   /* first SYN decided whether ENO goes out */
+#define ST_SYN_ENO  0x10   /* our SYN carries ENO */
+#define ST_ACK_ENO  0x20   /* A: put 45 02 into non-SYN segments */
+#define ST_SESSION  0x40   /* listed in tc_sessions */
+
+/* Per-socket state (sk_storage; cloned into accepted children). */
+struct tc_sk {
+	__u8 st;
+	__u8 offer_flags;
+	__u8 offer_len;
+	__u8 pad;
+	__u32 pid;
+	__u32 uid;
+	__u32 una0;            /* A: snd_una / rcv_nxt when established, to */
+	__u32 rcv0;            /*    notice B's first non-SYN segment */
+	__u32 pad2;
+	__u64 cookie;
+	char comm[TC_COMM_LEN];
+	__u8 offer[TCPCRYPT_ENO_CONTENT_MAX];
+	struct tcpcrypt_eno_result res;
+	struct tcpcrypt_eno_report rep;
+	__u8 has_report;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct tc_sk);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_sk SEC(".maps");
+
+/* Opted-in listeners, for their SYN-ACKs (a request sock cannot reach the
+ * listener's sk_storage). Key: netns cookie and port. */
+struct listen_key {
+	__u64 netns;
+	__u32 port;
+	__u32 pad;
+};
+struct listen_val {
+	__u64 cookie;
+	__u8 flags;
+	__u8 len;
+	__u8 content[TCPCRYPT_ENO_CONTENT_MAX];
+	__u8 pad[2];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listen_key);
+	__type(value, struct listen_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_listen SEC(".maps");
+
+/* Passive side: what B decided for a SYN, keyed by 4-tuple, so that SYN-ACK
+ * retransmits (no SYN skb) and SYN cookies (no request sock) send the same
+ * option, and the child learns the transcript. */
+struct syn_val {
+	__u8 reason;           /* why no ENO, or R_OK */
+	__u8 flags;            /* TCPCRYPT_RES_F_COOKIE, F_PEER_APP */
+	__u8 local_len;        /* 0: answer without ENO */
+	__u8 peer_len;
+	__u8 local_opt[TCPCRYPT_ENO_OPT_MAX];
+	__u8 peer_opt[TCPCRYPT_ENO_OPT_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tc_tuple);
+	__type(value, struct syn_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_syn SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TC_SESSIONS_MAX);
+	__type(key, __u64);
+	__type(value, struct tc_session);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TC_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tc_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_owner SEC(".maps");
+
+/* What a SYN-form option says (RFC 8547 4.1-4.2). */
+struct parsed {
+	__u8 global;           /* first global suboption or implicit 0 */
+	__u8 seen_global;
+	__u8 ntep;
+	__u8 chosen;           /* last TEP id that is also in the filter */
+	__u8 nchosen;          /* how many TEPs matched the filter */
+	__u8 pad[3];
+	__u64 bits[2];         /* TEP ids seen (128-bit set of glt values) */
+};
+
+/* Scratch space (per CPU) for parsing, to keep the BPF stack small and
+ * let bpf_loop callbacks share state. */
+struct scratch {
+	__u8 hdr[64];          /* a TCP header */
+	__u8 buf[2][64];       /* [0]: the peer's ENO option, [1]: ours */
+	struct parsed p[2];    /* parse results of buf[0], buf[1] */
+	__u32 i, len, n;
+	__s32 err;
+	__u8 which;            /* buffer the callback works on */
+	__u8 use_filter;       /* parse of buf[1]: filter by p[0].bits */
+	__u8 pad[2];
+	struct syn_val sv;
+	struct tc_session sess;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} tc_scratch SEC(".maps");
+
+static __always_inline void count(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&tc_counters, &i);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct scratch *scratch(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&tc_scratch, &k);
+}
+
+/* Fills a tuple from the sock_ops context. */
+static __always_inline void get_tuple(struct bpf_sock_ops *s, struct tc_tuple *t)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = s->family;
+	t->lport = s->local_port;
+	t->rport = bpf_ntohl(s->remote_port);
+	if (s->family == AF_INET) {
+		__u32 l = s->local_ip4, r = s->remote_ip4;
+
+		__builtin_memcpy(t->laddr, &l, 4);
+		__builtin_memcpy(t->raddr, &r, 4);
+	} else {
+		__u32 a[4];
+
+		/* one 4-byte load each: clang would merge neighbours into an
+		 * 8-byte ctx load, which the verifier rejects */
+		a[0] = *(volatile __u32 *)&s->local_ip6[0];
+		a[1] = *(volatile __u32 *)&s->local_ip6[1];
+		a[2] = *(volatile __u32 *)&s->local_ip6[2];
+		a[3] = *(volatile __u32 *)&s->local_ip6[3];
+		__builtin_memcpy(t->laddr, a, 16);
+		a[0] = *(volatile __u32 *)&s->remote_ip6[0];
+		a[1] = *(volatile __u32 *)&s->remote_ip6[1];
+		a[2] = *(volatile __u32 *)&s->remote_ip6[2];
+		a[3] = *(volatile __u32 *)&s->remote_ip6[3];
+		__builtin_memcpy(t->raddr, a, 16);
+	}
+}
+
+struct loop_ctx {
+	struct scratch *sc;
+};
+
+static __always_inline void tep_seen(struct scratch *sc, struct parsed *p, __u8 id)
+{
+	__u64 m = 1ULL << (id & 63);
+	int hit;
+
+	p->ntep++;
+	if (id & 64) {
+		p->bits[1] |= m;
+		hit = sc->use_filter && (sc->p[0].bits[1] & m);
+	} else {
+		p->bits[0] |= m;
+		hit = sc->use_filter && (sc->p[0].bits[0] & m);
+	}
+	if (hit) {
+		p->chosen = id;
+		p->nchosen++;
+	}
+}
+
+/* One suboption of sc->buf[sc->which] at offset sc->i (bpf_loop body). */
+static int parse_cb(__u32 idx, struct loop_ctx *c)
+{
+	struct scratch *sc = c->sc;
+	__u32 w = sc->which & 1, i = sc->i, len = sc->len;
+	struct parsed *p = &sc->p[w];
+	__u8 b, nb, n;
+
+	if (i >= len || len > 64)
+		return 1;
+	b = sc->buf[w][i & 63];
+	if (b < 0x20) {
+		if (!p->seen_global) {
+			p->global = b;
+			p->seen_global = 1;
+		}
+		sc->i = i + 1;
+	} else if (b < 0x80) {
+		tep_seen(sc, p, b & 0x7f);
+		sc->i = i + 1;
+	} else if (b < 0xa0) {
+		n = (b & 0x1f) + 1;
+		if (i + 1 >= len) {
+			sc->err = -EINVAL;
+			return 1;
+		}
+		nb = sc->buf[w][(i + 1) & 63];
+		if (nb < 0xa0 || i + 2 + n > len) {
+			sc->err = -EINVAL;
+			return 1;
+		}
+		tep_seen(sc, p, nb & 0x7f);
+		sc->i = i + 2 + n;
+	} else {
+		tep_seen(sc, p, b & 0x7f);
+		return 1;              /* data runs to the end of the option */
+	}
+	return 0;
+}
+
+/* Parses the whole ENO option in sc->buf[which] (len bytes) into
+ * sc->p[which]; for which = 1 with use_filter, p[1].chosen is the last TEP
+ * of buf[1] also present in p[0]. Returns 0 or -EINVAL if ill-formed. */
+static __noinline int parse_opt(struct scratch *sc, __u32 which, __u32 len, __u32 use_filter)
+{
+	struct loop_ctx c = { .sc = sc };
+	__u32 w = which & 1;
+
+	__builtin_memset(&sc->p[w], 0, sizeof(sc->p[0]));
+	if (len < 2 || len > TCPCRYPT_ENO_OPT_MAX || sc->buf[w][0] != TCPCRYPT_ENO_KIND ||
+	    sc->buf[w][1] != len)
+		return -EINVAL;
+	sc->which = w;
+	sc->use_filter = use_filter;
+	sc->i = 2;
+	sc->len = len;
+	sc->err = 0;
+	bpf_loop(TCPCRYPT_ENO_OPT_MAX, parse_cb, &c, 0);
+	return sc->err;
+}
+
+/* One TCP option of sc->hdr at offset sc->i (bpf_loop body). */
+static int find_cb(__u32 idx, struct loop_ctx *c)
+{
+	struct scratch *sc = c->sc;
+	__u32 i = sc->i, hlen = sc->len, j;
+	__u8 kind, len;
+
+	if (i >= hlen || hlen > 60)
+		return 1;
+	kind = sc->hdr[i & 63];
+	if (kind == 0)
+		return 1;
+	if (kind == 1) {
+		sc->i = i + 1;
+		return 0;
+	}
+	if (i + 1 >= hlen) {
+		sc->err = -EINVAL;
+		return 1;
+	}
+	len = sc->hdr[(i + 1) & 63];
+	if (len < 2 || i + len > hlen) {
+		sc->err = -EINVAL;
+		return 1;
+	}
+	if (kind == TCPCRYPT_ENO_KIND) {
+		if (sc->n == 0 && len <= TCPCRYPT_ENO_OPT_MAX) {
+			for (j = 0; j < TCPCRYPT_ENO_OPT_MAX; j++) {
+				if (j >= len)
+					break;
+				sc->buf[0][j] = sc->hdr[(i + j) & 63];
+			}
+			sc->p[0].pad[0] = len;   /* length of the copy */
+		}
+		sc->n++;
+	}
+	sc->i = i + len;
+	return 0;
+}
+
+/* Scans the TCP header in sc->hdr (hlen bytes) for ENO options: copies the
+ * first whole option into sc->buf[0] (*olen) and returns how many there
+ * were, or -EINVAL if the options area is malformed. */
+static __noinline int find_eno(struct scratch *sc, __u32 hlen, __u32 *olen)
+{
+	struct loop_ctx c = { .sc = sc };
+
+	*olen = 0;
+	if (hlen > 60)
+		hlen = 60;
+	sc->i = 20;
+	sc->len = hlen;
+	sc->n = 0;
+	sc->err = 0;
+	sc->p[0].pad[0] = 0;
+	bpf_loop(40, find_cb, &c, 0);
+	*olen = sc->p[0].pad[0];
+	if (sc->err)
+		return sc->err;
+	return sc->n;
+}
+
+/* Puts our content into sc->buf[1] as a whole option and parses it
+ * (filtered by p[0] when use_filter). */
+static __always_inline int parse_content(struct scratch *sc, const __u8 *content, __u32 clen,
+					 __u32 use_filter)
+{
+	__u32 j;
+
+	if (clen > TCPCRYPT_ENO_CONTENT_MAX)
+		return -EINVAL;
+	sc->buf[1][0] = TCPCRYPT_ENO_KIND;
+	sc->buf[1][1] = clen + 2;
+	for (j = 0; j < TCPCRYPT_ENO_CONTENT_MAX; j++) {
+		if (j >= clen)
+			break;
+		sc->buf[1][j + 2] = content[j];
+	}
+	return parse_opt(sc, 1, clen + 2, use_filter);
+}
+
+/* Copies up to 40 bytes (len bounded by the caller). */
+static __always_inline void copy40(__u8 *dst, const __u8 *src, __u32 len)
+{
+	__u32 j;
+
+	for (j = 0; j < TCPCRYPT_ENO_OPT_MAX; j++) {
+		if (j >= len)
+			break;
+		dst[j] = src[j];
+	}
+}
+
+static __always_inline void session_put(struct bpf_sock_ops *skops, struct tc_sk *s)
+{
+	struct scratch *sc = scratch();
+	struct tc_session *e;
+	__u64 ck;
+
+	if (!sc)
+		return;
+	e = &sc->sess;
+	__builtin_memset(e, 0, sizeof(*e));
+	get_tuple(skops, &e->tuple);
+	e->state = BPF_TCP_ESTABLISHED;
+	e->pid = s->pid;
+	e->uid = s->uid;
+	__builtin_memcpy(e->comm, s->comm, TC_COMM_LEN);
+	__builtin_memcpy(&e->result, &s->res, sizeof(e->result));
+	if (s->has_report) {
+		__builtin_memcpy(&e->report, &s->rep, sizeof(e->report));
+		e->has_report = 1;
+	}
+	ck = bpf_get_socket_cookie(skops);
+	s->cookie = ck;
+	if (bpf_map_update_elem(&tc_sessions, &ck, e, BPF_ANY) == 0)
+		s->st |= ST_SESSION;
+}
+
+/* ---------------------------------------------------------------- sock_ops */
+
+static __always_inline void on_connect(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_sk *s;
+
+	if (!sk)
+		return;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_OPTED))
+		return;
+	s->st = (s->st & ST_OPTED) | ST_ACTIVE;
+	s->res.flags = TCPCRYPT_RES_F_OPTED_IN;
+	s->res.reason = TCPCRYPT_ENO_R_PENDING;
+	s->res.local_len = 0;
+	s->res.peer_len = 0;
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+static __always_inline void on_listen(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct listen_key k = {};
+	struct listen_val v = {};
+	struct tc_sk *s;
+	__u32 len;
+
+	if (!sk)
+		return;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_OPTED))
+		return;
+	s->st = ST_OPTED | ST_LISTENER;
+	s->res.flags = TCPCRYPT_RES_F_OPTED_IN | TCPCRYPT_RES_F_ROLE_B;
+	s->res.reason = TCPCRYPT_ENO_R_PENDING;
+	k.netns = bpf_get_netns_cookie(skops);
+	k.port = skops->local_port;
+	v.cookie = bpf_get_socket_cookie(skops);
+	s->cookie = v.cookie;
+	v.flags = s->offer_flags;
+	len = s->offer_len;
+	if (len > TCPCRYPT_ENO_CONTENT_MAX)
+		len = TCPCRYPT_ENO_CONTENT_MAX;
+	v.len = len;
+	__builtin_memcpy(v.content, s->offer, TCPCRYPT_ENO_CONTENT_MAX);
+	if (bpf_map_update_elem(&tc_listen, &k, &v, BPF_ANY)) {
+		count(TC_C_ERRORS);
+		return;
+	}
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* B decides its answer to A's SYN (sc->hdr = A's TCP header) into sc->sv. */
+static __noinline void decide_synack(struct scratch *sc, __u32 hlen, struct listen_val *lv)
+{
+	struct syn_val *sv = &sc->sv;
+	__u32 olen = 0;
+	__u8 global, ag;
+	int n;
+
+	n = find_eno(sc, hlen, &olen);
+	if (olen > TCPCRYPT_ENO_OPT_MAX)
+		olen = 0;
+	sv->peer_len = olen;
+	copy40(sv->peer_opt, sc->buf[0], olen);
+	if (n < 0) {
+		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
+		return;
+	}
+	if (n == 0) {
+		sv->reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+		return;
+	}
+	if (n > 1) {
+		sv->reason = TCPCRYPT_ENO_R_TWO_OPTIONS;
+		return;
+	}
+	if (parse_opt(sc, 0, olen, 0)) {
+		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
+		return;
+	}
+	ag = sc->p[0].global;
+	if (ag & GLOBAL_A)
+		sv->flags |= TCPCRYPT_RES_F_PEER_APP;
+	if (ag & GLOBAL_B) {
+		sv->reason = TCPCRYPT_ENO_R_ROLE_CLASH;
+		return;
+	}
+	if (sc->p[0].ntep == 0) {
+		sv->reason = TCPCRYPT_ENO_R_VACUOUS;
+		return;
+	}
+	/* our list filtered by A's TEPs: the last match wins */
+	if (parse_content(sc, lv->content, lv->len, 1)) {
+		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
+		return;
+	}
+	if (sc->p[1].nchosen == 0) {
+		sv->reason = TCPCRYPT_ENO_R_NO_COMMON_TEP;
+		return;
+	}
+	if ((lv->flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) && !(ag & GLOBAL_A)) {
+		sv->reason = TCPCRYPT_ENO_R_APP_AWARE;
+		return;
+	}
+	global = GLOBAL_B | (sc->p[1].global & GLOBAL_A);
+	if (lv->flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE)
+		global |= GLOBAL_A;
+	sv->local_opt[0] = TCPCRYPT_ENO_KIND;
+	sv->local_opt[1] = 4;
+	sv->local_opt[2] = global;
+	sv->local_opt[3] = sc->p[1].chosen & 0x7f;
+	sv->local_len = 4;
+	sv->reason = TCPCRYPT_ENO_R_OK;
+}
+
+/* HDR_OPT_LEN for an opted-in listener's SYN-ACK (ctx sk = request sock). */
+static __always_inline void synack_len(struct bpf_sock_ops *skops)
+{
+	struct listen_key lk = {};
+	struct listen_val *lv;
+	struct scratch *sc = scratch();
+	struct tc_tuple t;
+	struct syn_val *old;
+	int n;
+
+	if (!sc)
+		return;
+	get_tuple(skops, &t);
+	__builtin_memset(sc->hdr, 0, sizeof(sc->hdr));
+	n = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN, sc->hdr, 60);
+	if (n <= 0) {
+		/* retransmit: no SYN at hand, repeat what we said before */
+		old = bpf_map_lookup_elem(&tc_syn, &t);
+		if (!old || !old->local_len)
+			return;
+		count(TC_C_SYNACK_RTX);
+		if (bpf_reserve_hdr_opt(skops, old->local_len & 63, 0)) {
+			count(TC_C_NO_SPACE);
+			old->local_len = 0;
+			old->reason = TCPCRYPT_ENO_R_NO_SPACE;
+		}
+		return;
+	}
+	lk.netns = bpf_get_netns_cookie(skops);
+	lk.port = skops->local_port;
+	lv = bpf_map_lookup_elem(&tc_listen, &lk);
+	if (!lv)
+		return;
+	__builtin_memset(&sc->sv, 0, sizeof(sc->sv));
+	if (skops->args[0] == BPF_WRITE_HDR_TCP_SYNACK_COOKIE)
+		sc->sv.flags |= TCPCRYPT_RES_F_COOKIE;
+	decide_synack(sc, (__u32)n, lv);
+	if (sc->sv.local_len) {
+		if (bpf_reserve_hdr_opt(skops, sc->sv.local_len & 63, 0)) {
+			count(TC_C_NO_SPACE);
+			sc->sv.local_len = 0;
+			sc->sv.reason = TCPCRYPT_ENO_R_NO_SPACE;
+		}
+	}
+	if (!sc->sv.local_len)
+		count(TC_C_SYNACK_PLAIN);
+	bpf_map_update_elem(&tc_syn, &t, &sc->sv, BPF_ANY);
+}
+
+static __always_inline void synack_write(struct bpf_sock_ops *skops)
+{
+	struct tc_tuple t;
+	struct syn_val *sv;
+
+	get_tuple(skops, &t);
+	sv = bpf_map_lookup_elem(&tc_syn, &t);
+	if (!sv || sv->local_len != 4)
+		return;
+	if (bpf_store_hdr_opt(skops, sv->local_opt, 4, 0))
+		count(TC_C_ERRORS);
+	else
+		count(TC_C_SYNACK_ENO);
+}
+
+/* A: the option for our SYN is the offer, verbatim. */
+static __always_inline void syn_len(struct bpf_sock_ops *skops, struct tc_sk *s)
+{
+	__u32 len = s->offer_len;
+
+	if (!(s->st & ST_SYN_DEC)) {
+		s->st |= ST_SYN_DEC;
+		if (len < 1 || len > TCPCRYPT_ENO_CONTENT_MAX)
+			return;
+		if (bpf_reserve_hdr_opt(skops, len + 2, 0)) {
+			count(TC_C_NO_SPACE);
+			s->res.reason = TCPCRYPT_ENO_R_NO_SPACE;
+			return;
+		}
+		s->st |= ST_SYN_ENO;
+		s->res.local_opt[0] = TCPCRYPT_ENO_KIND;
+		s->res.local_opt[1] = len + 2;
+		copy40(s->res.local_opt + 2, s->offer, len);
+		s->res.local_len = len + 2;
+		return;
+	}
+	if ((s->st & ST_SYN_ENO) && bpf_reserve_hdr_opt(skops, len + 2, 0))
+		count(TC_C_NO_SPACE);  /* retransmit: cannot happen, same space as before */
+}
+
+static __always_inline void syn_write(struct bpf_sock_ops *skops, struct tc_sk *s)
+{
+	__u32 len = s->res.local_len;
+
+	if (!(s->st & ST_SYN_ENO) || len < 3 || len > TCPCRYPT_ENO_OPT_MAX)
+		return;
+	if (bpf_store_hdr_opt(skops, s->res.local_opt, len, 0))
+		count(TC_C_ERRORS);
+	else
+		count(TC_C_SYN_ENO);
+}
+
+/* A: stop sending 45 02 and stop every per-segment callback. */
+static __always_inline void a_stop(struct bpf_sock_ops *skops, struct tc_sk *s)
+{
+	s->st &= ~ST_ACK_ENO;
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* A, on the SYN-ACK that completes the handshake. */
+static __always_inline void active_established(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct scratch *sc = scratch();
+	struct tc_sk *s;
+	__u32 olen = 0, j;
+	__u8 reason = TCPCRYPT_ENO_R_OK;
+	int n;
+
+	if (!sk || !sc)
+		return;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_ACTIVE))
+		return;
+	/* the SYN-ACK's TCP header, from the packet */
+	{
+		__u8 *d = (__u8 *)(long)skops->skb_data;
+		__u8 *e = (__u8 *)(long)skops->skb_data_end;
+
+		__builtin_memset(sc->hdr, 0, sizeof(sc->hdr));
+		for (j = 0; j < 60; j++) {
+			if (d + j + 1 > e)
+				break;
+			sc->hdr[j] = d[j];
+		}
+	}
+	n = find_eno(sc, j, &olen);
+	if (olen > TCPCRYPT_ENO_OPT_MAX)
+		olen = 0;
+	s->res.peer_len = olen;
+	copy40(s->res.peer_opt, sc->buf[0], olen);
+	if (!(s->st & ST_SYN_ENO))
+		reason = s->res.reason == TCPCRYPT_ENO_R_NO_SPACE ? TCPCRYPT_ENO_R_NO_SPACE
+								 : TCPCRYPT_ENO_R_MALFORMED;
+	else if (n < 0)
+		reason = TCPCRYPT_ENO_R_MALFORMED;
+	else if (n == 0)
+		reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+	else if (n > 1)
+		reason = TCPCRYPT_ENO_R_TWO_OPTIONS;
+	else if (parse_opt(sc, 0, olen, 0))
+		reason = TCPCRYPT_ENO_R_MALFORMED;
+	else {
+		__u8 bg = sc->p[0].global;
+
+		if (bg & GLOBAL_A)
+			s->res.flags |= TCPCRYPT_RES_F_PEER_APP;
+		if (parse_content(sc, s->offer, s->offer_len, 1))
+			reason = TCPCRYPT_ENO_R_MALFORMED;
+		else if ((bg & GLOBAL_B) == (sc->p[1].global & GLOBAL_B))
+			reason = TCPCRYPT_ENO_R_ROLE_CLASH;
+		else if (sc->p[0].ntep == 0)
+			reason = TCPCRYPT_ENO_R_VACUOUS;
+		else if (sc->p[1].nchosen == 0)
+			reason = TCPCRYPT_ENO_R_NO_COMMON_TEP;
+		else if ((s->offer_flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) &&
+			 !(bg & GLOBAL_A))
+			reason = TCPCRYPT_ENO_R_APP_AWARE;
+	}
+	s->res.reason = reason;
+	s->res.flags |= TCPCRYPT_RES_F_DONE;
+	if (reason == TCPCRYPT_ENO_R_OK) {
+		s->res.flags |= TCPCRYPT_RES_F_ENO_OK;
+		s->st |= ST_ACK_ENO;
+		s->una0 = skops->snd_una;
+		s->rcv0 = skops->rcv_nxt;
+		count(TC_C_OK_A);
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG |
+					  BPF_SOCK_OPS_STATE_CB_FLAG);
+	} else {
+		count(TC_C_FALLBACK);
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	}
+	session_put(skops, s);
+}
+
+/* B, on the ACK that completes the handshake (ctx sk = the child). */
+static __always_inline void passive_established(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_tuple t;
+	struct syn_val *sv;
+	struct tc_sk *s;
+	__u8 buf[4];
+	int n;
+
+	if (!sk)
+		return;
+	/* the child inherits the listener's callback flags: drop them */
+	if (skops->bpf_sock_ops_cb_flags)
+		bpf_sock_ops_cb_flags_set(skops, 0);
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_LISTENER))
+		return;
+	/* cloned from the listener: becomes the connection's own state */
+	s->st = ST_OPTED;
+	__builtin_memset(&s->res, 0, sizeof(s->res));
+	s->has_report = 0;
+	s->res.version = TCPCRYPT_ENO_ABI_VERSION;
+	s->res.flags = TCPCRYPT_RES_F_OPTED_IN | TCPCRYPT_RES_F_ROLE_B | TCPCRYPT_RES_F_DONE;
+	get_tuple(skops, &t);
+	sv = bpf_map_lookup_elem(&tc_syn, &t);
+	if (!sv) {
+		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+		count(TC_C_FALLBACK);
+		session_put(skops, s);
+		return;
+	}
+	s->res.flags |= sv->flags & (TCPCRYPT_RES_F_COOKIE | TCPCRYPT_RES_F_PEER_APP);
+	s->res.peer_len = sv->peer_len <= TCPCRYPT_ENO_OPT_MAX ? sv->peer_len : 0;
+	copy40(s->res.peer_opt, sv->peer_opt, s->res.peer_len);
+	s->res.local_len = sv->local_len <= TCPCRYPT_ENO_OPT_MAX ? sv->local_len : 0;
+	copy40(s->res.local_opt, sv->local_opt, s->res.local_len);
+	s->res.reason = sv->reason;
+	if (sv->local_len) {
+		/* A's first ACK must carry ENO (any non-SYN form) */
+		/* buf[0]: kind to find; buf[1] = 0: no magic to match */
+		__builtin_memset(buf, 0, sizeof(buf));
+		buf[0] = TCPCRYPT_ENO_KIND;
+		n = bpf_load_hdr_opt(skops, buf, sizeof(buf), 0);
+		if (n >= 2 || n == -ENOSPC) {
+			s->res.flags |= TCPCRYPT_RES_F_ENO_OK;
+			s->res.reason = TCPCRYPT_ENO_R_OK;
+		} else {
+			s->res.reason = TCPCRYPT_ENO_R_ACK_NO_ENO;
+		}
+	}
+	count(s->res.reason == TCPCRYPT_ENO_R_OK ? TC_C_OK_B : TC_C_FALLBACK);
+	bpf_map_delete_elem(&tc_syn, &t);
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	session_put(skops, s);
+}
+
+static __always_inline void on_state(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_session *e;
+	struct tc_sk *s;
+	__u64 ck;
+
+	if (!sk)
+		return;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s)
+		return;
+	if (s->st & ST_LISTENER) {
+		if (skops->args[1] == BPF_TCP_CLOSE) {
+			struct listen_key k = {};
+			struct listen_val *v;
+
+			k.netns = bpf_get_netns_cookie(skops);
+			k.port = skops->local_port;
+			v = bpf_map_lookup_elem(&tc_listen, &k);
+			if (v && v->cookie == s->cookie)
+				bpf_map_delete_elem(&tc_listen, &k);
+		}
+		return;
+	}
+	if (!(s->st & ST_SESSION))
+		return;
+	ck = s->cookie;
+	if (skops->args[1] == BPF_TCP_CLOSE) {
+		bpf_map_delete_elem(&tc_sessions, &ck);
+		s->st &= ~ST_SESSION;
+		return;
+	}
+	e = bpf_map_lookup_elem(&tc_sessions, &ck);
+	if (e)
+		e->state = skops->args[1];
+}
+
+SEC("sockops")
+int tc_sockops(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk;
+	struct tc_sk *s;
+	__u8 fl;
+
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		on_connect(skops);
+		break;
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		on_listen(skops);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		active_established(skops);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		passive_established(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		on_state(skops);
+		break;
+	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+		fl = skops->skb_tcp_flags;
+		if ((fl & (TCPHDR_SYN | TCPHDR_ACK)) == (TCPHDR_SYN | TCPHDR_ACK) &&
+		    !skops->sk) {
+			synack_len(skops);
+			break;
+		}
+		sk = skops->sk;
+		if (!sk)
+			break;
+		s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+		if (!s)
+			break;
+		if (fl & TCPHDR_SYN) {
+			if (!(fl & TCPHDR_ACK) && (s->st & ST_ACTIVE))
+				syn_len(skops, s);
+			break;
+		}
+		if (!(s->st & ST_ACK_ENO))
+			break;
+		/* B has acked or sent something: it got a non-SYN segment
+		 * from us and answered; we received a non-SYN segment */
+		if (skops->snd_una != s->una0 || skops->rcv_nxt != s->rcv0) {
+			a_stop(skops, s);
+			break;
+		}
+		if (bpf_reserve_hdr_opt(skops, 2, 0))
+			count(TC_C_NO_SPACE);
+		break;
+	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
+		fl = skops->skb_tcp_flags;
+		if ((fl & (TCPHDR_SYN | TCPHDR_ACK)) == (TCPHDR_SYN | TCPHDR_ACK) &&
+		    !skops->sk) {
+			synack_write(skops);
+			break;
+		}
+		sk = skops->sk;
+		if (!sk)
+			break;
+		s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+		if (!s)
+			break;
+		if (fl & TCPHDR_SYN) {
+			if (!(fl & TCPHDR_ACK) && (s->st & ST_ACTIVE))
+				syn_write(skops, s);
+			break;
+		}
+		if (s->st & ST_ACK_ENO) {
+			__u8 o[2] = { TCPCRYPT_ENO_KIND, 2 };
+
+			if (bpf_store_hdr_opt(skops, o, 2, 0) == 0)
+				count(TC_C_ACK_ENO);
+		}
+		break;
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		/* A receives a segment from B after the handshake */
+		fl = skops->skb_tcp_flags;
+		sk = skops->sk;
+		if (!sk || (fl & TCPHDR_SYN))
+			break;
+		s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+		if (s && (s->st & ST_ACK_ENO))
+			a_stop(skops, s);
+		else
+			bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+						  ~BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		break;
+	}
+	return 1;
+}
+
+/* --------------------------------------------------------------- sockopts */
+
+static __always_inline void set_caller(struct tc_sk *s)
+{
+	s->pid = bpf_get_current_pid_tgid() >> 32;
+	s->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+}
+
+static __always_inline int do_offer(struct bpf_sockopt *ctx, struct bpf_sock *sk)
+{
+	struct tcpcrypt_eno_offer *o = ctx->optval;
+	struct tc_sk *s;
+	__u32 len;
+
+	if (ctx->optlen < (int)sizeof(*o) || (void *)(o + 1) > ctx->optval_end)
+		return -EINVAL;
+	len = o->len;
+	if (o->version != TCPCRYPT_ENO_ABI_VERSION || len < 1 || len > TCPCRYPT_ENO_CONTENT_MAX ||
+	    (o->flags & ~TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE))
+		return -EINVAL;
+	if (sk->state != BPF_TCP_CLOSE)
+		return -EISCONN;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!s)
+		return -ENOMEM;
+	s->st = ST_OPTED;
+	s->offer_flags = o->flags;
+	s->offer_len = len;
+	__builtin_memcpy(s->offer, o->content, TCPCRYPT_ENO_CONTENT_MAX);
+	__builtin_memset(&s->res, 0, sizeof(s->res));
+	s->res.version = TCPCRYPT_ENO_ABI_VERSION;
+	s->res.flags = TCPCRYPT_RES_F_OPTED_IN;
+	s->res.reason = TCPCRYPT_ENO_R_PENDING;
+	set_caller(s);
+	count(TC_C_OPT_IN);
+	return 0;
+}
+
+static __always_inline int do_report(struct bpf_sockopt *ctx, struct bpf_sock *sk)
+{
+	struct tcpcrypt_eno_report *r = ctx->optval;
+	struct tc_session *e;
+	struct tc_sk *s;
+	__u64 ck;
+
+	if (ctx->optlen < (int)sizeof(*r) || (void *)(r + 1) > ctx->optval_end)
+		return -EINVAL;
+	if (r->version != TCPCRYPT_ENO_ABI_VERSION || r->sessid_len > sizeof(r->sessid) ||
+	    r->role > 1)
+		return -EINVAL;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_OPTED))
+		return -ENOENT;
+	__builtin_memcpy(&s->rep, r, sizeof(s->rep));
+	s->has_report = 1;
+	set_caller(s);
+	count(TC_C_REPORTS);
+	if (!(s->st & ST_SESSION))
+		return 0;
+	ck = s->cookie;
+	e = bpf_map_lookup_elem(&tc_sessions, &ck);
+	if (e) {
+		__builtin_memcpy(&e->report, r, sizeof(e->report));
+		e->has_report = 1;
+		e->pid = s->pid;
+		e->uid = s->uid;
+		__builtin_memcpy(e->comm, s->comm, TC_COMM_LEN);
+	}
+	return 0;
+}
+
+SEC("cgroup/setsockopt")
+int tc_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	int err;
+
+	if (ctx->level != SOL_TCP ||
+	    (ctx->optname != TCPCRYPT_ENO_SOCKOPT && ctx->optname != TCPCRYPT_ENO_REPORT)) {
+		if (ctx->optlen > 4096)
+			ctx->optlen = 0;      /* big optval: the kernel uses the original */
+		return 1;
+	}
+	if (!sk || sk->protocol != IPPROTO_TCP) {
+		bpf_set_retval(-EINVAL);
+		return 0;
+	}
+	if (ctx->optname == TCPCRYPT_ENO_SOCKOPT)
+		err = do_offer(ctx, sk);
+	else
+		err = do_report(ctx, sk);
+	if (err) {
+		bpf_set_retval(err);
+		return 0;
+	}
+	ctx->optlen = -1;                     /* handled: the kernel never sees it */
+	return 1;
+}
+
+SEC("cgroup/getsockopt")
+int tc_getsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u8 *p = ctx->optval, *end = ctx->optval_end;
+	struct tc_sk *s;
+
+	if (ctx->level != SOL_TCP || ctx->optname != TCPCRYPT_ENO_SOCKOPT) {
+		if (ctx->optlen > 4096)
+			ctx->optlen = 0;
+		return 1;
+	}
+	if (!sk)
+		return 1;
+	if (p + sizeof(struct tcpcrypt_eno_result) > end) {
+		ctx->retval = -EINVAL;
+		return 1;
+	}
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_OPTED)) {
+		ctx->retval = -ENOENT;
+		return 1;
+	}
+	__builtin_memcpy(p, &s->res, sizeof(struct tcpcrypt_eno_result));
+	ctx->optlen = sizeof(struct tcpcrypt_eno_result);
+	/* clang 14 would merge the two adjacent ctx stores into one 8-byte
+	 * store, which the verifier rejects */
+	asm volatile("" ::: "memory");
+	ctx->retval = 0;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";

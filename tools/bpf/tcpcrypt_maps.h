@@ -1,0 +1,70 @@
+/*
+ * tcpcrypt_maps.h - layout of the maps that tools/bpf/tcpcrypt_eno.bpf.c
+ * keeps and that tcpcryptd / tcnetstat read. Shared by the BPF object and
+ * user space, so it uses only <linux/types.h>. The per-socket ABI (what the
+ * shim sees through setsockopt/getsockopt) is include/tcpcrypt/eno_abi.h.
+ */
+#ifndef TCPCRYPT_MAPS_H
+#define TCPCRYPT_MAPS_H
+
+#include <linux/types.h>
+#include "tcpcrypt/eno_abi.h"
+
+/* Names of the pinned objects under the pin dir. */
+#define TC_MAP_SESSIONS "tc_sessions"
+#define TC_MAP_COUNTERS "tc_counters"
+#define TC_MAP_OWNER    "tc_owner"
+
+#define TC_SESSIONS_MAX 65536
+#define TC_COMM_LEN     16
+
+/* A connection's addresses: ports in host order, addresses in network
+ * order (IPv4 in addr[0..3]). family is AF_INET (2) or AF_INET6 (10). */
+struct tc_tuple {
+	__u8 family;
+	__u8 pad;
+	__u16 lport;
+	__u16 rport;
+	__u16 pad2;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
+/* One live opted-in connection (map tc_sessions, key: socket cookie). */
+struct tc_session {
+	struct tc_tuple tuple;
+	__u8 state;                          /* BPF_TCP_* of the socket */
+	__u8 has_report;                     /* report is valid */
+	__u16 pad;
+	__u32 pid;                           /* tgid of the last opt-in / report caller */
+	__u32 uid;
+	char comm[TC_COMM_LEN];
+	struct tcpcrypt_eno_result result;
+	struct tcpcrypt_eno_report report;
+};
+
+/* Event counters (map tc_counters, per-CPU array). */
+enum tc_counter {
+	TC_C_OPT_IN,            /* sockets opted in by setsockopt */
+	TC_C_SYN_ENO,           /* SYNs sent with ENO */
+	TC_C_SYNACK_ENO,        /* SYN-ACKs sent with ENO */
+	TC_C_SYNACK_PLAIN,      /* SYN-ACKs of opted-in listeners sent without ENO */
+	TC_C_SYNACK_RTX,        /* SYN-ACKs rebuilt from the tuple map (retransmits) */
+	TC_C_ACK_ENO,           /* non-SYN segments sent with ENO by A */
+	TC_C_OK_A,              /* ENO succeeded, role A */
+	TC_C_OK_B,              /* ENO succeeded, role B */
+	TC_C_FALLBACK,          /* opted-in connection that fell back */
+	TC_C_NO_SPACE,          /* option did not fit */
+	TC_C_REPORTS,           /* TCPCRYPT_ENO_REPORT calls */
+	TC_C_ERRORS,            /* unexpected helper failures */
+	TC_C_MAX
+};
+
+/* The daemon that owns a pin dir (map tc_owner, one entry). */
+struct tc_owner {
+	__u32 pid;
+	__u32 pad;
+	__u64 start_time;                    /* seconds since the epoch */
+};
+
+#endif /* TCPCRYPT_MAPS_H */

@@ -1,0 +1,19 @@
+/* tc_session_fmt.h - the text form of a live session, as tcpcryptd's
+ * control socket sends it ("list") and tcnetstat reads it. One line:
+ *   session cookie=N family=4|6 laddr=A lport=N raddr=A rport=N state=N
+ *     flags=0xNN reason=N local=HEX peer=HEX report=0|1 role=N aead=0xNNNN
+ *     sessid=HEX pid=N uid=N comm=STR
+ * (comm has no white space: it is replaced by '?'). */
+#ifndef TC_SESSION_FMT_H
+#define TC_SESSION_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bpf/tcpcrypt_maps.h"
+
+int tcs_format(uint64_t cookie, const struct tc_session *s, char *buf, size_t len);
+int tcs_parse(const char *line, uint64_t *cookie, struct tc_session *s);
+const char *tcs_state_name(unsigned state);
+const char *tcs_aead_name(unsigned aead);
+
+#endif
