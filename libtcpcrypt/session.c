@@ -609,8 +609,9 @@ ssize_t tc_session_recv(tc_session *s, const uint8_t *in, size_t inlen,
 		s->pend_len = (uint32_t)datalen;
 		drain(s, plain, plaincap, plainlen);
 	}
-	/* a frame after FINp is a protocol error, even a partial one */
-	if (used < inlen && s->fin_recvd) {
+	/* a frame after FINp is a protocol error, even a partial one (once
+	 * the FINp frame's own data is out, so every chunking agrees) */
+	if (used < inlen && s->fin_recvd && s->pend_len == 0) {
 		r = fail(s, -EPROTO);
 		goto error;
 	}

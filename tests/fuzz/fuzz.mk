@@ -1,1 +1,15 @@
-# fuzz harnesses (libFuzzer, built with clang when present)
+# fuzz harnesses (libFuzzer, built with clang when present): a short run
+# of every tests/fuzz/fuzz_*.c in `make check`, a longer one with
+# `make -C tests fuzz`.
+EXTRA_DIST += fuzz/run-fuzz.sh fuzz/fuzz_common.h fuzz/fuzz_init.c fuzz/fuzz_frame.c \
+	fuzz/corpus
+
+if HAVE_FUZZ_CC
+TESTS += fuzz/run-fuzz.sh
+AM_TESTS_ENVIRONMENT += FUZZ_CC='$(FUZZ_CC)'; export FUZZ_CC;
+endif
+
+fuzz:
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' FUZZ_CC='$(FUZZ_CC)' \
+	  FUZZ_SECONDS=$${FUZZ_SECONDS:-60} $(BASH) $(srcdir)/fuzz/run-fuzz.sh
+.PHONY: fuzz
