@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "close.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
@@ -39,6 +40,7 @@ static int adopt(struct tc_sock *ls, int c)
 		errno = ECONNABORTED;
 		return -1;
 	}
+	tc_fd_forget_stale(c);
 	cs = tc_sock_new(TC_K_CONN, &ls->prefs);
 	if (!cs || tc_sock_make_conn(cs, TC_ST_CONNECTING) < 0 || tc_fd_set(c, cs) < 0) {
 		if (cs)

@@ -1,9 +1,11 @@
 /*
- * close.c - close, close_range.
+ * close.c - close, close_range, closefrom, fclose.
  */
 #include "config.h"
 
 #include <linux/close_range.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "close.h"
 #include "fdtable.h"
@@ -30,6 +32,23 @@ void tc_close_fd(int fd)
 	errno = saved;
 }
 
+void tc_fd_forget_stale(int fd)
+{
+	struct tc_sock *s;
+	int last;
+
+	if (!tc_fd_maybe(fd))
+		return;
+	tc_progress_lock();
+	s = tc_fd_take(fd, &last);
+	tc_progress_unlock();
+	if (s) {
+		if (last)
+			tc_sock_proc_unref(s);
+		tc_fd_put(s);
+	}
+}
+
 TC_EXPORT int close(int fd)
 {
 	if (tc_fd_maybe(fd))
@@ -37,20 +56,43 @@ TC_EXPORT int close(int fd)
 	return tc_real_close(fd);
 }
 
+/* glibc's fclose closes the fd internally, past our close(). */
+TC_EXPORT int fclose(FILE *f)
+{
+	int fd;
+
+	if (f && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim &&
+	    (fd = fileno(f)) >= 0)
+		tc_close_fd(fd);
+	return tc_real_fclose(f);
+}
+
+/* Forgets every tracked fd from lo up (closefrom and close_range). */
+static void close_tracked_from(unsigned int lo, unsigned int hi)
+{
+	unsigned int top = (unsigned int)tc_fd_limit() - 1;
+
+	for (unsigned int fd = lo; fd <= hi && fd <= top; fd++) {
+		struct tc_sock *s = tc_fd_get((int)fd);
+
+		if (s) {
+			tc_fd_put(s);
+			tc_close_fd((int)fd);
+		}
+	}
+}
+
+TC_EXPORT void closefrom(int lo)
+{
+	if (lo >= 0 && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim)
+		close_tracked_from((unsigned int)lo, ~0U);
+	tc_real_closefrom(lo);
+}
+
 TC_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) &&
-	    !tc_in_shim && lo <= hi) {
-		unsigned int top = (unsigned int)tc_fd_limit() - 1;
-
-		for (unsigned int fd = lo; fd <= hi && fd <= top; fd++) {
-			struct tc_sock *s = tc_fd_get((int)fd);
-
-			if (s) {
-				tc_fd_put(s);
-				tc_close_fd((int)fd);
-			}
-		}
-	}
+	    !tc_in_shim && lo <= hi)
+		close_tracked_from(lo, hi);
 	return tc_real_close_range(lo, hi, flags);
 }

@@ -7,5 +7,8 @@
 /* Forgets fd (before the real close); when it was the socket's last fd in
  * the last process, flushes pending frames and sends FINp first. */
 void tc_close_fd(int fd);
+/* Forgets a stale entry for an fd number the kernel just handed out
+ * (its earlier socket was closed behind the shim's back). */
+void tc_fd_forget_stale(int fd);
 
 #endif

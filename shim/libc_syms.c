@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
@@ -51,6 +52,9 @@ static int fb_poll(struct pollfd *p, nfds_t n, int t)
 	struct timespec ts = { t / 1000, (t % 1000) * 1000000L };
 	return (int)syscall(SYS_ppoll, p, n, t < 0 ? NULL : &ts, NULL, (size_t)8);
 }
+static int fb_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
+static int fb_fclose(FILE *f) { (void)f; errno = ENOSYS; return EOF; }
+static void fb_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0U, 0); }
 static int fb_execve(const char *p, char *const av[], char *const ev[]) { return (int)syscall(SYS_execve, p, av, ev); }
 
 static int fb_fcntl(int fd, int cmd, ...)

@@ -12,6 +12,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -46,6 +47,9 @@
 	X(ssize_t, sendfile, (int o, int i, off_t *off, size_t n), (o, i, off, n)) \
 	X(ssize_t, splice, (int i, loff_t *oi, int o, loff_t *oo, size_t n, unsigned int f), (i, oi, o, oo, n, f)) \
 	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t)) \
+	X(int, socket, (int d, int t, int p), (d, t, p)) \
+	X(int, fclose, (FILE *f), (f)) \
+	X(void, closefrom, (int lo), (lo)) \
 	X(int, execve, (const char *p, char *const av[], char *const ev[]), (p, av, ev))
 
 #define TC_DECL_REAL(ret, name, params, args) extern ret (*tc_real_##name) params;

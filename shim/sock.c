@@ -896,7 +896,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			tc_progress_kick();
 			if (nonblock)
 				return -EAGAIN;
-			k_wait(fd, POLLIN, 10);
+			tc_real_poll(NULL, 0, 10);
 			lock(&sh->tx_lock);
 			continue;
 		}
