@@ -1,0 +1,75 @@
+# eno_lib.sh - helpers for the ENO integration tests; source after
+# tests/lib/netns.sh.
+
+ENO_PEER=${ENO_PEER:-$TC_TOP_BUILDDIR/tests/integration/eno_peer}
+NFQ_MANGLE=${NFQ_MANGLE:-$TC_TOP_BUILDDIR/tests/integration/nfq_mangle}
+TCNETSTAT=${TCNETSTAT:-$TC_TOP_BUILDDIR/tools/tcnetstat}
+
+# eno_field "result line" KEY -> value
+eno_field() {
+	local k=$2 w
+	for w in $1; do
+		case $w in "$k="*) echo "${w#*=}"; return 0 ;; esac
+	done
+	return 1
+}
+
+# eno_expect "result line" KEY VALUE [what]
+eno_expect() {
+	local v
+	v=$(eno_field "$1" "$2") || tc_fail "${4:-result}: no $2 in: $1"
+	[ "$v" = "$3" ] || tc_fail "${4:-result}: $2=$v, expected $3 (line: $1)"
+}
+
+# eno_capture_start NS IFACE: tcpdump on IFACE in NS into $TC_TMP/cap-NS.pcap
+eno_capture_start() {
+	local f=$TC_TMP/cap-$1-$2.pcap
+	ip netns exec "$1" tcpdump -i "$2" -nn -U --immediate-mode -s 200 -w "$f" tcp 2>"$TC_TMP/tcpdump.err" &
+	TC_PIDS+=($!)
+	ENO_CAP_PID=$!
+	ENO_CAP_FILE=$f
+	local i
+	for i in $(seq 1 50); do
+		grep -q "listening on" "$TC_TMP/tcpdump.err" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	tc_fail "tcpdump did not start"
+}
+
+eno_capture_stop() {
+	sleep 0.3
+	kill "$ENO_CAP_PID" 2>/dev/null
+	wait "$ENO_CAP_PID" 2>/dev/null
+}
+
+# eno_wire PCAP: one line per TCP segment:
+#   SRCPORT DSTPORT FLAGS PAYLOAD_LEN ENO
+# FLAGS is S, SA, A, PA, FA...; ENO is the list of kind-69 options in hex
+# (whole options, comma separated) or "-". Parsed from the raw options.
+eno_wire() {
+	tshark -r "$1" -T fields -E separator=' ' -e tcp.srcport -e tcp.dstport \
+		-e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.push -e tcp.flags.fin \
+		-e tcp.len -e tcp.options 2>/dev/null |
+	awk 'function h2d(s,  i, v) { v = 0; s = tolower(s)
+		for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v }
+	{
+		f = ""; if ($5 == 1 || $5 == "True") f = f "P"; if ($6 == 1 || $6 == "True") f = f "F"
+		if ($3 == 1 || $3 == "True") f = f "S"; if ($4 == 1 || $4 == "True") f = f "A"
+		o = $8; gsub(":", "", o); out = ""; i = 1
+		while (i < length(o)) {
+			k = h2d(substr(o, i, 2))
+			if (k == 0) break
+			if (k == 1) { i += 2; continue }
+			l = h2d(substr(o, i + 2, 2)); if (l < 2) break
+			if (k == 69) out = out (out == "" ? "" : ",") substr(o, i, 2 * l)
+			i += 2 * l
+		}
+		print $1, $2, f, $7, (out == "" ? "-" : out)
+	}'
+}
+
+# eno_wire_count PCAP PATTERN: how many eno_wire lines match the ERE
+eno_wire_count() {
+	eno_wire "$1" | grep -cE "$2"
+}
