@@ -34,7 +34,7 @@ capture_start() {
 	TC_PIDS+=($DUMP)
 	local i
 	for i in $(seq 1 100); do
-		grep -q 'listening on' "$T/$1.tcpdump" && return 0
+		grep -qs 'listening on' "$T/$1.tcpdump" && return 0
 		sleep 0.05
 	done
 	tc_fail "$1: tcpdump did not start"
@@ -48,6 +48,7 @@ capture_stop() {
 # pair NAME SERVER_PREFIX SERVER_EXPECT CLIENT_PREFIX CLIENT_EXPECT: echo + rw
 pair() {
 	local name=$1 spre=$2 sexp=$3 cpre=$4 cexp=$5 crc srv
+	PORT=$((PORT + 2))   # a fresh port each time (PORT+1 stays closed)
 	MARK=fallback-marker-$(head -c 16 /dev/urandom | xxd -p)
 	capture_start "$name"
 	tc_bg "$NS_B" $spre "$CONF" server $PORT --expect "$sexp" > "$T/$name.server" 2>&1
@@ -72,6 +73,7 @@ pair() {
 # negotiate must fail without leaking the marker.
 require() {
 	local name=$1 spre=$2 crc srv
+	PORT=$((PORT + 2))   # this server never gets "quit"; the next one needs a free port
 	MARK=require-marker-$(head -c 16 /dev/urandom | xxd -p)
 	capture_start "$name"
 	tc_bg "$NS_B" $spre "$CONF" server $PORT > "$T/$name.server" 2>&1
@@ -83,8 +85,6 @@ require() {
 	crc=$?
 	sleep 0.5
 	capture_stop
-	kill "$srv" 2> /dev/null
-	wait "$srv" 2> /dev/null
 	sed 's/^/#   client: /' "$T/$name.client" >&2
 	[ $crc != 0 ] || tc_fail "$name: TCPCRYPT_REQUIRE=1: the connection to a peer without tcpcrypt succeeded"
 	grep -q '^FAIL echo: client: .*(E[A-Z0-9]*)' "$T/$name.client" ||

@@ -37,7 +37,7 @@ exchange() {
 	TC_PIDS+=($!)
 	local dump=$! i
 	for i in $(seq 1 100); do
-		grep -q 'listening on' "$d/tcpdump.err" && break
+		grep -qs 'listening on' "$d/tcpdump.err" && break
 		sleep 0.05
 	done
 	grep -q 'listening on' "$d/tcpdump.err" || tc_fail "$name: tcpdump did not start"
