@@ -31,6 +31,7 @@
 
 #define TC_PRE_MAX        65536   /* plaintext written before the keys existed */
 #define TC_CLOSE_WAIT_MS  2000    /* how long close() may wait to flush and send FINp */
+#define TC_GRACE_MS       20      /* how long a non-blocking read waits for the rest of a frame */
 
 struct tc_shm {
 	pthread_mutex_t rx_lock, tx_lock, sess_lock;
@@ -41,6 +42,7 @@ struct tc_shm {
 	int so_error;                /* pending SO_ERROR report */
 	uint8_t role, peer_app, fin_rcvd, fin_sent, fin_pending, wr_shut, shut_rd, held;
 	uint8_t rekey_due, sessid_len;
+	int lowat;                   /* SO_RCVLOWAT we set (0: the kernel's default) */
 	uint16_t aead;
 	uint8_t sessid[TCPCRYPT_SESSID_MAX];
 	size_t rx_len;               /* bytes of the current frame in rx */
@@ -420,6 +422,8 @@ static int tx_pending(const struct tc_shm *sh)
 
 /* ---- keys ---- */
 
+static void rx_arm(struct tc_shm *sh, int fd);
+
 /* The keys are set: remember the session's public facts, tell the kernel
  * programs (tcnetstat), and flush what the application already wrote. */
 static void keys_set(struct tc_shm *sh, int fd)
@@ -434,6 +438,7 @@ static void keys_set(struct tc_shm *sh, int fd)
 	unlock(&sh->sess_lock);
 	sh->sessid_len = n > 0 ? (uint8_t)n : 0;
 	SET_STATE(sh, TC_ST_READY);
+	rx_arm(sh, fd);
 
 	memset(&rep, 0, sizeof(rep));
 	rep.version = TCPCRYPT_ENO_ABI_VERSION;
@@ -699,6 +704,36 @@ static int pre_io(struct tc_sock *s, int fd, int nonblock)
 
 /* ---- receiving (rx_lock held) ---- */
 
+/* Readiness: SO_RCVLOWAT makes poll/select/epoll on the real socket report
+ * readable only once the bytes that complete the current frame are there
+ * (or 1 while a frame's last byte is kept in the kernel). */
+static void set_lowat(struct tc_shm *sh, int fd, size_t v)
+{
+	int x = v < 1 ? 1 : v > TC_FRAME_MAX ? TC_FRAME_MAX : (int)v;
+
+	if (sh->lowat == x)
+		return;
+	sh->lowat = x;
+	tc_real_setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &x, sizeof(x));
+}
+
+/* Sets the low-water mark for the next frame (none is open): its exact
+ * length when its header is already there, else the smallest frame. */
+static void rx_arm(struct tc_shm *sh, int fd)
+{
+	uint8_t hdr[TC_FRAME_HDR];
+
+	if (sh->rx_len >= TC_FRAME_HDR) {
+		set_lowat(sh, fd, tc_frame_len(sh->rx) - sh->rx_len);
+		return;
+	}
+	if (sh->rx_len == 0 && k_recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) == TC_FRAME_HDR) {
+		set_lowat(sh, fd, tc_frame_len(hdr));
+		return;
+	}
+	set_lowat(sh, fd, TC_FRAME_OVERHEAD - sh->rx_len);
+}
+
 /* The application consumed the current frame's plaintext: drop the frame,
  * and read the byte kept in the kernel for readiness. */
 static void rx_frame_done(struct tc_shm *sh, int fd)
@@ -710,6 +745,8 @@ static void rx_frame_done(struct tc_shm *sh, int fd)
 		sh->held = 0;
 	}
 	sh->rx_len = sh->plain_off = sh->plain_len = 0;
+	if (!sh->fin_rcvd)
+		rx_arm(sh, fd);
 }
 
 /* Reads the next frame into rx and opens it. The frame's last byte is only
@@ -721,6 +758,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
 	unsigned oflags = 0;
 	uint8_t *data = NULL;
 	size_t flen = 0, dlen = 0;
+	long grace_end = 0;
 	int r, rk;
 
 	for (;;) {
@@ -746,6 +784,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
 			if (n == 1) {
 				sh->held = 1;
 				sh->rx_len++;
+				set_lowat(sh, fd, 1);
 				break;
 			}
 		} else {
@@ -758,6 +797,19 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
 		if (n == 0) {
 			abort_conn(sh, fd, ECONNRESET, "TCP FIN without FINp");
 			return -ECONNRESET;
+		}
+		if (n == -EAGAIN && !blk && sh->rx_len > 0) {
+			/* Part of a frame is here: poll said readable, so the rest is
+			 * normally on its way. Wait for it briefly rather than answer
+			 * EAGAIN to a readable socket; from now on the low-water mark
+			 * keeps poll truthful. */
+			long now = now_ms();
+
+			rx_arm(sh, fd);
+			if (!grace_end)
+				grace_end = now + TC_GRACE_MS;
+			if (now < grace_end && k_wait(fd, POLLIN, (int)(grace_end - now)) > 0)
+				continue;
 		}
 		return (int)n;
 	}
