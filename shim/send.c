@@ -11,6 +11,7 @@
 
 #include "fdtable.h"
 #include "libc_syms.h"
+#include "settings.h"
 #include "shim.h"
 #include "sock.h"
 
@@ -56,6 +57,26 @@ TC_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 	return tc_ret(r, saved);
 }
 
+/* TCP Fast Open carries data in the SYN, which ENO forbids (RFC 8547
+ * 4.7): sendto/sendmsg(MSG_FASTOPEN) on a TCP socket becomes connect()
+ * (through the shim, so it is opted in) followed by an ordinary send. */
+static ssize_t fastopen(int fd, const struct msghdr *m, int flags)
+{
+	int saved = errno;
+
+	if (!m->msg_name || connect(fd, m->msg_name, m->msg_namelen) < 0) {
+		if (errno != EISCONN)
+			return -1;
+		errno = saved;
+	}
+	return sendmsg(fd, m, flags & ~MSG_FASTOPEN);
+}
+
+static int fastopen_candidate(int fd, int flags)
+{
+	return (flags & MSG_FASTOPEN) && !tc_cfg.disable && !tc_in_shim && tc_is_tcp_socket(fd);
+}
+
 TC_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t l)
 {
 	struct tc_sock *s;
@@ -63,6 +84,11 @@ TC_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const str
 	int saved = errno;
 	ssize_t r;
 
+	if (fastopen_candidate(fd, flags)) {
+		struct msghdr m = { .msg_name = (void *)a, .msg_namelen = l, .msg_iov = &iov, .msg_iovlen = 1 };
+
+		return fastopen(fd, &m, flags);
+	}
 	if (!(s = tc_conn_get(fd)))
 		return tc_real_sendto(fd, buf, n, flags, a, l);
 	r = conn_send(s, fd, &iov, 1, flags);
@@ -91,6 +117,8 @@ TC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	int saved = errno;
 	ssize_t r;
 
+	if (m && fastopen_candidate(fd, flags))
+		return fastopen(fd, m, flags);
 	if (!m || m->msg_iovlen > IOV_MAX || !(s = tc_conn_get(fd)))
 		return tc_real_sendmsg(fd, m, flags);
 	r = conn_send(s, fd, m->msg_iov, (int)m->msg_iovlen, flags);

@@ -850,6 +850,8 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 	r = pre_io(s, fd, nonblock);
 	if (r)
 		return r;
+	if (flags & MSG_OOB)
+		return -EINVAL;       /* tcpcrypt never sends urgent data */
 	lock(&sh->rx_lock);
 	if (STATE(sh) == TC_ST_HANDSHAKE && (r = rx_handshake(s, fd, nonblock)) < 0)
 		goto out;
@@ -937,6 +939,8 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		goto epipe;
 	if (r)
 		return r;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;   /* urgent data would bypass the frames */
 	if (len == 0)
 		return 0;
 	lock(&sh->tx_lock);

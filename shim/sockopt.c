@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "fdtable.h"
@@ -208,7 +209,15 @@ TC_EXPORT int setsockopt(int fd, int level, int name, const void *v, socklen_t l
 {
 	int saved = errno, r;
 
-	if (tc_cfg.disable || tc_in_shim || !is_crypt_opt(level, name))
+	if (tc_cfg.disable || tc_in_shim)
+		return tc_real_setsockopt(fd, level, name, v, l);
+	if (level == IPPROTO_TCP && name == TCP_FASTOPEN_CONNECT && tc_is_tcp_socket(fd)) {
+		/* Data in the SYN is not allowed with ENO: accept the option and
+		 * let connect() be an ordinary one. */
+		errno = saved;
+		return 0;
+	}
+	if (!is_crypt_opt(level, name))
 		return tc_real_setsockopt(fd, level, name, v, l);
 	r = crypt_set(fd, name, v, l);
 	if (r == TC_PASS)
