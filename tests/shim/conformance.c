@@ -126,7 +126,7 @@ static int run_client_case(struct conf_ctx *base, const char *name)
 	c.fd = -1;
 	current_case = name;
 	conf_errmsg[0] = 0;
-	alarm(60);
+	alarm(30);
 	rc = 0;
 	if (!k->custom_connect) {
 		c.fd = conf_connect_raw(&c, 0, 0, &err);
@@ -264,7 +264,7 @@ static int server_main(int argc, char **argv)
 		}
 		current_case = "-";
 		conf_errmsg[0] = 0;
-		alarm(60);
+		alarm(30);
 		if (read_header(c.fd, name, sizeof name) < 0) {
 			printf("FAIL header: server: %s\n", conf_errmsg);
 			failed++;
