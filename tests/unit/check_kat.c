@@ -254,6 +254,14 @@ START_TEST(test_urgent)
 	ck_assert_uint_eq(flags, 0);
 	n = tc_frame_seal(&k, 100, 0, TC_FRAME_FL_URG, (const uint8_t *)"\x00", 1, fr, sizeof fr);
 	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), -EPROTO);
+	/* the frame layer alone refuses a clen below 17 */
+	{
+		struct tc_frame_plain pl;
+		uint8_t shortf[19] = { 0x00, 0x00, 0x10 };
+
+		ck_assert_int_eq(tc_frame_open(&k, 0, shortf, sizeof shortf, &pl), -EMSGSIZE);
+		ck_assert_int_eq(tc_frame_open(&k, 0, shortf, 2, &pl), -EMSGSIZE);
+	}
 	tc_aead_key_wipe(&k);
 	tc_session_wipe(a);
 	tc_session_wipe(b);

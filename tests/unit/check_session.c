@@ -955,6 +955,35 @@ START_TEST(test_seal_in_place)
 }
 END_TEST
 
+/* FIN is reported with the last byte of the FINp frame's data, not before. */
+START_TEST(test_fin_after_data)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	struct buf w = { 0 };
+	uint8_t plain[5], hs[TC_HANDSHAKE_MAX];
+	size_t plainlen, hslen;
+	unsigned flags;
+
+	seal_into(p.a, &w, (const uint8_t *)"0123456789a", 11, TC_SEAL_FIN);
+	ck_assert_int_eq(tc_session_recv(p.b, w.p, w.len, plain, 5, &plainlen, &flags, hs, sizeof hs,
+	                                 &hslen), (ssize_t)w.len);
+	ck_assert_uint_eq(plainlen, 5);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_int_eq(tc_session_recv(p.b, NULL, 0, plain, 5, &plainlen, &flags, hs, sizeof hs,
+	                                 &hslen), 0);
+	ck_assert_uint_eq(plainlen, 5);
+	ck_assert_mem_eq(plain, "56789", 5);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_int_eq(tc_session_recv(p.b, NULL, 0, plain, 5, &plainlen, &flags, hs, sizeof hs,
+	                                 &hslen), 0);
+	ck_assert_uint_eq(plainlen, 1);
+	ck_assert_uint_eq(plain[0], 'a');
+	ck_assert_uint_eq(flags, TC_OPEN_FIN);
+	free_pair(&p);
+	buf_free(&w);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
 	Suite *s = suite_create("session");
@@ -983,6 +1012,7 @@ static Suite *session_suite(void)
 	tcase_add_test(fr, test_flip_bits_aes);
 	tcase_add_test(fr, test_reorder_replay_drop);
 	tcase_add_test(fr, test_truncate);
+	tcase_add_test(fr, test_fin_after_data);
 	tcase_add_test(fr, test_after_fin);
 	tcase_add_test(fr, test_good_then_bad);
 	tcase_add_test(fr, test_frame_sizes);
