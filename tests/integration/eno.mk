@@ -1,7 +1,8 @@
 # tcpcryptd / ENO-on-the-wire integration tests (root, network namespaces).
 ENO_TESTS = \
 	integration/eno_basic.sh \
-	integration/eno_fallback.sh
+	integration/eno_fallback.sh \
+	integration/eno_middlebox.sh
 if ENABLE_BPF
 check_PROGRAMS += integration/eno_peer
 integration_eno_peer_SOURCES = integration/eno_peer.c
@@ -9,3 +10,11 @@ integration_eno_peer_SOURCES = integration/eno_peer.c
 TESTS += $(ENO_TESTS)
 endif
 EXTRA_DIST += integration/eno_lib.sh $(ENO_TESTS)
+
+# A misbehaving middlebox on an NFQUEUE (used by the shim tests too).
+if HAVE_NFQ
+check_PROGRAMS += integration/nfq_mangle
+integration_nfq_mangle_SOURCES = integration/nfq_mangle.c
+integration_nfq_mangle_CFLAGS = $(AM_CFLAGS) $(NFQ_CFLAGS)
+integration_nfq_mangle_LDADD = $(NFQ_LIBS)
+endif

@@ -1,0 +1,290 @@
+/*
+ * nfq_mangle - a misbehaving middlebox for tests, on an NFQUEUE.
+ *
+ *   nfq_mangle -q QUEUE -m MODE [-n MINLEN] [-c COUNT]
+ *
+ * Binds NFQUEUE QUEUE, prints "ready" on stdout once bound, accepts every
+ * packet (IPv4 and IPv6), and logs to stderr what it changed. Modes:
+ *   strip-eno     in TCP segments without SYN, every kind-69 option becomes
+ *                 NOPs (A's first ACK loses its 45 02)
+ *   flip-payload  in the first COUNT (default 1) TCP segments whose payload
+ *                 has at least MINLEN (default 100) bytes, flips one bit of
+ *                 the byte in the middle of the payload
+ * After a change the TCP checksum is recomputed in full (the kernel hands
+ * the packet over with a complete checksum, and marks a mangled packet
+ * CHECKSUM_NONE) and so is the IPv4 header checksum.
+ */
+#include "config.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+enum mode { M_STRIP_ENO, M_FLIP_PAYLOAD };
+
+static struct mnl_socket *nl;
+static unsigned portid;
+static int qnum = -1;
+static enum mode mode;
+static unsigned minlen = 100;
+static int count_left = 1;
+static volatile sig_atomic_t stop;
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Recomputes the full TCP checksum (pseudo header + segment). */
+static void tcp_checksum(uint8_t *ip, int v6, uint8_t *tcp, size_t tlen)
+{
+	uint32_t s = 0;
+	uint8_t ph[8];
+	uint16_t c;
+
+	tcp[16] = tcp[17] = 0;
+	if (v6) {
+		s = sum16(ip + 8, 32, s);
+		ph[0] = tlen >> 24; ph[1] = tlen >> 16; ph[2] = tlen >> 8; ph[3] = tlen;
+		ph[4] = ph[5] = ph[6] = 0; ph[7] = 6;
+		s = sum16(ph, 8, s);
+	} else {
+		s = sum16(ip + 12, 8, s);
+		ph[0] = 0; ph[1] = 6; ph[2] = tlen >> 8; ph[3] = tlen;
+		s = sum16(ph, 4, s);
+	}
+	s = sum16(tcp, tlen, s);
+	c = fold(s);
+	tcp[16] = c >> 8;
+	tcp[17] = c;
+}
+
+static void ip4_checksum(uint8_t *ip)
+{
+	size_t ihl = (ip[0] & 15) * 4;
+	uint16_t c;
+
+	ip[10] = ip[11] = 0;
+	c = fold(sum16(ip, ihl, 0));
+	ip[10] = c >> 8;
+	ip[11] = c;
+}
+
+/* Mangles the packet in place; returns 1 if it changed it. */
+static int mangle(uint8_t *pkt, size_t len)
+{
+	uint8_t *tcp;
+	size_t off, tlen, doff, i;
+	int v6 = (pkt[0] >> 4) == 6, changed = 0;
+	char addr[INET6_ADDRSTRLEN];
+
+	if (v6) {
+		if (len < 40 || pkt[6] != 6)
+			return 0;
+		off = 40;
+	} else {
+		if (len < 20 || pkt[9] != 6)
+			return 0;
+		off = (pkt[0] & 15) * 4;
+	}
+	if (len < off + 20)
+		return 0;
+	tcp = pkt + off;
+	tlen = len - off;
+	doff = (tcp[12] >> 4) * 4;
+	if (doff < 20 || doff > tlen)
+		return 0;
+	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? pkt + 8 : pkt + 12, addr, sizeof(addr));
+	if (mode == M_STRIP_ENO) {
+		if (tcp[13] & 0x02)
+			return 0;
+		for (i = 20; i < doff;) {
+			uint8_t k = tcp[i], l;
+
+			if (k == 0)
+				break;
+			if (k == 1) {
+				i++;
+				continue;
+			}
+			if (i + 1 >= doff)
+				break;
+			l = tcp[i + 1];
+			if (l < 2 || i + l > doff)
+				break;
+			if (k == 69) {
+				memset(tcp + i, 1, l);
+				changed = 1;
+				fprintf(stderr, "nfq_mangle: stripped a %u-byte ENO option from %s:%u\n",
+					l, addr, tcp[0] << 8 | tcp[1]);
+			}
+			i += l;
+		}
+	} else {
+		size_t plen = tlen - doff;
+
+		if (count_left <= 0 || plen < minlen)
+			return 0;
+		tcp[doff + plen / 2] ^= 0x01;
+		count_left--;
+		changed = 1;
+		fprintf(stderr, "nfq_mangle: flipped a bit at payload byte %zu of %zu from %s:%u\n",
+			plen / 2, plen, addr, tcp[0] << 8 | tcp[1]);
+	}
+	if (changed) {
+		tcp_checksum(pkt, v6, tcp, tlen);
+		if (!v6)
+			ip4_checksum(pkt);
+	}
+	return changed;
+}
+
+static int queue_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	static char vbuf[65536 + 1024];
+	static uint8_t pkt[65536];
+	struct nfqnl_msg_packet_hdr *ph;
+	struct nlmsghdr *v;
+	size_t plen;
+	int changed;
+
+	(void)data;
+	if (nfq_nlmsg_parse(nlh, attr) < 0)
+		return MNL_CB_ERROR;
+	if (!attr[NFQA_PACKET_HDR])
+		return MNL_CB_OK;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	plen = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
+	if (plen > sizeof(pkt))
+		plen = 0;
+	if (plen)
+		memcpy(pkt, mnl_attr_get_payload(attr[NFQA_PAYLOAD]), plen);
+	changed = plen ? mangle(pkt, plen) : 0;
+	v = nfq_nlmsg_put(vbuf, NFQNL_MSG_VERDICT, qnum);
+	nfq_nlmsg_verdict_put(v, ntohl(ph->packet_id), NF_ACCEPT);
+	if (changed)
+		nfq_nlmsg_verdict_put_pkt(v, pkt, plen);
+	if (mnl_socket_sendto(nl, v, v->nlmsg_len) < 0) {
+		perror("nfq_mangle: verdict");
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/* Sends a config message (bind command, or copy mode + flags). */
+static int nl_cfg(int bind_cmd)
+{
+	static char buf[8192];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
+	int r;
+
+	if (bind_cmd) {
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	} else {
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	}
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (r < 0)
+		return -errno;
+	r = mnl_cb_run(buf, r, 0, portid, NULL, NULL);
+	return r < 0 ? -errno : 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: nfq_mangle -q QUEUE -m strip-eno|flip-payload [-n MINLEN] [-c COUNT]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static char buf[262144];
+	struct sigaction sa = { .sa_handler = on_signal };
+	int c, r, n, one = 1;
+	const char *m = NULL;
+
+	while ((c = getopt(argc, argv, "q:m:n:c:h")) != -1) {
+		switch (c) {
+		case 'q': qnum = atoi(optarg); break;
+		case 'm': m = optarg; break;
+		case 'n': minlen = strtoul(optarg, NULL, 10); break;
+		case 'c': count_left = atoi(optarg); break;
+		default: usage(); return 2;
+		}
+	}
+	if (qnum < 0 || !m) {
+		usage();
+		return 2;
+	}
+	if (!strcmp(m, "strip-eno"))
+		mode = M_STRIP_ENO;
+	else if (!strcmp(m, "flip-payload"))
+		mode = M_FLIP_PAYLOAD;
+	else {
+		usage();
+		return 2;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror("nfq_mangle: netlink");
+		return 1;
+	}
+	portid = mnl_socket_get_portid(nl);
+	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	r = nl_cfg(1);
+	if (!r)
+		r = nl_cfg(0);
+	if (r) {
+		fprintf(stderr, "nfq_mangle: cannot bind queue %d: %s\n", qnum, strerror(-r));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR || errno == ENOBUFS)
+				continue;
+			perror("nfq_mangle: recv");
+			break;
+		}
+		if (mnl_cb_run(buf, n, 0, portid, queue_cb, NULL) < 0 && errno != EINTR)
+			break;
+	}
+	mnl_socket_close(nl);
+	return 0;
+}
