@@ -73,3 +73,33 @@ eno_wire() {
 eno_wire_count() {
 	eno_wire "$1" | grep -cE "$2"
 }
+
+# eno_pair PORT "server args" CLIENT_ADDR "client args": runs a server in
+# $NS_B and a client in $NS_A, both in the test cgroup; sets $cli and $srv
+# to their result lines and fails the test if either exchange failed.
+eno_pair() {
+	local port=$1 saddr=$3
+	tc_bg "$NS_B" "$ENO_PEER" server "$port" $2 > "$TC_TMP/server-$port.out"
+	local spid=$TC_LAST_PID
+	tc_wait_port "$NS_B" "$port"
+	cli=$(tc_run "$NS_A" "$ENO_PEER" client "$saddr" "$port" $4) || tc_fail "client failed ($port): $cli"
+	wait "$spid" || tc_fail "server failed ($port)"
+	srv=$(cat "$TC_TMP/server-$port.out")
+	echo "# $port client: $cli"
+	echo "# $port server: $srv"
+	eno_expect "$cli" data ok "client $port"
+	eno_expect "$srv" data ok "server $port"
+}
+
+# eno_expect_ok: both ends negotiated, with the default offers
+eno_expect_ok() {
+	eno_expect "$cli" ok 1 client; eno_expect "$srv" ok 1 server
+	eno_expect "$cli" reason 0 client; eno_expect "$srv" reason 0 server
+	eno_expect "$cli" local 450323 client; eno_expect "$cli" peer 45040123 client
+	eno_expect "$srv" local 45040123 server; eno_expect "$srv" peer 450323 server
+}
+
+# eno_counter NAME: a counter from the daemon's status
+eno_counter() {
+	echo status | socat - "UNIX-CONNECT:$TC_CONTROL" | awk -v n="$1" '$1 == "counter" && $2 == n {print $3}'
+}
