@@ -10,6 +10,7 @@
 #include "close.h"
 #include "fdtable.h"
 #include "libc_syms.h"
+#include "log.h"
 #include "progress.h"
 #include "shim.h"
 #include "sock.h"
@@ -25,8 +26,13 @@ void tc_close_fd(int fd)
 	if (!s)
 		return;
 	tc_in_shim++;
-	if (last && s->shm && tc_sock_proc_unref(s) == 0)
-		tc_sock_final_close(s, fd);
+	if (last && s->shm) {
+		int left = tc_sock_proc_unref(s);
+
+		tc_debug("fd %d closed; %d other process(es) hold the connection", fd, left);
+		if (left == 0)
+			tc_sock_final_close(s, fd);
+	}
 	tc_in_shim--;
 	tc_fd_put(s);
 	errno = saved;

@@ -6,7 +6,16 @@
 #ifndef TC_SHIM_FORK_H
 #define TC_SHIM_FORK_H
 
+#include <sys/types.h>
+
+/* The pid of this process as the shim knows it (set at start and in the
+ * atfork child handler): a vfork or posix_spawn child sees another
+ * getpid() and must leave the shared state alone. */
+extern pid_t tc_pid;
+
 /* Registers the pthread_atfork handlers. */
 void tc_fork_init(void);
+/* Adds delta to this process's reference on every connection it holds. */
+void tc_fork_proc_refs(int delta);
 
 #endif

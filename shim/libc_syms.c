@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "libc_syms.h"
 #include "shim.h"
 
@@ -56,6 +58,12 @@ static int fb_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t
 static int fb_fclose(FILE *f) { (void)f; errno = ENOSYS; return EOF; }
 static void fb_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0U, 0); }
 static int fb_execve(const char *p, char *const av[], char *const ev[]) { return (int)syscall(SYS_execve, p, av, ev); }
+static int fb_execv(const char *p, char *const av[]) { return (int)syscall(SYS_execve, p, av, environ); }
+static int fb_execvp(const char *p, char *const av[]) { (void)p; (void)av; errno = ENOSYS; return -1; }
+static int fb_execvpe(const char *p, char *const av[], char *const ev[]) { (void)p; (void)av; (void)ev; errno = ENOSYS; return -1; }
+static int fb_fexecve(int fd, char *const av[], char *const ev[]) { return (int)syscall(SYS_execveat, fd, "", av, ev, AT_EMPTY_PATH); }
+static void fb__exit(int st) { syscall(SYS_exit_group, st); __builtin_unreachable(); }
+static void fb__Exit(int st) { syscall(SYS_exit_group, st); __builtin_unreachable(); }
 
 static int fb_fcntl(int fd, int cmd, ...)
 {

@@ -50,7 +50,13 @@
 	X(int, socket, (int d, int t, int p), (d, t, p)) \
 	X(int, fclose, (FILE *f), (f)) \
 	X(void, closefrom, (int lo), (lo)) \
-	X(int, execve, (const char *p, char *const av[], char *const ev[]), (p, av, ev))
+	X(int, execve, (const char *p, char *const av[], char *const ev[]), (p, av, ev)) \
+	X(int, execv, (const char *p, char *const av[]), (p, av)) \
+	X(int, execvp, (const char *p, char *const av[]), (p, av)) \
+	X(int, execvpe, (const char *p, char *const av[], char *const ev[]), (p, av, ev)) \
+	X(int, fexecve, (int fd, char *const av[], char *const ev[]), (fd, av, ev)) \
+	X(void, _exit, (int st), (st)) \
+	X(void, _Exit, (int st), (st))
 
 #define TC_DECL_REAL(ret, name, params, args) extern ret (*tc_real_##name) params;
 TC_LIBC_LIST(TC_DECL_REAL)
