@@ -25,6 +25,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static tc_session *a0, *b0, *a, *b, *b2;
+#define SCRIPT_MAX (256u << 10)   /* bytes one script may put on the wire */
 static uint8_t plain[TC_FRAME_MAX], wire[1 << 20], got1[1 << 20], got2[1 << 20];
 
 /* The keyed pair once; every input starts from a copy of it. */
@@ -101,7 +102,7 @@ static void raw(const uint8_t *in, size_t len, size_t chunk)
 static void script(const uint8_t *in, size_t len)
 {
 	static uint8_t data[TC_FRAME_MAX_DATA];
-	size_t i = 0, wlen = 0, sent = 0, glen = 0, g, outlen, dlen, chunk = 1;
+	size_t i = 0, wlen = 0, sent = 0, glen = 0, g, outlen, dlen, chunk = 4096;
 	unsigned fin, allfin = 0;
 	uint8_t op;
 	int r, fin_sent = 0;
@@ -116,7 +117,7 @@ static void script(const uint8_t *in, size_t len)
 			dlen = i < len ? (size_t)in[i++] * ((op >> 2) & 7 ? 1 : 257) : 0;
 			if (dlen > TC_FRAME_MAX_DATA)
 				dlen = TC_FRAME_MAX_DATA;
-			if (fin_sent || wlen + dlen + TC_FRAME_OVERHEAD > sizeof wire ||
+			if (fin_sent || wlen + dlen + TC_FRAME_OVERHEAD > SCRIPT_MAX ||
 			    sent + dlen > sizeof got1)
 				break;
 			memset(data, op, dlen);
@@ -134,8 +135,8 @@ static void script(const uint8_t *in, size_t len)
 			if (r != (fin_sent ? -EINVAL : 0))
 				abort();
 			break;
-		case 3:   /* B reads what is there, in chunks of the given size */
-			chunk = (size_t)(op >> 2) + 1;
+		case 3:   /* B's chunk size: 1..32 bytes, or large ones */
+			chunk = (op >> 2) < 32 ? (size_t)(op >> 2) + 1 : (size_t)((op >> 2) - 31) * 2039;
 			break;
 		}
 	}
