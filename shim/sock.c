@@ -477,6 +477,8 @@ static int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 		int r;
 
 		n = k_recv(fd, in, want, MSG_PEEK | (nonblock ? MSG_DONTWAIT : 0) | (waitall ? MSG_WAITALL : 0));
+		if (n == 0 && sh->shut_rd)
+			return 0;
 		if (n == 0) {
 			abort_conn(sh, fd, ECONNRESET, "connection closed during the Init exchange");
 			return -ECONNRESET;
@@ -794,6 +796,8 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
 				continue;
 			}
 		}
+		if (n == 0 && sh->shut_rd)
+			return -ESHUTDOWN;    /* our own shutdown(SHUT_RD), e.g. to wake a reader */
 		if (n == 0) {
 			abort_conn(sh, fd, ECONNRESET, "TCP FIN without FINp");
 			return -ECONNRESET;
@@ -877,6 +881,8 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			break;
 		}
 		r = rx_frame(s, fd, !nonblock && (total == 0 || waitall), len - total, peek);
+		if (r == -ESHUTDOWN)
+			r = 0;
 		if (r < 0)
 			break;
 		r = 0;
