@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# tcnetstat lists the test's live tcpcrypt connections, and nothing else:
+# negotiated ones by default (both ends, roles, addresses, pid, command,
+# the session ID given with TCPCRYPT_ENO_REPORT), opted-in fallbacks only
+# with -a, never plain connections; closed connections disappear. Also
+# checks the -P (pinned map) path gives the same list.
+source "$top_srcdir/tests/lib/netns.sh"
+source "$top_srcdir/tests/integration/eno_lib.sh"
+tc_require_root
+command -v python3 >/dev/null || tc_skip "python3 missing"
+tc_netns_setup
+tc_daemon_start
+SID_C=23aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899
+SID_S=23ffeeddccbbaa00112233445566778899aabbccddeeff00112233445566778899
+
+# negotiated, both ends report a session ID, held open for a while
+tc_bg "$NS_B" "$ENO_PEER" server 7501 --report $SID_S --hold 4 > "$TC_TMP/s1.out"
+S1=$TC_LAST_PID
+# opted-in client, no common TEP: a fallback (shown with -a only)
+tc_bg "$NS_B" "$ENO_PEER" server 7502 --hold 4 > "$TC_TMP/s2.out"
+# plain connection: never shown
+tc_bg "$NS_B" "$ENO_PEER" server 7503 --no-opt-in --hold 4 > "$TC_TMP/s3.out"
+for p in 7501 7502 7503; do tc_wait_port "$NS_B" $p; done
+tc_bg "$NS_A" "$ENO_PEER" client "$IP_B" 7501 --report $SID_C --hold 4 > "$TC_TMP/c1.out"
+tc_bg "$NS_A" "$ENO_PEER" client "$IP_B" 7502 --content 24 --hold 4 > "$TC_TMP/c2.out"
+tc_bg "$NS_A" "$ENO_PEER" client "$IP_B" 7503 --no-opt-in --hold 4 > "$TC_TMP/c3.out"
+for f in c1 c2 c3 s1 s2 s3; do
+	for i in $(seq 1 50); do [ -s "$TC_TMP/$f.out" ] && break; sleep 0.1; done
+	[ -s "$TC_TMP/$f.out" ] || tc_fail "$f produced no result"
+done
+cat "$TC_TMP"/c1.out "$TC_TMP"/s1.out | sed 's/^/# /'
+eno_expect "$(cat "$TC_TMP/c1.out")" report 0 "client report"
+eno_expect "$(cat "$TC_TMP/s1.out")" report 0 "server report"
+CPID=$(pgrep -f "eno_peer client $IP_B 7501 ") || tc_fail "client pid"
+SPID=$(pgrep -f "eno_peer server 7501 ") || tc_fail "server pid"
+
+"$TCNETSTAT" -u "$TC_CONTROL" | sed 's/^/# tcnetstat: /'
+"$TCNETSTAT" -u "$TC_CONTROL" -a | sed 's/^/# tcnetstat -a: /'
+"$TCNETSTAT" -u "$TC_CONTROL" -j > "$TC_TMP/default.json" || tc_fail "tcnetstat -j"
+"$TCNETSTAT" -u "$TC_CONTROL" -a -j > "$TC_TMP/all.json" || tc_fail "tcnetstat -a -j"
+"$TCNETSTAT" -P "$TC_PIN_DIR" -a -j > "$TC_TMP/map.json" || tc_fail "tcnetstat -P"
+
+python3 - "$TC_TMP" "$IP_A" "$IP_B" "$CPID" "$SPID" "$SID_C" "$SID_S" <<'PY' || tc_fail "tcnetstat output is wrong"
+import json, sys
+tmp, ip_a, ip_b, cpid, spid, sid_c, sid_s = sys.argv[1:]
+d = json.load(open(tmp + "/default.json"))
+a = json.load(open(tmp + "/all.json"))
+m = json.load(open(tmp + "/map.json"))
+def fail(msg):
+    print("FAIL:", msg, file=sys.stderr); sys.exit(1)
+key = lambda s: (s["local_port"], s["remote_port"], s["local_address"])
+# default: exactly the two ends of the negotiated connection
+if len(d) != 2: fail("default list has %d entries: %s" % (len(d), d))
+cl = [s for s in d if s["remote_port"] == 7501]
+sv = [s for s in d if s["local_port"] == 7501]
+if len(cl) != 1 or len(sv) != 1: fail("both ends of 7501 expected: %s" % d)
+cl, sv = cl[0], sv[0]
+for s, role, la, ra, pid, sid in ((cl, "A", ip_a, ip_b, cpid, sid_c), (sv, "B", ip_b, ip_a, spid, sid_s)):
+    if not s["negotiated"]: fail("not negotiated: %s" % s)
+    if s["role"] != role: fail("role %s, expected %s" % (s["role"], role))
+    if s["local_address"] != la or s["remote_address"] != ra: fail("addresses: %s" % s)
+    if s["state"] != "ESTABLISHED": fail("state: %s" % s)
+    if str(s["pid"]) != pid: fail("pid %s, expected %s" % (s["pid"], pid))
+    if s["command"] != "eno_peer": fail("command: %s" % s["command"])
+    if s["session_id"] != sid: fail("session id %s, expected %s" % (s["session_id"], sid))
+    if s["aead"] != "CHACHA20-POLY1305": fail("aead: %s" % s["aead"])
+if cl["local_port"] != sv["remote_port"]: fail("ports do not match")
+# -a: also both ends of the fallback on 7502, never the plain 7503
+ports = sorted([s["local_port"] if s["local_port"] < 10000 else s["remote_port"] for s in a])
+if ports != [7501, 7501, 7502, 7502]: fail("-a lists ports %s" % ports)
+for s in a:
+    if 7502 in (s["local_port"], s["remote_port"]):
+        if s["negotiated"]: fail("7502 should not be negotiated")
+        if s["session_id"] != "": fail("7502 has a session id")
+srv2 = [s for s in a if s["local_port"] == 7502][0]
+if srv2["reason"] != 7: fail("server 7502 reason %s, expected NO_COMMON_TEP (7)" % srv2["reason"])
+# the pinned map gives the same sessions
+if sorted(map(key, m)) != sorted(map(key, a)): fail("-P differs from the daemon's list")
+PY
+
+# closed connections disappear
+wait "$S1"
+for i in $(seq 1 50); do
+	n=$("$TCNETSTAT" -u "$TC_CONTROL" -a -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	[ "$n" = 0 ] && break
+	sleep 0.2
+done
+[ "$n" = 0 ] || tc_fail "closed connections still listed: $("$TCNETSTAT" -u "$TC_CONTROL" -a)"
+echo "PASS: eno_tcnetstat"
