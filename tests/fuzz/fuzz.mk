@@ -1,7 +1,7 @@
 # fuzz harnesses (libFuzzer, built with clang when present): a short run
 # of every tests/fuzz/fuzz_*.c in `make check`, a longer one with
 # `make -C tests fuzz`.
-EXTRA_DIST += fuzz/run-fuzz.sh fuzz/fuzz_common.h fuzz/fuzz_init.c fuzz/fuzz_frame.c \
+EXTRA_DIST += fuzz/run-fuzz.sh fuzz/fuzz_common.h fuzz/fuzz_init.c fuzz/fuzz_frame.c fuzz/fuzz_eno.c \
 	fuzz/corpus
 
 if HAVE_FUZZ_CC
