@@ -560,8 +560,11 @@ static void drain(tc_session *s, uint8_t *plain, size_t plaincap, size_t *plainl
  * reassembled in s->fbuf (so any chunking gives the same result), opened in
  * place and their data copied out. Data that does not fit stays pending
  * and is handed out first by the next call; no input is taken while data
- * is pending or plain is full. An error after some plaintext was handed
- * out in this call is reported by the next call (it is sticky).
+ * is pending or plain is full (call again with inlen 0 to drain it). An
+ * error after some plaintext was handed out in this call is reported by
+ * the next call (it is sticky). *hs_outlen is set to the bytes this call
+ * wrote to hs_out (its earlier value is not read); B needs hs_outcap >=
+ * TC_INIT2_LEN until its keys are set.
  */
 ssize_t tc_session_recv(tc_session *s, const uint8_t *in, size_t inlen,
                         uint8_t *plain, size_t plaincap, size_t *plainlen, unsigned *flags,
