@@ -57,9 +57,32 @@ void tc_fd_forget_stale(int fd)
 
 TC_EXPORT int close(int fd)
 {
+	if (tc_own_fd(fd) && !tc_in_shim)
+		return 0;             /* ours: the application never opened it */
 	if (tc_fd_maybe(fd))
 		tc_close_fd(fd);
 	return tc_real_close(fd);
+}
+
+/* close_range() around the shim's own fds. */
+static int close_range_sparing(unsigned int lo, unsigned int hi, int flags)
+{
+	int own[4], n = tc_own_fds(own, 4), r = 0;
+
+	for (int i = 0; i < n && lo <= hi; i++) {
+		unsigned int o = (unsigned int)own[i];
+
+		if (o < lo || o > hi)
+			continue;
+		if (o > lo && tc_real_close_range(lo, o - 1, flags) < 0)
+			r = -1;
+		if (o == ~0U)
+			return r;
+		lo = o + 1;
+	}
+	if (lo <= hi && tc_real_close_range(lo, hi, flags) < 0)
+		r = -1;
+	return r;
 }
 
 /* glibc's fclose closes the fd internally, past our close(). */
@@ -92,7 +115,10 @@ TC_EXPORT void closefrom(int lo)
 {
 	if (lo >= 0 && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim)
 		close_tracked_from((unsigned int)lo, ~0U);
-	tc_real_closefrom(lo);
+	if (lo >= 0 && !tc_in_shim)
+		close_range_sparing((unsigned int)lo, ~0U, 0);
+	else
+		tc_real_closefrom(lo);
 }
 
 TC_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
@@ -100,5 +126,7 @@ TC_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) &&
 	    !tc_in_shim && lo <= hi)
 		close_tracked_from(lo, hi);
+	if (!tc_in_shim && lo <= hi)
+		return close_range_sparing(lo, hi, flags);
 	return tc_real_close_range(lo, hi, flags);
 }

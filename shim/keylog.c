@@ -15,6 +15,7 @@
 #include "keylog.h"
 #include "libc_syms.h"
 #include "log.h"
+#include "shim.h"
 
 static int keylog_fd = -1;
 
@@ -27,6 +28,8 @@ void tc_keylog_init(void)
 	keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (keylog_fd < 0)
 		tc_err("TCPCRYPT_KEYLOGFILE: cannot open %s", path);
+	else
+		tc_own_fd_add(keylog_fd);
 }
 
 int tc_keylog_enabled(void)

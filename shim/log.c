@@ -11,6 +11,7 @@
 
 #include "libc_syms.h"
 #include "log.h"
+#include "shim.h"
 
 int tc_log_level;
 static int log_fd = -1;
@@ -24,6 +25,8 @@ void tc_log_init(int level, const char *path)
 		log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (log_fd < 0)
 			tc_log_level = TC_LOG_NONE; /* never fall back to the application's stderr */
+		else
+			tc_own_fd_add(log_fd);
 	} else {
 		log_fd = STDERR_FILENO;
 	}

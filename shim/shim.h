@@ -14,6 +14,15 @@
  * inside the shim (through other libraries) pass straight through. */
 extern __thread int tc_in_shim __attribute__((tls_model("initial-exec")));
 
+/* The shim's own file descriptors (log file, key log, progress thread's
+ * eventfd): the application's close/close_range/closefrom leave them open,
+ * so the shim never writes into an fd the application reused. */
+void tc_own_fd_add(int fd);
+void tc_own_fd_del(int fd);
+int tc_own_fd(int fd);
+/* Fills out (sorted) with the own fds; returns how many. */
+int tc_own_fds(int *out, int cap);
+
 /* Turns an internal result (>= 0 or -errno) into the libc convention,
  * restoring the caller's errno on success. */
 static inline long tc_ret(long r, int saved_errno)
