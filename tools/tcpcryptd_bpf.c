@@ -329,7 +329,7 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 	struct tc_backend *b;
 	struct tc_owner own = { 0 };
 	__u32 k = 0;
-	int r, i;
+	int r, i, created = 0;
 
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -348,6 +348,7 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 		tclog(LOG_ERR, "cannot mount bpffs at %s: %s", TCPCRYPTD_BPFFS, strerror(-r));
 		goto fail;
 	}
+	created = access(b->pin_dir, F_OK) != 0;
 	r = mkdir_p(b->pin_dir, 0700);
 	if (r < 0) {
 		tclog(LOG_ERR, "cannot create pin dir %s: %s", b->pin_dir, strerror(-r));
@@ -387,6 +388,8 @@ fail:
 		if (b->attached[i] && b->skel)
 			bpf_prog_detach2(prog_fd_of(b, i), b->cg_fd, progs[i].type);
 fail_nolock:
+	if (created)
+		rmdir(b->pin_dir);  /* only if still empty */
 	if (b->skel)
 		tcpcrypt_eno__destroy(b->skel);
 	if (b->cg_fd >= 0)

@@ -4,7 +4,8 @@ ENO_TESTS = \
 	integration/eno_fallback.sh \
 	integration/eno_middlebox.sh \
 	integration/eno_robust.sh \
-	integration/eno_tcnetstat.sh
+	integration/eno_tcnetstat.sh \
+	integration/eno_daemon.sh
 if ENABLE_BPF
 check_PROGRAMS += integration/eno_peer
 integration_eno_peer_SOURCES = integration/eno_peer.c
