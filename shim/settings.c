@@ -116,6 +116,8 @@ void tc_config_init(void)
 			tc_err("TCPCRYPT_AEAD: cannot parse \"%s\"; using the default list", v);
 		tc_cfg.naeads = n < 0 ? 0 : n;
 	}
+	if ((v = secure_getenv("TCPCRYPT_REKEY_BYTES")) != NULL && *v)
+		tc_cfg.rekey_bytes = strtoull(v, NULL, 10);
 	tc_debug("settings: disable=%d require=%d app_aware=%d ports=%d exclude=%d aeads=%d",
 	         tc_cfg.disable, tc_cfg.require, tc_cfg.app_aware, tc_cfg.nports,
 	         tc_cfg.nexclude, tc_cfg.naeads);

@@ -20,6 +20,7 @@ struct tc_config {
 	struct tc_port_range ports[TC_CFG_MAX_RANGES];
 	struct tc_port_range exclude[TC_CFG_MAX_RANGES];
 	int naeads;              /* TCPCRYPT_AEAD (0: the engine's default list) */
+	uint64_t rekey_bytes;    /* TCPCRYPT_REKEY_BYTES: start a rekey after this many bytes sent (0: never) */
 	uint16_t aeads[TC_CFG_MAX_AEADS];
 };
 

@@ -43,6 +43,7 @@ struct tc_shm {
 	uint8_t role, peer_app, fin_rcvd, fin_sent, fin_pending, wr_shut, shut_rd, held;
 	uint8_t rekey_due, sessid_len;
 	int lowat;                   /* SO_RCVLOWAT we set (0: the kernel's default) */
+	uint64_t since_rekey;        /* application bytes sealed since the last rekey */
 	uint16_t aead;
 	uint8_t sessid[TCPCRYPT_SESSID_MAX];
 	size_t rx_len;               /* bytes of the current frame in rx */
@@ -984,6 +985,14 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			iov_get(iov, iovcnt, done, sh->stage, chunk);
 			src = sh->stage;
 		}
+		if (tc_cfg.rekey_bytes && sh->since_rekey >= tc_cfg.rekey_bytes) {
+			lock(&sh->sess_lock);
+			tc_session_rekey(SESS(sh));
+			unlock(&sh->sess_lock);
+			sh->since_rekey = 0;
+			tc_debug("fd %d: rekey", fd);
+		}
+		sh->since_rekey += chunk;
 		r = seal_into_tx(sh, src, chunk, 0);
 		if (r < 0) {
 			r = -EPIPE;
