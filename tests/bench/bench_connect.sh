@@ -4,6 +4,8 @@
 # (both with tcpcryptd's programs attached to the cgroup), plus a plain
 # baseline before the daemon starts. Prints figures and differences; it
 # never fails on timing.
+# make -C tests bench runs us from the build tree's tests/ directory
+if [ -z "${top_builddir:-}" ] && [ -x ./bench/bench_connect ]; then top_builddir=$(cd .. && pwd); fi
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 export top_builddir top_srcdir
