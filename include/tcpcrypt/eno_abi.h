@@ -17,6 +17,18 @@
  *   once the session's keys are set (for tcnetstat):
  *     setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &report, sizeof report)
  * Where no program is attached the kernel answers ENOPROTOOPT.
+ *
+ * Errors of the programs (tools/bpf/tcpcrypt_eno.bpf.c):
+ *   setsockopt TCPCRYPT_ENO_SOCKOPT: EINVAL (optlen < sizeof offer, bad
+ *     version, len not in 1..36, unknown flags), EISCONN (the socket is
+ *     already connecting, connected or listening), ENOMEM.
+ *   getsockopt TCPCRYPT_ENO_SOCKOPT: ENOENT (the socket was not opted in;
+ *     this includes accepted sockets of a listener that was not), EINVAL
+ *     (buffer smaller than struct tcpcrypt_eno_result).
+ *   setsockopt TCPCRYPT_ENO_REPORT: ENOENT (not opted in), EINVAL.
+ * An accepted socket of an opted-in listener is opted in itself (same
+ * offer); its result has F_DONE once the ACK completing the handshake was
+ * processed, which is before accept() returns it except with TCP Fast Open.
  */
 #ifndef TCPCRYPT_ENO_ABI_H
 #define TCPCRYPT_ENO_ABI_H
