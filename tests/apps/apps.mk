@@ -1,0 +1,1 @@
+# real applications under tcpcrypt-run (issue 5)

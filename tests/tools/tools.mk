@@ -1,0 +1,1 @@
+# tcpcrypt-test, install (issue 6)
