@@ -12,6 +12,7 @@
  *   --report HEX             setsockopt(TCPCRYPT_ENO_REPORT) with this session ID
  *   --hold SECS              keep the connection open this long after the exchange
  *   --quiet                  no result line (benchmarks)
+ *   --tfo                    client: connect with TCP Fast Open, "ping" in the SYN
  * For each connection it exchanges a line ("ping" / "pong") and prints
  *   result side=client|server optin=ERRNO get=ERRNO ok=0|1 roleB=0|1 done=0|1
  *     peer_app=0|1 cookie=0|1 opted=0|1 reason=N local=HEX peer=HEX data=ok|fail
@@ -36,6 +37,7 @@ struct opts {
 	int count;
 	int hold;
 	int quiet;
+	int tfo;
 	int content_len;
 	unsigned char content[TCPCRYPT_ENO_CONTENT_MAX];
 	int report_len;
@@ -124,7 +126,7 @@ static int finish(int fd, const struct opts *o, int server, int optin_err)
 		ok = read_line(fd, line, sizeof(line)) == 0 && !strcmp(line, "ping\n") &&
 		     write(fd, "pong\n", 5) == 5;
 	} else {
-		ok = write(fd, "ping\n", 5) == 5 && read_line(fd, line, sizeof(line)) == 0 &&
+		ok = (o->tfo || write(fd, "ping\n", 5) == 5) && read_line(fd, line, sizeof(line)) == 0 &&
 		     !strcmp(line, "pong\n");
 	}
 	memset(&res, 0, sizeof(res));
@@ -190,8 +192,13 @@ static int run_client(const char *addr, int port, const struct opts *o)
 		return perror("socket"), 2;
 	if (o->opt_in)
 		optin_err = opt_in(fd, o);
-	if ((v6 ? connect(fd, (struct sockaddr *)&a6, sizeof(a6))
-		: connect(fd, (struct sockaddr *)&a4, sizeof(a4))) < 0)
+	if (o->tfo) {
+		/* the line goes out in the SYN; finish() must not send it again */
+		if ((v6 ? sendto(fd, "ping\n", 5, MSG_FASTOPEN, (struct sockaddr *)&a6, sizeof(a6))
+			: sendto(fd, "ping\n", 5, MSG_FASTOPEN, (struct sockaddr *)&a4, sizeof(a4))) != 5)
+			return perror("sendto MSG_FASTOPEN"), 2;
+	} else if ((v6 ? connect(fd, (struct sockaddr *)&a6, sizeof(a6))
+		       : connect(fd, (struct sockaddr *)&a4, sizeof(a4))) < 0)
 		return perror("connect"), 2;
 	rc = finish(fd, o, 0, optin_err);
 	close(fd);
@@ -223,6 +230,8 @@ int main(int argc, char **argv)
 			o.v6 = 1;
 		else if (!strcmp(a, "--quiet"))
 			o.quiet = 1;
+		else if (!strcmp(a, "--tfo"))
+			o.tfo = 1;
 		else if (!strcmp(a, "--content") && v) {
 			o.content_len = unhex(v, o.content, sizeof(o.content));
 			have_content = 1;

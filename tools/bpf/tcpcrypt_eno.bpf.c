@@ -606,6 +606,12 @@ static __always_inline void syn_len(struct bpf_sock_ops *skops, struct tc_sk *s)
 		s->st |= ST_SYN_DEC;
 		if (len < 1 || len > TCPCRYPT_ENO_CONTENT_MAX)
 			return;
+		if (skops->skb_len) {
+			/* TFO data in the SYN: tcpcrypt defines no SYN data
+			 * (RFC 8547 4.7), so this connection goes without ENO */
+			s->res.reason = TCPCRYPT_ENO_R_SYN_DATA;
+			return;
+		}
 		if (bpf_reserve_hdr_opt(skops, len + 2, 0)) {
 			count(TC_C_NO_SPACE);
 			s->res.reason = TCPCRYPT_ENO_R_NO_SPACE;
@@ -674,8 +680,9 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 	s->res.peer_len = olen;
 	copy40(s->res.peer_opt, sc->buf[0], olen);
 	if (!(s->st & ST_SYN_ENO))
-		reason = s->res.reason == TCPCRYPT_ENO_R_NO_SPACE ? TCPCRYPT_ENO_R_NO_SPACE
-								 : TCPCRYPT_ENO_R_MALFORMED;
+		reason = (s->res.reason == TCPCRYPT_ENO_R_NO_SPACE ||
+			  s->res.reason == TCPCRYPT_ENO_R_SYN_DATA) ? s->res.reason
+								    : TCPCRYPT_ENO_R_MALFORMED;
 	else if (n < 0)
 		reason = TCPCRYPT_ENO_R_MALFORMED;
 	else if (n == 0)
