@@ -47,7 +47,7 @@ static void on_alarm(int sig)
 static const struct conf_case *find_case(const char *name)
 {
 	const struct conf_case *tabs[] = { conf_cases_rw, conf_cases_flags, conf_cases_ready,
-					     conf_cases_tamper };
+					     conf_cases_nbrw, conf_cases_tamper };
 	for (size_t t = 0; t < sizeof tabs / sizeof tabs[0]; t++)
 		for (const struct conf_case *k = tabs[t]; k->name; k++)
 			if (strcmp(k->name, name) == 0)
@@ -108,7 +108,7 @@ static int parse_expect(const char *s, enum conf_expect *e)
 
 static const char *default_cases[] = {
 	"rw", "iov", "fromto", "mmsg", "sendfile", "msgflags", "nosignal", "rcvtimeo",
-	"shutdown", "dup", "fork", "noenc", "nonblock", "ready", "epollet", "fionread",
+	"shutdown", "dup", "fork", "noenc", "nonblock", "nbrw", "ready", "epollet", "fionread",
 	"large", NULL
 };
 

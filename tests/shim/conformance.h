@@ -92,5 +92,6 @@ extern const struct conf_case conf_cases_rw[];
 extern const struct conf_case conf_cases_flags[];
 extern const struct conf_case conf_cases_ready[];
 extern const struct conf_case conf_cases_tamper[];
+extern const struct conf_case conf_cases_nbrw[];
 
 #endif

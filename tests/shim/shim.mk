@@ -7,7 +7,7 @@
 check_PROGRAMS += shim/conformance
 shim_conformance_SOURCES = shim/conformance.c shim/conformance.h \
 	shim/conf_util.c shim/conf_rw.c shim/conf_flags.c shim/conf_ready.c \
-	shim/conf_tamper.c
+	shim/conf_nbrw.c shim/conf_tamper.c
 shim_conformance_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
 	-D_FILE_OFFSET_BITS=64
 shim_conformance_CFLAGS = $(AM_CFLAGS) -O2
