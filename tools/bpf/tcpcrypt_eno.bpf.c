@@ -70,7 +70,10 @@ struct {
 } tc_sk SEC(".maps");
 
 /* Opted-in listeners, for their SYN-ACKs (a request sock cannot reach the
- * listener's sk_storage). Key: netns cookie and port. */
+ * listener's sk_storage). Key: netns cookie and port. An LRU map, so that a
+ * closed listener needs no state callback: its stale entry is only read for
+ * a listener that has the header-option flag, i.e. an opted-in one, which
+ * overwrote it at listen(). */
 struct listen_key {
 	__u64 netns;
 	__u32 port;
@@ -84,7 +87,7 @@ struct listen_val {
 	__u8 pad[2];
 };
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct listen_key);
 	__type(value, struct listen_val);
@@ -112,6 +115,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);  /* memory only for live sessions */
 	__uint(max_entries, TC_SESSIONS_MAX);
 	__type(key, __u64);
 	__type(value, struct tc_session);
@@ -465,8 +469,8 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 		count(TC_C_ERRORS);
 		return;
 	}
-	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
-				  BPF_SOCK_OPS_STATE_CB_FLAG);
+	/* calls us for the SYN-ACKs of its request socks */
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
 
 /* B decides its answer to A's SYN (sc->hdr = A's TCP header) into sc->sv. */
@@ -795,19 +799,6 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
 	if (!s)
 		return;
-	if (s->st & ST_LISTENER) {
-		if (skops->args[1] == BPF_TCP_CLOSE) {
-			struct listen_key k = {};
-			struct listen_val *v;
-
-			k.netns = bpf_get_netns_cookie(skops);
-			k.port = skops->local_port;
-			v = bpf_map_lookup_elem(&tc_listen, &k);
-			if (v && v->cookie == s->cookie)
-				bpf_map_delete_elem(&tc_listen, &k);
-		}
-		return;
-	}
 	if (!(s->st & ST_SESSION))
 		return;
 	ck = s->cookie;
