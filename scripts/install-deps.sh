@@ -12,6 +12,9 @@ pkgs=(
   # tests
   iproute2 iptables tcpdump tshark curl socat netcat-openbsd python3
   valgrind groff man-db procps psmisc
+  # tests/apps: real servers, event loops and browsers under tcpcrypt-run
+  nginx redis-server redis-tools wrk openssh-server openssh-client
+  firefox-esr chromium python3-pil imagemagick strace
 )
 missing=()
 for p in "${pkgs[@]}"; do
