@@ -12,7 +12,7 @@ export top_builddir top_srcdir
 source "$top_srcdir/tests/lib/netns.sh"
 tc_require_root
 B=$TC_TOP_BUILDDIR/tests/bench/bench_connect
-CONNS=${BENCH_CONNS:-500} REPS=${BENCH_REPS:-6}
+CONNS=${BENCH_CONNS:-200} REPS=${BENCH_REPS:-16}
 TOTAL=$((CONNS * REPS))
 tc_netns_setup
 tc_cgroup_setup

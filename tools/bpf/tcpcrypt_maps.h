@@ -15,7 +15,7 @@
 #define TC_MAP_COUNTERS "tc_counters"
 #define TC_MAP_OWNER    "tc_owner"
 
-#define TC_SESSIONS_MAX 65536
+#define TC_SESSIONS_MAX 16384   /* live sessions tcnetstat can list */
 #define TC_COMM_LEN     16
 
 /* A connection's addresses: ports in host order, addresses in network
