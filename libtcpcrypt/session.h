@@ -122,7 +122,9 @@ ssize_t tc_session_recv(tc_session *s, const uint8_t *in, size_t inlen,
 int tc_session_rekey(tc_session *s);
 
 /* 1 when the peer started a rekey that we must answer with a frame with
- * rekey=1 (the caller sends an empty frame if it has nothing else). */
+ * rekey=1 (the caller sends an empty frame if it has nothing else). The
+ * peer counts one generation per rekey frame, so if it rekeyed n times
+ * before we sent anything, this stays 1 for n sealed frames. */
 int tc_session_rekey_pending(const tc_session *s);
 
 /* Information on an established session. */
