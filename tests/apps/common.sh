@@ -1,0 +1,107 @@
+# tests/apps/common.sh - helpers shared by the tests/apps scripts; source it
+# after tests/lib/netns.sh.
+#
+#   app_setup                 namespaces, daemon, $RUN, $PY, $T, raised fd limit
+#   app_need CMD...           fails the test when a command is missing
+#   app_nginx_conf FILE PORT ROOT [extra http directives]
+#                             a test nginx config: master + 2 workers, epoll,
+#                             sendfile, keepalive, every path under $T
+#   app_keylog_sessions FILE  prints the number of distinct session IDs in a
+#                             key log (checks every line is well formed)
+#   app_show FILE...          prints files (tail) to stderr, for failures
+
+RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
+app_need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" > /dev/null 2>&1 || [ -x "$c" ] ||
+			tc_fail "$c not installed (scripts/install-deps.sh)"
+	done
+}
+
+app_setup() {
+	tc_require_root
+	[ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
+	app_need "$PY"
+	tc_netns_setup
+	tc_daemon_start
+	export TCPCRYPT_CONTROL=$TC_CONTROL
+	T=$TC_TMP
+	chmod 755 "$T"
+	# Many connections at once: the limit is inherited by everything tc_run starts.
+	ulimit -n 8192 || tc_fail "cannot raise the fd limit"
+}
+
+app_show() {
+	local f
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		echo "----- $f (tail)" >&2
+		tail -n 40 "$f" >&2
+	done
+	# APP_KEEP=DIR: keep a copy of the scratch directory for debugging.
+	if [ -n "${APP_KEEP:-}" ]; then
+		rm -rf "$APP_KEEP" && cp -a "$T" "$APP_KEEP" 2> /dev/null
+		echo "# scratch directory copied to $APP_KEEP" >&2
+	fi
+}
+
+# app_nginx_conf FILE PORT ROOT [extra http-level directives]
+app_nginx_conf() {
+	local f=$1 port=$2 root=$3 extra=${4:-}
+	mkdir -p "$T/ngx-tmp"
+	cat > "$f" <<EOF
+# tcpcrypt test nginx: master process + 2 workers forked from it
+daemon off;
+master_process on;
+worker_processes 2;
+user root;
+pid $T/nginx-$port.pid;
+error_log $T/nginx-$port.error.log info;
+worker_rlimit_nofile 8192;
+events {
+	use epoll;
+	worker_connections 8192;
+	multi_accept on;
+}
+http {
+	access_log $T/nginx-$port.access.log;
+	sendfile on;
+	tcp_nopush on;
+	tcp_nodelay on;
+	keepalive_timeout 65;
+	keepalive_requests 1000000;
+	client_body_temp_path $T/ngx-tmp/body;
+	proxy_temp_path $T/ngx-tmp/proxy;
+	fastcgi_temp_path $T/ngx-tmp/fastcgi;
+	uwsgi_temp_path $T/ngx-tmp/uwsgi;
+	scgi_temp_path $T/ngx-tmp/scgi;
+	types {
+		text/html html;
+		image/png png;
+		application/octet-stream bin;
+	}
+	default_type application/octet-stream;
+	$extra
+	server {
+		listen $IP_B:$port;
+		server_name test;
+		root $root;
+	}
+}
+EOF
+}
+
+# Prints the number of distinct sessions in key log $1 (0 if it does not
+# exist); fails the test on a malformed line.
+app_keylog_sessions() {
+	local f=$1 bad
+	[ -f "$f" ] || { echo 0; return; }
+	bad=$(grep -Ev '^TCPCRYPT_(ES|SS) 23[0-9a-f]{64} [0-9a-f]{64}$' "$f")
+	[ -z "$bad" ] || tc_fail "malformed key log line in $f: $(head -1 <<< "$bad")"
+	grep '^TCPCRYPT_SS ' "$f" | awk '{print $2}' | sort -u | wc -l
+}
