@@ -221,7 +221,7 @@ static int shutdown_client(struct conf_ctx *c)
 	r = read(c->fd, b, conf_one);
 	CHECK_ERRNO(r >= 0, "read of the reply");
 	CHECK(r == 1, "EOF before the reply (after %lld ms)", (long long)(conf_now_ms() - t0));
-	CHECK(conf_now_ms() - t0 >= 250, "reply arrived before the server sent it");
+	CHECK(conf_now_ms() - t0 >= 100, "reply arrived before the server sent it");
 	CHECK(b[0] == conf_pat(31, 0), "corrupted first reply byte");
 	if (conf_recv_pat(c->fd, 31, 1, 70000 - 1) < 0 || conf_expect_eof(c->fd) < 0)
 		return -1;
