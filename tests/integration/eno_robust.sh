@@ -28,11 +28,20 @@ syn1=$(eno_counter syn_eno)
 drops=$(ip netns exec "$NS_A" iptables -L OUTPUT -v -n -x | awk '/7402/ {print $1}')
 [ "$drops" = 1 ] || tc_fail "the drop rule matched $drops SYNs"
 
-# 3. the first SYN-ACK is dropped in B's OUTPUT: the retransmit carries ENO
+# 3. the first SYN-ACK is dropped in B's OUTPUT, and A's SYN retransmits
+# too, so B's retransmit timer (no SYN at hand) sends the next SYN-ACK:
+# it carries the same option, rebuilt from the tuple map
+rtx0=$(eno_counter synack_rtx)
 ip netns exec "$NS_B" iptables -A OUTPUT -p tcp --sport 7403 --tcp-flags SYN,ACK SYN,ACK \
 	-m statistic --mode nth --every 1000 --packet 0 -j DROP || tc_fail "iptables"
+ip netns exec "$NS_A" iptables -A OUTPUT -p tcp --dport 7403 --tcp-flags SYN,ACK SYN \
+	-m statistic --mode nth --every 1000 --packet 0 -j ACCEPT || tc_fail "iptables"
+ip netns exec "$NS_A" iptables -A OUTPUT -p tcp --dport 7403 --tcp-flags SYN,ACK SYN -j DROP ||
+	tc_fail "iptables"
 eno_pair 7403 "" "$IP_B" ""
 eno_expect_ok
+rtx1=$(eno_counter synack_rtx)
+[ $((rtx1 - rtx0)) -ge 1 ] || tc_fail "no SYN-ACK was rebuilt by the retransmit timer"
 
 # 4. IPv6
 eno_pair 7404 --v6 "$IP6_B" ""
