@@ -13,6 +13,11 @@ shim_conformance_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 shim_conformance_CFLAGS = $(AM_CFLAGS) -O2
 shim_conformance_LDADD = -lpthread
 
+# A static program: tcpcrypt-run must refuse it.
+check_PROGRAMS += shim/static_true
+shim_static_true_SOURCES = shim/static_true.c
+shim_static_true_LDFLAGS = -all-static
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -20,6 +25,7 @@ shim_scripts = \
 	shim/test_socat.sh \
 	shim/test_fallback.sh \
 	shim/test_tamper.sh \
-	shim/test_curl_http.sh
+	shim/test_curl_http.sh \
+	shim/test_launcher.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
