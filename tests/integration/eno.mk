@@ -5,14 +5,15 @@ ENO_TESTS = \
 	integration/eno_middlebox.sh \
 	integration/eno_robust.sh \
 	integration/eno_tcnetstat.sh \
-	integration/eno_daemon.sh
+	integration/eno_daemon.sh \
+	integration/eno_badsyn.sh
 if ENABLE_BPF
 check_PROGRAMS += integration/eno_peer
 integration_eno_peer_SOURCES = integration/eno_peer.c
 
 TESTS += $(ENO_TESTS)
 endif
-EXTRA_DIST += integration/eno_lib.sh $(ENO_TESTS)
+EXTRA_DIST += integration/eno_lib.sh integration/eno_rawsyn.py $(ENO_TESTS)
 
 # A misbehaving middlebox on an NFQUEUE (used by the shim tests too).
 if HAVE_NFQ

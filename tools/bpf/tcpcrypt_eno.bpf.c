@@ -475,8 +475,30 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
 
+/* Does the SYN being answered carry data? Reads the start of its IP header
+ * (TCP_BPF_SYN_IP) for the packet length; hlen is its TCP header length. */
+static __always_inline int syn_has_data(struct bpf_sock_ops *skops, __u32 hlen)
+{
+	__u8 ip[8] = {};
+	__u32 tot, ihl;
+	int r;
+
+	r = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN_IP, ip, sizeof(ip));
+	if (r <= 0 && r != -ENOSPC)
+		return 0;
+	if ((ip[0] >> 4) == 4) {
+		tot = (__u32)ip[2] << 8 | ip[3];
+		ihl = (ip[0] & 15) * 4;
+		return tot > ihl + hlen;
+	}
+	if ((ip[0] >> 4) == 6)
+		return ((__u32)ip[4] << 8 | ip[5]) > hlen;
+	return 0;
+}
+
 /* B decides its answer to A's SYN (sc->hdr = A's TCP header) into sc->sv. */
-static __noinline void decide_synack(struct scratch *sc, __u32 hlen, struct listen_val *lv)
+static __noinline void decide_synack(struct scratch *sc, __u32 hlen, struct listen_val *lv,
+				     int syn_data)
 {
 	struct syn_val *sv = &sc->sv;
 	__u32 olen = 0;
@@ -513,6 +535,12 @@ static __noinline void decide_synack(struct scratch *sc, __u32 hlen, struct list
 	}
 	if (sc->p[0].ntep == 0) {
 		sv->reason = TCPCRYPT_ENO_R_VACUOUS;
+		return;
+	}
+	if (syn_data) {
+		/* tcpcrypt defines no SYN data (RFC 8547 4.7); the kernel may
+		 * hand it to the application, so answer without ENO */
+		sv->reason = TCPCRYPT_ENO_R_SYN_DATA;
 		return;
 	}
 	/* our list filtered by A's TEPs: the last match wins */
@@ -575,7 +603,7 @@ static __always_inline void synack_len(struct bpf_sock_ops *skops)
 	__builtin_memset(&sc->sv, 0, sizeof(sc->sv));
 	if (skops->args[0] == BPF_WRITE_HDR_TCP_SYNACK_COOKIE)
 		sc->sv.flags |= TCPCRYPT_RES_F_COOKIE;
-	decide_synack(sc, (__u32)n, lv);
+	decide_synack(sc, (__u32)n, lv, syn_has_data(skops, (__u32)n));
 	if (sc->sv.local_len) {
 		if (bpf_reserve_hdr_opt(skops, sc->sv.local_len & 63, 0)) {
 			count(TC_C_NO_SPACE);

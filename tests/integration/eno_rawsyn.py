@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""eno_rawsyn - plays host A with hand-made segments (raw socket), to show B
+SYNs that no conforming stack sends.
+
+  eno_rawsyn.py SRC_IP SRC_PORT DST_IP DST_PORT SYN_OPTS_HEX [SYN_DATA]
+
+Sends a SYN with the given TCP options area (hex, padded with NOPs to a
+multiple of 4) and optional payload, waits for B's SYN-ACK, prints
+"synack eno=HEX|-" (B's kind-69 options), then completes the handshake with
+an ACK that carries 45 02 and the line "ping\\n". The caller must drop the
+RSTs A's kernel would send (A has no socket for this connection)."""
+import os, random, socket, struct, sys, time
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def segment(src, dst, sport, dport, seq, ack, flags, opts, payload):
+    opts += b"\x01" * (-len(opts) % 4)
+    off = (20 + len(opts)) // 4
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, off << 4, flags, 65535, 0, 0) + opts
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    c = csum(pseudo + hdr + payload)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload
+
+
+def eno_opts(tcp):
+    off = (tcp[12] >> 4) * 4
+    o, i, out = tcp[20:off], 0, []
+    while i < len(o):
+        k = o[i]
+        if k == 0:
+            break
+        if k == 1:
+            i += 1
+            continue
+        if i + 1 >= len(o) or o[i + 1] < 2:
+            break
+        if k == 69:
+            out.append(o[i:i + o[i + 1]].hex())
+        i += o[i + 1]
+    return ",".join(out) or "-"
+
+
+def main():
+    src, sport, dst, dport, opts = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), bytes.fromhex(sys.argv[5])
+    data = sys.argv[6].encode() if len(sys.argv) > 6 else b""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    isn = random.randrange(1 << 32)
+    s.sendto(segment(src, dst, sport, dport, isn, 0, 0x02, opts, data), (dst, 0))
+    deadline = time.time() + 5
+    s.settimeout(1)
+    while time.time() < deadline:
+        try:
+            pkt = s.recv(65535)
+        except socket.timeout:
+            continue
+        ihl = (pkt[0] & 15) * 4
+        tcp = pkt[ihl:]
+        sp, dp, seq = struct.unpack("!HHI", tcp[:8])
+        if sp == dport and dp == sport and tcp[13] & 0x12 == 0x12:
+            print("synack eno=" + eno_opts(tcp), flush=True)
+            ack = (seq + 1) & 0xFFFFFFFF
+            s.sendto(segment(src, dst, sport, dport, isn + 1, ack, 0x18, b"\x45\x02", b"ping\n"), (dst, 0))
+            return 0
+    print("no SYN-ACK", file=sys.stderr)
+    return 1
+
+
+sys.exit(main())
