@@ -61,7 +61,7 @@ master_process on;
 worker_processes 2;
 user root;
 pid $T/nginx-$port.pid;
-error_log $T/nginx-$port.error.log info;
+error_log $T/nginx-$port.error.log notice;
 worker_rlimit_nofile 8192;
 events {
 	use epoll;
@@ -69,7 +69,7 @@ events {
 	multi_accept on;
 }
 http {
-	access_log $T/nginx-$port.access.log;
+	access_log ${NGX_ACCESS_LOG:-$T/nginx-$port.access.log};
 	sendfile on;
 	tcp_nopush on;
 	tcp_nodelay on;

@@ -1,0 +1,77 @@
+#!/bin/bash
+# test_nginx_wrk.sh - load: a shimmed wrk with 1000 concurrent connections
+# against a shimmed nginx (master + 2 workers, epoll), 20 s keep-alive, then
+# 20 s with "Connection: close" (a new tcpcrypt handshake per request).
+#
+# Asserts, for each run:
+#  1. wrk exits 0 and completed requests;
+#  2. no socket errors (no "Socket errors" line, or all of connect, read,
+#     write and timeout 0) and no "Non-2xx or 3xx responses" line;
+#  3. the connections were tcpcrypt: wrk's key log names at least 1000
+#     sessions (keep-alive run) / at least as many sessions as requests
+#     (Connection: close run), every one of them also in nginx's key log;
+#  4. nginx logged no [alert]/[crit]/[emerg] and still has both workers.
+# Requests/s is printed for information only.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
+. "$TC_TOP_SRCDIR/tests/apps/common.sh"
+app_need nginx wrk
+app_setup
+[ "$(ulimit -n)" -ge 4096 ] || tc_fail "fd limit $(ulimit -n) is too low for 1000 connections"
+PORT=7820
+KB=$T/keylog.nginx
+mkdir "$T/www"
+head -c 1000 /dev/urandom > "$T/www/f1000.bin"
+NGX_ACCESS_LOG=off app_nginx_conf "$T/nginx.conf" $PORT "$T/www"
+
+tc_bg "$NS_B" "$RUN" --keylog="$KB" --log=warn --log-file="$T/shim-nginx.log" \
+	nginx -p "$T" -c "$T/nginx.conf" > "$T/nginx.out" 2>&1
+tc_wait_port "$NS_B" $PORT
+sleep 0.3
+master=$(cat "$T/nginx-$PORT.pid")
+
+FAILS=()
+# Checks that fail are collected so that both runs are reported.
+soft() { echo "# FAIL: $*" >&2; FAILS+=("$*"); }
+fail() { app_show "$T/nginx-$PORT.error.log" "$T/shim-nginx.log" "$T/shim-wrk.log" "$T/nginx.out"; tc_fail "$*"; }
+
+# run NAME KEYLOG [wrk args...]
+run_wrk() {
+	local name=$1 kl=$2; shift 2
+	tc_run "$NS_A" timeout 45 "$RUN" --keylog="$kl" --log=warn --log-file="$T/shim-wrk.log" \
+		wrk -t2 -c1000 -d20s --timeout 5s "$@" "http://$IP_B:$PORT/f1000.bin" \
+		> "$T/wrk-$name.out" 2>&1 || { cat "$T/wrk-$name.out" >&2; fail "wrk ($name) failed"; }
+	sed "s/^/#   wrk $name: /" "$T/wrk-$name.out" >&2
+	if grep -q '^ *Socket errors' "$T/wrk-$name.out" &&
+		! grep -Eq '^ *Socket errors: connect 0, read 0, write 0, timeout 0$' "$T/wrk-$name.out"; then
+		soft "wrk ($name): $(grep 'Socket errors' "$T/wrk-$name.out")"
+	fi
+	grep -q 'Non-2xx' "$T/wrk-$name.out" && soft "wrk ($name): $(grep 'Non-2xx' "$T/wrk-$name.out")"
+	REQS=$(awk '/requests in/ {print $1}' "$T/wrk-$name.out")
+	[ -n "$REQS" ] && [ "$REQS" -gt 0 ] || fail "wrk ($name) completed no requests"
+	tc_log "wrk $name: $REQS requests, $(awk '/^Requests\/sec/ {print $2}' "$T/wrk-$name.out") req/s (informational)"
+}
+
+# 1. keep-alive
+run_wrk keepalive "$T/keylog.ka"
+sleep 0.5
+n=$(app_keylog_sessions "$T/keylog.ka")
+[ "$n" -ge 1000 ] || soft "keep-alive: wrk's key log names $n sessions, expected >= 1000"
+missing=$(comm -23 <(sort -u "$T/keylog.ka") <(sort -u "$KB") | wc -l)
+[ "$missing" = 0 ] || soft "keep-alive: $missing of wrk's key log lines are not in nginx's"
+tc_log "keep-alive: $n tcpcrypt sessions"
+
+# 2. Connection: close
+run_wrk close "$T/keylog.close" -H "Connection: close"
+sleep 0.5
+n=$(app_keylog_sessions "$T/keylog.close")
+[ "$n" -ge "$REQS" ] || soft "Connection: close: wrk's key log names $n sessions for $REQS requests"
+missing=$(comm -23 <(sort -u "$T/keylog.close") <(sort -u "$KB") | wc -l)
+[ "$missing" = 0 ] || soft "Connection: close: $missing of wrk's key log lines are not in nginx's"
+tc_log "Connection: close: $n tcpcrypt sessions"
+
+[ ${#FAILS[@]} = 0 ] || fail "${FAILS[*]}"
+grep -E '\[(alert|crit|emerg)\]' "$T/nginx-$PORT.error.log" > "$T/bad.log" &&
+	fail "nginx error log: $(head -3 "$T/bad.log")"
+nworkers=$(pgrep -P "$master" -c)
+[ "$nworkers" = 2 ] || fail "nginx has $nworkers workers left, expected 2"
+echo "PASS: wrk -c1000 against nginx under tcpcrypt-run: no errors, every connection tcpcrypt"
