@@ -278,6 +278,38 @@ static int attach_one(struct tc_backend *b, int i)
 	return 0;
 }
 
+/* Refuses to stack on an ancestor's ENO programs: both would run for the
+ * same sockets. Returns 0 or -EEXIST (logged). */
+static int check_ancestors(struct tc_backend *b)
+{
+	__u32 eff[64], own[64], ne = 64, no = 64, f = 0, i, j;
+	struct bpf_prog_info info;
+	int fd, r = 0;
+
+	if (bpf_prog_query(b->cg_fd, BPF_CGROUP_SOCK_OPS, BPF_F_QUERY_EFFECTIVE, &f, eff, &ne) < 0)
+		return 0;
+	if (bpf_prog_query(b->cg_fd, BPF_CGROUP_SOCK_OPS, 0, &f, own, &no) < 0)
+		no = 0;
+	for (i = 0; i < ne && !r; i++) {
+		for (j = 0; j < no; j++)
+			if (own[j] == eff[i])
+				break;
+		if (j < no)
+			continue;         /* attached here: a stale one, replaced later */
+		fd = bpf_prog_get_fd_by_id(eff[i]);
+		if (fd < 0)
+			continue;
+		if (prog_info(fd, &info) == 0 && !strcmp(info.name, progs[0].name)) {
+			tclog(LOG_ERR, "ENO programs (prog id %u) already run for %s from an ancestor "
+			      "cgroup; a second set would write ENO twice; not starting", eff[i],
+			      b->cgroup);
+			r = -EEXIST;
+		}
+		close(fd);
+	}
+	return r;
+}
+
 /* Opens and loads the object, reusing pinned maps; retries once with
  * fresh maps if the pinned ones do not fit this program version. */
 static int load(struct tc_backend *b)
@@ -366,6 +398,9 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 	if (r < 0)
 		goto fail;
 
+	r = check_ancestors(b);
+	if (r < 0)
+		goto fail;
 	r = load(b);
 	if (r < 0)
 		goto fail;

@@ -4,7 +4,8 @@
 # (setsockopt -> ENOPROTOOPT) and works; SIGKILL leaves the programs
 # working; a new daemon takes over the pinned state (a connection made
 # before the crash is still listed) and replaces the programs; a second
-# daemon on the same pin dir or cgroup refuses; command-line errors.
+# daemon on the same pin dir or cgroup, or below it, refuses; command-line
+# errors.
 source "$top_srcdir/tests/lib/netns.sh"
 source "$top_srcdir/tests/integration/eno_lib.sh"
 tc_require_root
@@ -99,6 +100,12 @@ out=$("$TCPCRYPTD" --cgroup "$TC_CGROUP" --pin-dir "$TC_PIN_DIR-2" --control "$T
 	tc_fail "second daemon on the same cgroup started"
 echo "$out" | grep -q "already uses cgroup" || tc_fail "unclear refusal: $out"
 [ ! -e "$TC_PIN_DIR-2" ] || { rmdir "$TC_PIN_DIR-2"; tc_fail "refused daemon left its pin dir"; }
+mkdir "$TC_CGROUP/child"
+out=$("$TCPCRYPTD" --cgroup "$TC_CGROUP/child" --pin-dir "$TC_PIN_DIR-3" --control "$TC_TMP/third.sock" 2>&1) &&
+	tc_fail "a daemon below an attached cgroup started"
+rmdir "$TC_CGROUP/child"
+echo "$out" | grep -q "from an ancestor" || tc_fail "unclear refusal: $out"
+[ ! -e "$TC_PIN_DIR-3" ] || { rmdir "$TC_PIN_DIR-3"; tc_fail "refused daemon left its pin dir"; }
 eno_pair 7605 "" "$IP_B" ""
 eno_expect_ok
 
