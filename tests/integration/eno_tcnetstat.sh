@@ -78,6 +78,13 @@ if srv2["reason"] != 7: fail("server 7502 reason %s, expected NO_COMMON_TEP (7)"
 if sorted(map(key, m)) != sorted(map(key, a)): fail("-P differs from the daemon's list")
 PY
 
+# the control socket answers other users with their own sessions only
+if command -v setpriv >/dev/null; then
+	n=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TCNETSTAT" -u "$TC_CONTROL" -a -j |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') || tc_fail "tcnetstat as nobody"
+	[ "$n" = 0 ] || tc_fail "uid 65534 sees $n sessions of root"
+fi
+
 # closed connections disappear
 wait "$S1"
 for i in $(seq 1 50); do
