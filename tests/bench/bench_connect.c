@@ -129,9 +129,9 @@ static int client(const char *addr, int pport, int oport, long conns, int reps)
 {
 	struct sockaddr_in a[2] = { { .sin_family = AF_INET, .sin_port = htons(pport) },
 				    { .sin_family = AF_INET, .sin_port = htons(oport) } };
-	double *lat[2], cpu[2] = { 0, 0 }, c0, t;
+	double *lat[2], *rdiff, cpu[2] = { 0, 0 }, c0, t;
 	long n[2] = { 0, 0 }, ok[2] = { 0, 0 }, errs = 0, i;
-	int r, k, m;
+	int r, k, m, nrd = 0;
 
 	inet_pton(AF_INET, addr, &a[0].sin_addr);
 	a[1].sin_addr = a[0].sin_addr;
@@ -139,7 +139,12 @@ static int client(const char *addr, int pport, int oport, long conns, int reps)
 	lat[1] = calloc(conns * reps, sizeof(double));
 	if (!lat[0] || !lat[1])
 		return 1;
+	rdiff = calloc(reps, sizeof(double));
+	if (!rdiff)
+		return 1;
 	for (r = 0; r < reps; r++) {
+		long start[2] = { n[0], n[1] };
+
 		for (k = 0; k < 2; k++) {
 			m = (r + k) & 1;       /* alternate which mode goes first */
 			if (m == 1 && oport == 0)
@@ -154,6 +159,13 @@ static int client(const char *addr, int pport, int oport, long conns, int reps)
 			}
 			cpu[m] += cpu_us() - c0;
 		}
+		/* this round's median difference (drift between rounds cancels) */
+		if (oport && n[0] > start[0] && n[1] > start[1]) {
+			qsort(lat[0] + start[0], n[0] - start[0], sizeof(double), cmp);
+			qsort(lat[1] + start[1], n[1] - start[1], sizeof(double), cmp);
+			rdiff[nrd++] = lat[1][start[1] + (n[1] - start[1]) / 2] -
+				       lat[0][start[0] + (n[0] - start[0]) / 2];
+		}
 	}
 	for (m = 0; m < (oport ? 2 : 1); m++) {
 		qsort(lat[m], n[m], sizeof(double), cmp);
@@ -162,7 +174,13 @@ static int client(const char *addr, int pport, int oport, long conns, int reps)
 		       n[m] ? lat[m][n[m] / 2] : 0, n[m] ? lat[m][n[m] * 9 / 10] : 0,
 		       n[m] ? lat[m][n[m] * 99 / 100] : 0, n[m] ? cpu[m] / n[m] : 0);
 	}
+	if (nrd) {
+		qsort(rdiff, nrd, sizeof(double), cmp);
+		printf("client paired_rounds=%d median_of_round_diffs_us=%.1f min=%.1f max=%.1f\n", nrd,
+		       rdiff[nrd / 2], rdiff[0], rdiff[nrd - 1]);
+	}
 	printf("client errors=%ld\n", errs);
+	free(rdiff);
 	free(lat[0]);
 	free(lat[1]);
 	return errs ? 1 : 0;

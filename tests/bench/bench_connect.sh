@@ -48,4 +48,5 @@ awk -v a="$p50p" -v b="$p50o" -v c="$cpup" -v d="$cpuo" -v e="$scp" -v g="$sco" 
 	printf "median latency: plain %.1f us, opt-in %.1f us, difference %+.1f us (ratio %.2f); no-programs baseline %.1f us\n", a, b, b - a, b / a, base
 	printf "CPU per connection (client + server): plain %.1f us, opt-in %.1f us, difference %+.1f us (ratio %.2f)\n", c + e, d + g, (d + g) - (c + e), (d + g) / (c + e)
 }'
+echo "latency difference per round (opt-in minus plain, medians of each round): $(grep paired_rounds "$TC_TMP/run-c.out" | sed 's/^client //')"
 echo "negotiated: client $okc / $TOTAL, server $oks / $TOTAL"
