@@ -9,6 +9,7 @@
 
 #include "close.h"
 #include "fdtable.h"
+#include "fork.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
@@ -20,6 +21,9 @@ void tc_close_fd(int fd)
 	struct tc_sock *s;
 	int last, saved = errno;
 
+	/* A vfork child shares our memory but not our fds: hands off. */
+	if (getpid() != tc_pid)
+		return;
 	tc_progress_lock();
 	s = tc_fd_take(fd, &last);
 	tc_progress_unlock();

@@ -19,6 +19,7 @@ static void share(int oldfd, int newfd)
 	struct tc_sock *s = tc_fd_get(oldfd);
 
 	if (s) {
+		tc_fd_forget_stale(newfd);   /* newfd was free in the kernel */
 		tc_fd_set(newfd, s);
 		tc_fd_put(s);
 	}
