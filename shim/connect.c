@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "close.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
@@ -120,6 +121,12 @@ static int tc_connect(int fd, const struct sockaddr *a, socklen_t len)
 
 TC_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t len)
 {
+	if (a && len >= sizeof(sa_family_t) && a->sa_family == AF_UNSPEC && !tc_in_shim) {
+		/* Disconnect (the kernel resets the connection): the session ends
+		 * with it, and the socket may connect again afresh. */
+		tc_fd_forget_stale(fd);
+		return tc_real_connect(fd, a, len);
+	}
 	if (tc_cfg.disable || tc_in_shim || !a || len < sizeof(sa_family_t) ||
 	    (a->sa_family != AF_INET && a->sa_family != AF_INET6))
 		return tc_real_connect(fd, a, len);
