@@ -310,6 +310,23 @@ static int check_ancestors(struct tc_backend *b)
 	return r;
 }
 
+/* One-line diagnosis of a kernel without what the programs need. */
+static int check_kernel(void)
+{
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCKOPT, NULL) != 1) {
+		tclog(LOG_ERR, "this kernel has no cgroup sockopt hooks (Linux >= 5.3 with "
+		      "CONFIG_CGROUP_BPF); the eBPF backend cannot work");
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_reserve_hdr_opt, NULL) != 1 ||
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_loop, NULL) != 1) {
+		tclog(LOG_ERR, "this kernel lacks BPF TCP header options or bpf_loop (Linux >= 5.17 "
+		      "needed); the eBPF backend cannot work");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /* Opens and loads the object, reusing pinned maps; retries once with
  * fresh maps if the pinned ones do not fit this program version. */
 static int load(struct tc_backend *b)
@@ -398,6 +415,9 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 	if (r < 0)
 		goto fail;
 
+	r = check_kernel();
+	if (r < 0)
+		goto fail;
 	r = check_ancestors(b);
 	if (r < 0)
 		goto fail;

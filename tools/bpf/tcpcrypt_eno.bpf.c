@@ -776,6 +776,16 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	if (skops->bpf_sock_ops_cb_flags)
 		bpf_sock_ops_cb_flags_set(skops, 0);
 	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (s && (s->st & ST_ACTIVE)) {
+		/* simultaneous open: our SYN-ACK came from a full socket and
+		 * carried no ENO (not supported), so neither end negotiates */
+		s->res.flags |= TCPCRYPT_RES_F_DONE;
+		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+		count(TC_C_FALLBACK);
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		session_put(skops, s);
+		return;
+	}
 	if (!s || !(s->st & ST_LISTENER))
 		return;
 	/* cloned from the listener: becomes the connection's own state */
