@@ -1045,6 +1045,20 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 	return r;
 }
 
+/* Takes m, giving up at deadline (ms, CLOCK_MONOTONIC): another thread may
+ * sit in a blocking send with it while this one closes or exits. */
+static int lock_until(pthread_mutex_t *m, long deadline)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	while (trylock(m) < 0) {
+		if (now_ms() >= deadline)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 void tc_sock_final_close(struct tc_sock *s, int fd)
 {
 	struct tc_shm *sh = s->shm;
@@ -1054,7 +1068,8 @@ void tc_sock_final_close(struct tc_sock *s, int fd)
 		tc_sock_check_connect(s, fd);
 	if (STATE(sh) != TC_ST_HANDSHAKE && STATE(sh) != TC_ST_READY)
 		return;
-	lock(&sh->tx_lock);
+	if (lock_until(&sh->tx_lock, deadline) < 0)
+		return;
 	sh->fin_pending = 1;
 	unlock(&sh->tx_lock);
 	for (;;) {
@@ -1069,7 +1084,8 @@ void tc_sock_final_close(struct tc_sock *s, int fd)
 		if (st == TC_ST_FAILED)
 			return;
 		if (st == TC_ST_READY) {
-			lock(&sh->tx_lock);
+			if (lock_until(&sh->tx_lock, deadline) < 0)
+				return;
 			r = tx_flush(sh, fd, 1);
 			unlock(&sh->tx_lock);
 			if (r == 0 && !tx_pending(sh))
