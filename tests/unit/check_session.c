@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "tcpcrypt/tcpcrypt.h"
@@ -987,6 +990,54 @@ START_TEST(test_fin_after_data)
 }
 END_TEST
 
+/* The session is flat: placed in MAP_SHARED memory, parent and child of a
+ * fork seal in turn on one send offset, and the peer reads one valid
+ * stream (no nonce is used twice). */
+START_TEST(test_shared_across_fork)
+{
+	struct tc_session_params p = {
+		.role = TCPCRYPT_ROLE_A, .tep_byte = TCPCRYPT_TEP_ECDHE_CURVE25519,
+		.transcript = transcript, .transcript_len = sizeof transcript,
+	};
+	size_t sz = (tc_session_size() + 4096 + 4095) & ~(size_t)4095;
+	uint8_t *shm = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	tc_session *a = (tc_session *)shm, *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	uint8_t *wire = shm + ((tc_session_size() + 15) & ~(size_t)15);   /* 4096 shared bytes */
+	uint8_t m1[TC_HANDSHAKE_MAX], m2[TC_HANDSHAKE_MAX];
+	struct buf w = { 0 }, got = { 0 }, none = { 0 };
+	size_t l1, l2, used, n1;
+	int st;
+	pid_t pid;
+
+	ck_assert_ptr_ne(shm, MAP_FAILED);
+	ck_assert_int_eq(tc_session_init(a, &p), 0);
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, m1, sizeof m1, &l1), 0);
+	ck_assert_int_eq(tc_session_handshake(b, m1, l1, &used, m2, sizeof m2, &l2), 1);
+	ck_assert_int_eq(tc_session_handshake(a, m2, l2, &used, m1, sizeof m1, &l1), 1);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		size_t n;
+
+		_exit(tc_session_seal(a, (const uint8_t *)"child ", 6, 0, wire, 2048, &n) == 0 &&
+		      n == 6 + TC_FRAME_OVERHEAD ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	n1 = 6 + TC_FRAME_OVERHEAD;
+	ck_assert_uint_eq(tc_session_send_offset(a), TC_INIT1_LEN(tc_aead_supported(2) ? 2 : 1) + n1);
+	buf_add(&w, wire, n1);
+	seal_into(a, &w, (const uint8_t *)"parent", 6, TC_SEAL_FIN);
+	ck_assert_uint_eq(drain_wire(b, &w, &got, &none, 0) & TC_OPEN_FIN, TC_OPEN_FIN);
+	ck_assert_uint_eq(got.len, 12);
+	ck_assert_mem_eq(got.p, "child parent", 12);
+	tc_session_wipe(a);
+	munmap(shm, sz);
+	tc_session_free(b);
+	buf_free(&w); buf_free(&got); buf_free(&none);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
 	Suite *s = suite_create("session");
@@ -999,6 +1050,7 @@ static Suite *session_suite(void)
 	tcase_add_loop_test(e2e, test_e2e_bytewise, 0, 2);
 	tcase_add_test(e2e, test_b_sends_first);
 	tcase_add_test(e2e, test_rekey_rules);
+	tcase_add_test(e2e, test_shared_across_fork);
 	suite_add_tcase(s, e2e);
 
 	tcase_add_test(init, test_init1_trailing);
