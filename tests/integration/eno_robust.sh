@@ -15,6 +15,8 @@ ip netns exec "$NS_B" sysctl -qw net.ipv4.tcp_syncookies=2
 eno_pair 7401 "" "$IP_B" ""
 eno_expect_ok
 eno_expect "$srv" cookie 1 "server (syncookie)"
+eno_pair 7406 "" "$IP_B" "--no-opt-in"       # a plain SYN in cookie mode
+eno_expect "$srv" ok 0 server; eno_expect "$srv" reason 3 server; eno_expect "$srv" done 1 server
 ip netns exec "$NS_B" sysctl -qw net.ipv4.tcp_syncookies=1
 
 # 2. the first SYN is dropped in A's OUTPUT: the retransmit carries ENO

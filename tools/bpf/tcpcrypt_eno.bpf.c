@@ -613,7 +613,13 @@ static __always_inline void synack_len(struct bpf_sock_ops *skops)
 	}
 	if (!sc->sv.local_len)
 		count(TC_C_SYNACK_PLAIN);
-	bpf_map_update_elem(&tc_syn, &t, &sc->sv, BPF_ANY);
+	/* In SYN-cookie mode (a SYN flood, likely) keep entries only for
+	 * SYN-ACKs that carry ENO: a flood of plain SYNs must not evict the
+	 * state of connections B answered with ENO (a lost entry would leave
+	 * B plain while A has negotiated). A child without an entry gets
+	 * reason PEER_NO_ENO, which is right for plain SYNs. */
+	if (sc->sv.local_len || skops->args[0] != BPF_WRITE_HDR_TCP_SYNACK_COOKIE)
+		bpf_map_update_elem(&tc_syn, &t, &sc->sv, BPF_ANY);
 }
 
 static __always_inline void synack_write(struct bpf_sock_ops *skops)
