@@ -6,7 +6,8 @@ ENO_TESTS = \
 	integration/eno_robust.sh \
 	integration/eno_tcnetstat.sh \
 	integration/eno_daemon.sh \
-	integration/eno_badsyn.sh
+	integration/eno_badsyn.sh \
+	integration/eno_badsynack.sh
 if ENABLE_BPF
 check_PROGRAMS += integration/eno_peer
 integration_eno_peer_SOURCES = integration/eno_peer.c

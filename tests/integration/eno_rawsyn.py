@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""eno_rawsyn - plays host A with hand-made segments (raw socket), to show B
-SYNs that no conforming stack sends.
+"""eno_rawsyn - plays one end of a connection with hand-made segments (raw
+socket), to show the other end options no conforming stack sends.
 
   eno_rawsyn.py SRC_IP SRC_PORT DST_IP DST_PORT SYN_OPTS_HEX [SYN_DATA]
+  eno_rawsyn.py fake-b LOCAL_IP PORT SYNACK_OPTS_HEX
 
+Second form (host B): prints "ready", waits for a SYN to PORT, prints
+"syn eno=HEX|-", answers with a SYN-ACK carrying the given options area,
+prints "ack eno=HEX|-" for A's first non-SYN segment, answers A's "ping\n"
+with "pong\n" and exits. The caller must drop the RSTs B's kernel sends.
+
+First form (host A):
 Sends a SYN with the given TCP options area (hex, padded with NOPs to a
 multiple of 4) and optional payload, waits for B's SYN-ACK, prints
 "synack eno=HEX|-" (B's kind-69 options), then completes the handshake with
@@ -73,4 +80,43 @@ def main():
     return 1
 
 
-sys.exit(main())
+def fake_b():
+    local, port, opts = sys.argv[2], int(sys.argv[3]), bytes.fromhex(sys.argv[4])
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    s.settimeout(1)
+    print("ready", flush=True)
+    isn = random.randrange(1 << 32)
+    peer = None
+    acked = False
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            pkt, addr = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        ihl = (pkt[0] & 15) * 4
+        tcp = pkt[ihl:]
+        sp, dp, seq = struct.unpack("!HHI", tcp[:8])
+        if dp != port:
+            continue
+        payload = tcp[(tcp[12] >> 4) * 4:]
+        if tcp[13] & 0x02:
+            if peer is None:
+                print("syn eno=" + eno_opts(tcp), flush=True)
+            peer = (addr[0], sp, seq)
+            s.sendto(segment(local, peer[0], port, sp, isn, (seq + 1) & 0xFFFFFFFF, 0x12, opts, b""), (peer[0], 0))
+            continue
+        if peer is None or sp != peer[1]:
+            continue
+        if not acked:
+            print("ack eno=" + eno_opts(tcp), flush=True)
+            acked = True
+        if payload:
+            ack = (seq + len(payload)) & 0xFFFFFFFF
+            s.sendto(segment(local, peer[0], port, sp, isn + 1, ack, 0x18, b"", b"pong\n"), (peer[0], 0))
+            return 0
+    print("no exchange", file=sys.stderr)
+    return 1
+
+
+sys.exit(fake_b() if sys.argv[1] == "fake-b" else main())
