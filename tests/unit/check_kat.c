@@ -10,6 +10,7 @@
  * secret keys of RFC 7748 6.1 (Alice = A, Bob = B), N_A = 0x40..0x5f,
  * N_B = 0x60..0x7f, ENO transcript 45 03 23 45 04 01 23, A offers
  * [0x0010], B prefers [0x0002, 0x0010] (so B picks ChaCha20-Poly1305).
+ * To regenerate: python3 tests/unit/kat/gen_kat.py > tests/unit/kat/kat_vectors.h
  */
 #include "config.h"
 
@@ -270,6 +271,44 @@ START_TEST(test_urgent)
 }
 END_TEST
 
+/* Trailing bytes after Pub are accepted and belong to the transcript: B
+ * fed an Init1 with 3 of them, and A fed an Init2 with 2, get the session
+ * IDs that gen_kat.py computed with those bytes in the transcript (what
+ * a peer that sent them computes too). */
+START_TEST(test_trailing_kat)
+{
+	tc_session *a = mk_session(TCPCRYPT_ROLE_A, NULL), *b = mk_session(TCPCRYPT_ROLE_B, NULL);
+	uint8_t out[TC_HANDSHAKE_MAX], sid[33], fr[64], *data;
+	size_t outlen, used, datalen;
+	unsigned flags;
+
+	ck_assert_int_eq(tc_session_handshake(b, kat_init1_trailing, sizeof kat_init1_trailing, &used,
+	                                      out, sizeof out, &outlen), 1);
+	ck_assert_uint_eq(used, 78);
+	ck_assert_uint_eq(outlen, sizeof kat_init2);
+	ck_assert_mem_eq(out, kat_init2, sizeof kat_init2);
+	ck_assert_int_eq(tc_session_sessid(b, sid, sizeof sid), 33);
+	ck_assert_mem_eq(sid, kat_sessid_t1, 33);
+	ck_assert_uint_eq(tc_session_recv_offset(b), 78);
+	memcpy(fr, kat_fa1_t1, sizeof kat_fa1_t1);
+	ck_assert_int_eq(tc_session_open(b, fr, sizeof kat_fa1_t1, &data, &datalen, &flags), 0);
+	ck_assert_uint_eq(datalen, 8);
+	ck_assert_mem_eq(data, "hello, B", 8);
+
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, out, sizeof out, &outlen), 0);
+	ck_assert_int_eq(tc_session_handshake(a, kat_init2_trailing, sizeof kat_init2_trailing, &used,
+	                                      out, sizeof out, &outlen), 1);
+	ck_assert_uint_eq(used, 76);
+	ck_assert_int_eq(tc_session_sessid(a, sid, sizeof sid), 33);
+	ck_assert_mem_eq(sid, kat_sessid_t2, 33);
+	ck_assert_uint_eq(tc_session_recv_offset(a), 76);
+	tc_session_wipe(a);
+	tc_session_wipe(b);
+	free(a);
+	free(b);
+}
+END_TEST
+
 static Suite *kat_suite(void)
 {
 	Suite *s = suite_create("kat");
@@ -280,6 +319,7 @@ static Suite *kat_suite(void)
 	tcase_add_test(tc, test_session_kat);
 	tcase_add_test(tc, test_no_keylog);
 	tcase_add_test(tc, test_urgent);
+	tcase_add_test(tc, test_trailing_kat);
 	suite_add_tcase(s, tc);
 	return s;
 }
