@@ -1,1 +1,8 @@
-# tcpcrypt-test, install (issue 6)
+# tools/ tests (issue 6): tcpcrypt-test against shimmed, plain and
+# daemon-less peers; make install / uninstall with DESTDIR and the
+# installed programs making an encrypted connection.
+tools_scripts = \
+	tools/test_tcpcrypt_test.sh \
+	tools/test_install.sh
+TESTS += $(tools_scripts)
+EXTRA_DIST += $(tools_scripts)
