@@ -31,8 +31,11 @@ done
 cat "$TC_TMP"/c1.out "$TC_TMP"/s1.out | sed 's/^/# /'
 eno_expect "$(cat "$TC_TMP/c1.out")" report 0 "client report"
 eno_expect "$(cat "$TC_TMP/s1.out")" report 0 "server report"
-CPID=$(pgrep -f "eno_peer client $IP_B 7501 ") || tc_fail "client pid"
-SPID=$(pgrep -f "eno_peer server 7501 ") || tc_fail "server pid"
+# pids of the eno_peer processes inside this test's namespaces
+pid_in() { ip netns pids "$1" | xargs -r ps -o pid=,args= -p | awk -v w="$2" 'index($0, w) {print $1}'; }
+CPID=$(pid_in "$NS_A" "eno_peer client $IP_B 7501 ")
+SPID=$(pid_in "$NS_B" "eno_peer server 7501 ")
+[ -n "$CPID" ] && [ -n "$SPID" ] || tc_fail "eno_peer pids not found"
 
 "$TCNETSTAT" -u "$TC_CONTROL" | sed 's/^/# tcnetstat: /'
 "$TCNETSTAT" -u "$TC_CONTROL" -a | sed 's/^/# tcnetstat -a: /'
