@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "frame.h"
 #include "session.h"
@@ -31,11 +32,22 @@ long tc_frame_seal(const tc_aead_key *k, uint64_t offset, int rekey, uint8_t pfl
 		return -ENOSPC;
 	out[0] = rekey ? TC_FRAME_CTL_REKEY : 0;
 	tc_put_be16(out + 1, (uint16_t)clen);
-	out[3] = pflags;
-	if (len > 0 && data != out + 4)
-		memmove(out + 4, data, len);
 	tc_frame_nonce(nonce, k->nr, offset);
-	tc_aead_seal(k, nonce, out + 3, out + 4 + len, out + 3, 1 + len, out, TC_FRAME_HDR);
+	if (len == 0 || data == out + 4) {
+		out[3] = pflags;
+		tc_aead_seal(k, nonce, out + 3, out + 4 + len, out + 3, 1 + len, out, TC_FRAME_HDR);
+	} else {
+		/* P = flags | data must be contiguous for the one-shot AEAD. It
+		 * is staged in a per-thread buffer that stays in cache, then
+		 * encrypted into out: cheaper than copying the data into the
+		 * (cold) frame and encrypting there. The copy is wiped. */
+		static _Thread_local uint8_t stage[1 + TC_FRAME_MAX_DATA];
+
+		stage[0] = pflags;
+		memcpy(stage + 1, data, len);
+		tc_aead_seal(k, nonce, out + 3, out + 4 + len, stage, 1 + len, out, TC_FRAME_HDR);
+		sodium_memzero(stage, 1 + len);
+	}
 	return (long)(TC_FRAME_HDR + clen);
 }
 
