@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, 0, 'V' },
 		{ "peer-server", required_argument, 0, 'S' },  /* internal: the loopback peers */
 		{ "peer-client", required_argument, 0, 'C' },
+		{ "peer-preloaded", required_argument, 0, 'P' },
 		{ 0, 0, 0, 0 }
 	};
 	struct tct_ctx c;
@@ -154,6 +155,8 @@ int main(int argc, char **argv)
 			return tct_peer_server(atoi(optarg));
 		case 'C':
 			return tct_peer_client(optarg);
+		case 'P':
+			return tct_peer_preloaded(optarg);
 		default:
 			usage(stderr);
 			return 2;

@@ -286,9 +286,22 @@ void tct_find_run(const struct tct_ctx *c, char *run, size_t runcap, char *shim,
 	snprintf(shim, shimcap, "%s/libtcpcrypt-shim.so", TC_PKGLIBDIR);
 }
 
+int tct_peer_preloaded(const char *shim)
+{
+	if (dlopen(shim, RTLD_LAZY | RTLD_NOLOAD))
+		return 0;
+	printf("%s is not loaded in this process\n", shim);
+	return 1;
+}
+
+/* The shim is a preload module (initial-exec TLS: dlopen() of it fails by
+ * design), so it is tried the way tcpcrypt-run uses it: this program is
+ * run again with LD_PRELOAD set, and asked whether the shim is mapped;
+ * ld.so's complaint, if any, comes back through the pipe. */
 int tct_check_shim(struct tct_ctx *c, const char *shim)
 {
-	char what[PATH_MAX + 32], msg[512] = "";
+	char what[PATH_MAX + 32], msg[1024] = "";
+	size_t got = 0;
 	int p[2], st = 0;
 	ssize_t n;
 	pid_t pid;
@@ -304,16 +317,13 @@ int tct_check_shim(struct tct_ctx *c, const char *shim)
 	}
 	pid = fork();
 	if (pid == 0) {
-		/* the child: its constructor runs here, not in the tool */
-		const char *err = NULL;
-
-		close(p[0]);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		setenv("LD_PRELOAD", shim, 1);
 		setenv("TCPCRYPT_LOG", "none", 1);
-		if (!dlopen(shim, RTLD_NOW | RTLD_LOCAL))
-			err = dlerror();
-		if (err && write(p[1], err, strlen(err)) < 0)
-			_exit(2);
-		_exit(err ? 1 : 0);
+		execl(c->self, c->self, "--peer-preloaded", shim, (char *)NULL);
+		printf("cannot run %s: %s\n", c->self, strerror(errno));
+		_exit(127);
 	}
 	close(p[1]);
 	if (pid < 0) {
@@ -321,15 +331,17 @@ int tct_check_shim(struct tct_ctx *c, const char *shim)
 		tct_check(c, TCT_FAIL, what, "fork: %s", strerror(errno));
 		return -EAGAIN;
 	}
-	n = read(p[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
+	while (got < sizeof(msg) - 1 && (n = read(p[0], msg + got, sizeof(msg) - 1 - got)) > 0)
+		got += (size_t)n;
+	msg[got] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
 	close(p[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		tct_check(c, TCT_OK, what, NULL);
+		tct_check(c, TCT_OK, what, "preloaded into a child");
 		return 0;
 	}
-	tct_check(c, TCT_FAIL, what, "%s", msg[0] ? msg : "the loading process died");
+	tct_check(c, TCT_FAIL, what, "%s", msg[0] ? msg : "the preloaded child died");
 	return -ELIBBAD;
 }

@@ -42,5 +42,6 @@ int tct_check_loopback(struct tct_ctx *c, const char *run);
 /* The hidden peer modes, run under tcpcrypt-run by tct_check_loopback. */
 int tct_peer_server(int nconn);
 int tct_peer_client(const char *port);
+int tct_peer_preloaded(const char *shim);
 
 #endif
