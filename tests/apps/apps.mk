@@ -1,1 +1,11 @@
-# real applications under tcpcrypt-run (issue 5)
+# real applications under tcpcrypt-run (issue 5): servers, event loops and
+# browsers, each end to end across two network namespaces (root needed).
+apps_scripts = \
+	apps/test_nginx.sh \
+	apps/test_nginx_wrk.sh \
+	apps/test_redis.sh \
+	apps/test_python.sh \
+	apps/test_browser.sh \
+	apps/test_ssh.sh
+TESTS += $(apps_scripts)
+EXTRA_DIST += $(apps_scripts) apps/common.sh apps/pyecho.py
