@@ -4,16 +4,22 @@
  *   bench_connect server PORT COUNT [--opt-in]
  *       accepts COUNT connections (getsockopt of the ENO result when opted
  *       in, then close), then prints its CPU time per connection.
- *   bench_connect client ADDR PLAIN_PORT OPTIN_PORT CONNS REPS
- *       REPS rounds; each round makes CONNS connections to PLAIN_PORT
- *       without opting in, then CONNS to OPTIN_PORT opting in (setsockopt
- *       before connect, getsockopt after), alternating which goes first.
- *       (OPTIN_PORT 0: plain only). Prints median / p99 latency (socket() to connected and, when opted
- *       in, the result read) and client CPU per connection for each mode.
+ *   bench_connect client ADDR NONE_PORT PLAIN_PORT OPTIN_PORT CONNS REPS
+ *                 [CGROUP_NONE CGROUP_ATTACHED]   (directories, or fd:N)
+ *       REPS rounds; each round makes CONNS connections in each mode, the
+ *       order rotating: "none" (to NONE_PORT from CGROUP_NONE, where no
+ *       programs run; only when the cgroups are given), "plain" (to
+ *       PLAIN_PORT, not opted in) and "opt-in" (to OPTIN_PORT, setsockopt
+ *       before connect, getsockopt after); the client moves itself between
+ *       the cgroups. Prints median / p90 / p99 latency (socket() to
+ *       connected and, when opted in, the result read), client CPU per
+ *       connection, and the median of the per-round opt-in - plain
+ *       differences.
  */
 #include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -125,33 +131,63 @@ static double one_conn(const struct sockaddr_in *a, int opt_in, long *ok)
 	return t;
 }
 
-static int client(const char *addr, int pport, int oport, long conns, int reps)
+/* Moves this process into a cgroup (its new sockets belong to it): dir is
+ * a cgroup directory, or "fd:N" for a cgroup.procs file opened for us
+ * before `ip netns exec` (its sysfs has no cgroup mounts). */
+static int join_cgroup(const char *dir)
 {
-	struct sockaddr_in a[2] = { { .sin_family = AF_INET, .sin_port = htons(pport) },
-				    { .sin_family = AF_INET, .sin_port = htons(oport) } };
-	double *lat[2], *rdiff, cpu[2] = { 0, 0 }, c0, t;
-	long n[2] = { 0, 0 }, ok[2] = { 0, 0 }, errs = 0, i;
-	int r, k, m, nrd = 0;
+	char path[4096], pid[32];
+	int fd, n, r;
 
-	inet_pton(AF_INET, addr, &a[0].sin_addr);
-	a[1].sin_addr = a[0].sin_addr;
-	lat[0] = calloc(conns * reps, sizeof(double));
-	lat[1] = calloc(conns * reps, sizeof(double));
-	if (!lat[0] || !lat[1])
-		return 1;
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (!strncmp(dir, "fd:", 3))
+		return write(atoi(dir + 3), pid, n) == n ? 0 : -1;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = write(fd, pid, n) == n ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+static const char *const mode_name[3] = { "none", "plain", "opt-in" };
+
+/* Modes: 0 "none": plain socket in a cgroup without the programs (only
+ * with cgroups given), 1 "plain": plain socket where the programs run,
+ * 2 "opt-in". */
+static int client(const char *addr, const int *port, long conns, int reps, char *const *cg)
+{
+	struct sockaddr_in a[3];
+	double *lat[3], *rdiff, cpu[3] = { 0, 0, 0 }, c0, t;
+	long n[3] = { 0, 0, 0 }, ok[3] = { 0, 0, 0 }, errs = 0, i;
+	int r, k, m, nrd = 0, first = cg ? 0 : 1;
+
+	for (m = 0; m < 3; m++) {
+		memset(&a[m], 0, sizeof(a[m]));
+		a[m].sin_family = AF_INET;
+		a[m].sin_port = htons(port[m]);
+		inet_pton(AF_INET, addr, &a[m].sin_addr);
+		lat[m] = calloc(conns * reps, sizeof(double));
+		if (!lat[m])
+			return 1;
+	}
 	rdiff = calloc(reps, sizeof(double));
 	if (!rdiff)
 		return 1;
 	for (r = 0; r < reps; r++) {
-		long start[2] = { n[0], n[1] };
+		long start[3] = { n[0], n[1], n[2] };
 
-		for (k = 0; k < 2; k++) {
-			m = (r + k) & 1;       /* alternate which mode goes first */
-			if (m == 1 && oport == 0)
-				continue;      /* plain only */
+		for (k = first; k < 3; k++) {
+			/* rotate which mode goes first */
+			m = first + (r + k - first) % (3 - first);
+			if (cg && join_cgroup(cg[m == 0 ? 0 : 1]) < 0) {
+				perror("bench_connect: cgroup.procs");
+				return 1;
+			}
 			c0 = cpu_us();
 			for (i = 0; i < conns; i++) {
-				t = one_conn(&a[m], m, &ok[m]);
+				t = one_conn(&a[m], m == 2, &ok[m]);
 				if (t < 0)
 					errs++;
 				else
@@ -159,18 +195,18 @@ static int client(const char *addr, int pport, int oport, long conns, int reps)
 			}
 			cpu[m] += cpu_us() - c0;
 		}
-		/* this round's median difference (drift between rounds cancels) */
-		if (oport && n[0] > start[0] && n[1] > start[1]) {
-			qsort(lat[0] + start[0], n[0] - start[0], sizeof(double), cmp);
+		/* this round's median difference opt-in - plain (drift cancels) */
+		if (n[1] > start[1] && n[2] > start[2]) {
 			qsort(lat[1] + start[1], n[1] - start[1], sizeof(double), cmp);
-			rdiff[nrd++] = lat[1][start[1] + (n[1] - start[1]) / 2] -
-				       lat[0][start[0] + (n[0] - start[0]) / 2];
+			qsort(lat[2] + start[2], n[2] - start[2], sizeof(double), cmp);
+			rdiff[nrd++] = lat[2][start[2] + (n[2] - start[2]) / 2] -
+				       lat[1][start[1] + (n[1] - start[1]) / 2];
 		}
 	}
-	for (m = 0; m < (oport ? 2 : 1); m++) {
+	for (m = first; m < 3; m++) {
 		qsort(lat[m], n[m], sizeof(double), cmp);
 		printf("client mode=%s conns=%ld eno_ok=%ld p50_us=%.1f p90_us=%.1f p99_us=%.1f "
-		       "cpu_us_per_conn=%.2f\n", m ? "opt-in" : "plain", n[m], ok[m],
+		       "cpu_us_per_conn=%.2f\n", mode_name[m], n[m], ok[m],
 		       n[m] ? lat[m][n[m] / 2] : 0, n[m] ? lat[m][n[m] * 9 / 10] : 0,
 		       n[m] ? lat[m][n[m] * 99 / 100] : 0, n[m] ? cpu[m] / n[m] : 0);
 	}
@@ -181,8 +217,8 @@ static int client(const char *addr, int pport, int oport, long conns, int reps)
 	}
 	printf("client errors=%ld\n", errs);
 	free(rdiff);
-	free(lat[0]);
-	free(lat[1]);
+	for (m = 0; m < 3; m++)
+		free(lat[m]);
 	return errs ? 1 : 0;
 }
 
@@ -190,9 +226,13 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "server"))
 		return server(atoi(argv[2]), atol(argv[3]), argc > 4 && !strcmp(argv[4], "--opt-in"));
-	if (argc == 7 && !strcmp(argv[1], "client"))
-		return client(argv[2], atoi(argv[3]), atoi(argv[4]), atol(argv[5]), atoi(argv[6]));
+	if ((argc == 8 || argc == 10) && !strcmp(argv[1], "client")) {
+		int port[3] = { atoi(argv[3]), atoi(argv[4]), atoi(argv[5]) };
+
+		return client(argv[2], port, atol(argv[6]), atoi(argv[7]), argc == 10 ? argv + 8 : NULL);
+	}
 	fprintf(stderr, "usage: bench_connect server PORT COUNT [--opt-in]\n"
-			"       bench_connect client ADDR PLAIN_PORT OPTIN_PORT CONNS REPS\n");
+			"       bench_connect client ADDR NONE_PORT PLAIN_PORT OPTIN_PORT CONNS REPS"
+			" [CGROUP_NONE CGROUP_ATTACHED]\n");
 	return 2;
 }
