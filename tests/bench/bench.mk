@@ -2,3 +2,4 @@
 bench_scripts =
 include bench/engine.mk
 include bench/connect.mk
+include bench/all.mk
