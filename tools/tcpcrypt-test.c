@@ -78,7 +78,18 @@ static int check_peer(struct tct_ctx *c, const char *host, const char *port)
 	char hex[2 * 64 + 1];
 
 	tct_probe(host, port, c->timeout_ms, &r);
-	if (r.status == TCT_PROBE_NO_DAEMON || (r.status == TCT_PROBE_ERROR && !r.eno_flags)) {
+	if (r.status == TCT_PROBE_NO_DAEMON) {
+		/* is there a daemon that serves another cgroup? */
+		c->quiet = 1;
+		if (tct_check_daemon(c) == 0)
+			printf("tcpcrypt-test: the opt-in setsockopt answered ENOPROTOOPT: tcpcryptd "
+			       "(%s) serves cgroup %s, which does not hold this process\n",
+			       c->control, c->cgroup);
+		else
+			printf("tcpcrypt-test: %s\n", r.err);
+		return 1;
+	}
+	if (r.status == TCT_PROBE_ERROR && !r.eno_flags) {
 		printf("tcpcrypt-test: %s\n", r.err);
 		return 1;
 	}

@@ -46,7 +46,7 @@ void tct_check(struct tct_ctx *c, enum tct_verdict v, const char *what, const ch
 	}
 	if (v == TCT_FAIL)
 		c->failed++;
-	if (c->verbose || v == TCT_FAIL)
+	if (!c->quiet && (c->verbose || v == TCT_FAIL))
 		printf("%-44s %s%s%s\n", what, word[v], detail[0] ? ": " : "", detail);
 	fflush(stdout);
 }

@@ -11,6 +11,7 @@ enum tct_verdict { TCT_OK, TCT_FAIL, TCT_SKIP };
 
 struct tct_ctx {
 	int verbose;             /* -v: print every check */
+	int quiet;               /* print no check at all */
 	int timeout_ms;          /* bound of each network wait */
 	int failed;              /* number of failed checks */
 	const char *control;     /* control socket of tcpcryptd */

@@ -7,7 +7,8 @@
 #     sides, role A, the AEAD, and a 66-hex-digit session ID equal to the
 #     one in the server's key log;
 #  3. HOST PORT against a plain socat: exit 1, "peer sent no ENO option";
-#  4. daemon stopped: both modes say tcpcryptd is not running, exit 1;
+#  4. from outside the daemon's cgroup: it names the served cgroup, exit 1;
+#     daemon stopped: both modes say tcpcryptd is not running, exit 1;
 #  5. -h, -V exit 0; a usage error exits 2.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
@@ -66,6 +67,15 @@ tc_run "$NS_A" "$TT" -u "$TC_CONTROL" "$IP_B" 7702 > "$T/plain.out" 2>&1 &&
 grep -q 'plain TCP: peer sent no ENO option' "$T/plain.out" ||
 	{ cat "$T/plain.out" >&2; tc_fail "plain peer: reason not given"; }
 grep -Eq '^ENO received: +none$' "$T/plain.out" || tc_fail "plain peer: 'ENO received: none' missing"
+
+# 4a. A daemon that does not serve this process's cgroup (unless the host
+# runs its own tcpcryptd, whose programs would serve it).
+if [ ! -S /run/tcpcrypt/control ]; then
+	ip netns exec "$NS_A" "$TT" -u "$TC_CONTROL" "$IP_B" 7702 > "$T/out.out" 2>&1 &&
+		{ cat "$T/out.out" >&2; tc_fail "outside the served cgroup: exit status 0"; }
+	grep -q "serves cgroup $TC_CGROUP, which does not hold this process" "$T/out.out" ||
+		{ cat "$T/out.out" >&2; tc_fail "outside the served cgroup: not said"; }
+fi
 
 # 4. No daemon.
 tc_daemon_stop || tc_fail "tcpcryptd did not stop cleanly"
