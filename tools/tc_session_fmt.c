@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
 #include "tc_session_fmt.h"
 
 static void hex(char *out, const uint8_t *p, size_t n)
@@ -161,4 +163,53 @@ const char *tcs_aead_name(unsigned aead)
 	case 0: return "-";
 	default: return "unknown";
 	}
+}
+
+int tcs_read_iter(int link_fd, int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
+                  void *arg)
+{
+	size_t len = 0, cap = 16 * sizeof(struct tc_session_rec), off;
+	char *buf = malloc(cap), *nb;
+	ssize_t n;
+	int fd, r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = bpf_iter_create(link_fd);
+	if (fd < 0) {
+		free(buf);
+		return -errno;
+	}
+	/* records may straddle read() boundaries: read everything first */
+	for (;;) {
+		if (cap - len < 4096) {
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	for (off = 0; r == 0 && off + sizeof(struct tc_session_rec) <= len;
+	     off += sizeof(struct tc_session_rec)) {
+		struct tc_session_rec rec;
+
+		memcpy(&rec, buf + off, sizeof(rec));
+		r = fn(rec.cookie, &rec.s, arg);
+	}
+	free(buf);
+	return r;
 }

@@ -16,4 +16,9 @@ int tcs_parse(const char *line, uint64_t *cookie, struct tc_session *s);
 const char *tcs_state_name(unsigned state);
 const char *tcs_aead_name(unsigned aead);
 
+/* Runs the tc_sessions iterator whose link is link_fd and calls fn for each
+ * record. Returns 0, fn's non-zero return, or a negative errno. */
+int tcs_read_iter(int link_fd, int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
+                  void *arg);
+
 #endif

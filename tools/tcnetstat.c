@@ -1,7 +1,7 @@
 /*
  * tcnetstat - lists live tcpcrypt connections: addresses, TCP state, role,
  * AEAD, session ID, pid and command. Asks tcpcryptd over its control socket
- * (request "list"), or with -P reads the pinned sessions map directly.
+ * (request "list"), or with -P runs the sessions iterator pinned by it.
  */
 #include "config.h"
 #include <arpa/inet.h>
@@ -91,26 +91,24 @@ static int from_daemon(const char *path, struct list *l)
 	return ok ? 0 : -EPROTO;
 }
 
-/* Reads the pinned sessions map (root only). */
+static int add_cb(uint64_t cookie, const struct tc_session *s, void *arg)
+{
+	return add(arg, cookie, s);
+}
+
+/* Runs the pinned sessions iterator (root only). */
 static int from_map(const char *pin_dir, struct list *l)
 {
 	char path[4096];
-	uint64_t key, next, *prev = NULL;
-	struct tc_session s;
-	int fd;
+	int fd, r;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, TC_MAP_SESSIONS);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, TC_ITER_SESSIONS);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &s) == 0 && s.state != 7 && add(l, key, &s) < 0)
-			break;
-	}
+	r = tcs_read_iter(fd, add_cb, l);
 	close(fd);
-	return 0;
+	return r;
 }
 
 static void addr_port(const struct tc_session *s, int local, char *out, size_t len)
@@ -223,7 +221,7 @@ static void usage(FILE *f)
 		"  -n, --numeric        numeric addresses and ports (always the case)\n"
 		"  -j, --json           JSON output\n"
 		"  -u, --control PATH   tcpcryptd's control socket (default " DEFAULT_CONTROL ")\n"
-		"  -P, --pin-dir DIR    read the pinned map in DIR instead of asking tcpcryptd (root)\n"
+		"  -P, --pin-dir DIR    run the iterator pinned in DIR instead of asking tcpcryptd (root)\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        version\n");
 }

@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 #include "tcpcryptd_bpf.h"
 #include "tcpcryptd_log.h"
+#include "tc_session_fmt.h"
 #include "tcpcrypt_eno.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -44,6 +45,7 @@ struct tc_backend {
 	char pin_dir[PATH_MAX];
 	char cgroup[PATH_MAX];
 	int attached[3];
+	struct bpf_link *iter;     /* tc_sessions */
 };
 
 struct prog_desc {
@@ -327,6 +329,33 @@ static int check_kernel(void)
 	return 0;
 }
 
+/* Creates the sessions iterator over the socket storage and pins it
+ * (replacing the pin of an earlier daemon). */
+static int attach_iter(struct tc_backend *b)
+{
+	union bpf_iter_link_info li;
+	LIBBPF_OPTS(bpf_iter_attach_opts, io, .link_info = &li, .link_info_len = sizeof(li));
+	char path[PATH_MAX + 256];
+	int r;
+
+	memset(&li, 0, sizeof(li));
+	li.map.map_fd = bpf_map__fd(b->skel->maps.tc_sk);
+	b->iter = bpf_program__attach_iter(b->skel->progs.tc_iter, &io);
+	if (!b->iter) {
+		r = -errno;
+		tclog(LOG_ERR, "cannot create the sessions iterator: %s", strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/%s", b->pin_dir, TC_ITER_SESSIONS);
+	unlink(path);
+	r = bpf_link__pin(b->iter, path);
+	if (r < 0) {
+		tclog(LOG_ERR, "cannot pin %s: %s", path, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 /* Opens and loads the object, reusing pinned maps; retries once with
  * fresh maps if the pinned ones do not fit this program version. */
 static int load(struct tc_backend *b)
@@ -349,8 +378,8 @@ static int load(struct tc_backend *b)
 		if (attempt == 0 && r == -EINVAL) {
 			/* maybe incompatible maps from another version:
 			 * drop the map pins (not the programs) and retry */
-			const char *maps[] = { "tc_sk", "tc_listen", "tc_syn", TC_MAP_SESSIONS,
-					       TC_MAP_COUNTERS, TC_MAP_OWNER };
+			const char *maps[] = { "tc_sk", "tc_listen", "tc_syn", TC_MAP_COUNTERS,
+					       TC_MAP_OWNER };
 			char path[PATH_MAX + 256];
 			size_t i;
 			int any = 0;
@@ -429,6 +458,9 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 		if (r < 0)
 			goto fail;
 	}
+	r = attach_iter(b);
+	if (r < 0)
+		goto fail;
 	own.pid = getpid();
 	own.start_time = time(NULL);
 	bpf_map_update_elem(bpf_map__fd(b->skel->maps.tc_owner), &k, &own, BPF_ANY);
@@ -443,6 +475,10 @@ fail:
 		if (b->attached[i] && b->skel)
 			bpf_prog_detach2(prog_fd_of(b, i), b->cg_fd, progs[i].type);
 fail_nolock:
+	if (b->iter) {
+		bpf_link__unpin(b->iter);
+		bpf_link__destroy(b->iter);
+	}
 	if (created)
 		rmdir(b->pin_dir);  /* only if still empty */
 	if (b->skel)
@@ -470,6 +506,7 @@ void tcb_stop(struct tc_backend *b)
 	unpin_all(b->pin_dir);
 	if (rmdir(b->pin_dir) < 0)
 		tclog(LOG_WARNING, "cannot remove %s: %s", b->pin_dir, strerror(errno));
+	bpf_link__destroy(b->iter);
 	tcpcrypt_eno__destroy(b->skel);
 	close(b->cg_fd);
 	close(b->pin_fd);
@@ -481,20 +518,7 @@ int tcb_foreach_session(struct tc_backend *b,
                         int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
                         void *arg)
 {
-	int fd = bpf_map__fd(b->skel->maps.tc_sessions), r;
-	__u64 key, next, *prev = NULL;
-	struct tc_session s;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &s))
-			continue;             /* closed meanwhile */
-		r = fn(key, &s, arg);
-		if (r)
-			return r;
-	}
-	return 0;
+	return tcs_read_iter(bpf_link__fd(b->iter), fn, arg);
 }
 
 int tcb_counters(struct tc_backend *b, uint64_t *c)

@@ -24,6 +24,10 @@ expect_clean() {
 	[ ! -e "$TC_CONTROL" ] || tc_fail "control socket left"
 	for i in $(seq 1 50); do
 		left=
+		# the sessions iterator link (bpf_sk_storage_map over our map)
+		for id in $maps; do
+			bpftool link show 2>/dev/null | grep -qE "map_id $id( |$)" && left="$left link-on-map:$id"
+		done
 		for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && left="$left prog:$id"; done
 		for id in $maps; do bpftool map show id "$id" >/dev/null 2>&1 && left="$left map:$id"; done
 		[ -z "$left" ] && return 0
@@ -53,6 +57,7 @@ progs=$(attached_ids)
 [ "$(echo "$progs" | wc -l)" = 3 ] || tc_fail "expected 3 attached programs: $(bpftool cgroup show "$TC_CGROUP")"
 maps=$(map_ids $progs)
 [ -n "$maps" ] || tc_fail "no maps found"
+bpftool link show | grep -qE "map_id ($(echo $maps | tr ' ' '|'))( |$)" || tc_fail "no sessions iterator link"
 ls "$TC_PIN_DIR" | grep -q tc_sockops || tc_fail "programs not pinned"
 tc_daemon_stop || tc_fail "daemon exit status"
 expect_clean "$progs" "$maps"

@@ -10,12 +10,16 @@
  *  - sockops: writes the SYN-form option into an opted-in socket's SYN, B's
  *    answer into an opted-in listener's SYN-ACK, `45 02` into A's segments
  *    until B's first non-SYN segment, and decides the outcome on both ends.
+ *  - iter/bpf_sk_storage_map: lists the live sessions (for tcnetstat) by
+ *    walking the per-socket storage, so a closed socket is gone at once and
+ *    a connection costs no map update nor state callback.
  * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "tcpcrypt/eno_abi.h"
 #include "tcpcrypt_maps.h"
 
@@ -40,7 +44,7 @@
 #define ST_SYN_DEC  0x08   /* first SYN decided whether ENO goes out */
 #define ST_SYN_ENO  0x10   /* our SYN carries ENO */
 #define ST_ACK_ENO  0x20   /* A: put 45 02 into non-SYN segments */
-#define ST_SESSION  0x40   /* listed in tc_sessions */
+#define ST_SESSION  0x40   /* established: listed by the tc_sessions iterator */
 
 /* Per-socket state (sk_storage; cloned into accepted children). */
 struct tc_sk {
@@ -59,6 +63,8 @@ struct tc_sk {
 	struct tcpcrypt_eno_result res;
 	struct tcpcrypt_eno_report rep;
 	__u8 has_report;
+	__u8 pad3[3];
+	struct tc_tuple tuple;  /* set when established */
 };
 
 struct {
@@ -113,16 +119,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tc_syn SEC(".maps");
 
-struct {
-	/* preallocated: an update costs ~1 us less per connection than with
-	 * BPF_F_NO_PREALLOC (measured); a full map only hides sessions from
-	 * tcnetstat, it never affects a connection */
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TC_SESSIONS_MAX);
-	__type(key, __u64);
-	__type(value, struct tc_session);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tc_sessions SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -163,7 +159,6 @@ struct scratch {
 	__u8 use_filter;       /* parse of buf[1]: filter by p[0].bits */
 	__u8 pad[2];
 	struct syn_val sv;
-	struct tc_session sess;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -171,6 +166,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } tc_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct tc_session_rec);
+} tc_scratch_rec SEC(".maps");
 
 static __always_inline void count(__u32 i)
 {
@@ -394,30 +396,12 @@ static __always_inline void copy40(__u8 *dst, const __u8 *src, __u32 len)
 	}
 }
 
+/* Marks an established opted-in connection for the sessions iterator. */
 static __always_inline void session_put(struct bpf_sock_ops *skops, struct tc_sk *s)
 {
-	struct scratch *sc = scratch();
-	struct tc_session *e;
-	__u64 ck;
-
-	if (!sc)
-		return;
-	e = &sc->sess;
-	__builtin_memset(e, 0, sizeof(*e));
-	get_tuple(skops, &e->tuple);
-	e->state = BPF_TCP_ESTABLISHED;
-	e->pid = s->pid;
-	e->uid = s->uid;
-	__builtin_memcpy(e->comm, s->comm, TC_COMM_LEN);
-	__builtin_memcpy(&e->result, &s->res, sizeof(e->result));
-	if (s->has_report) {
-		__builtin_memcpy(&e->report, &s->rep, sizeof(e->report));
-		e->has_report = 1;
-	}
-	ck = bpf_get_socket_cookie(skops);
-	s->cookie = ck;
-	if (bpf_map_update_elem(&tc_sessions, &ck, e, BPF_ANY) == 0)
-		s->st |= ST_SESSION;
+	get_tuple(skops, &s->tuple);
+	s->cookie = bpf_get_socket_cookie(skops);
+	s->st |= ST_SESSION;
 }
 
 /* ---------------------------------------------------------------- sock_ops */
@@ -437,8 +421,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	s->res.reason = TCPCRYPT_ENO_R_PENDING;
 	s->res.local_len = 0;
 	s->res.peer_len = 0;
-	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
-				  BPF_SOCK_OPS_STATE_CB_FLAG);
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
 
 static __always_inline void on_listen(struct bpf_sock_ops *skops)
@@ -684,7 +667,7 @@ static __always_inline void syn_write(struct bpf_sock_ops *skops, struct tc_sk *
 static __always_inline void a_stop(struct bpf_sock_ops *skops, struct tc_sk *s)
 {
 	s->st &= ~ST_ACK_ENO;
-	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	bpf_sock_ops_cb_flags_set(skops, 0);
 }
 
 /* A, on the SYN-ACK that completes the handshake. */
@@ -757,11 +740,10 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 		s->rcv0 = skops->rcv_nxt;
 		count(TC_C_OK_A);
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
-					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG |
-					  BPF_SOCK_OPS_STATE_CB_FLAG);
+					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
 	} else {
 		count(TC_C_FALLBACK);
-		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		bpf_sock_ops_cb_flags_set(skops, 0);
 	}
 	session_put(skops, s);
 }
@@ -788,7 +770,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 		s->res.flags |= TCPCRYPT_RES_F_DONE;
 		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
 		count(TC_C_FALLBACK);
-		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		bpf_sock_ops_cb_flags_set(skops, 0);
 		session_put(skops, s);
 		return;
 	}
@@ -829,33 +811,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	}
 	count(s->res.reason == TCPCRYPT_ENO_R_OK ? TC_C_OK_B : TC_C_FALLBACK);
 	bpf_map_delete_elem(&tc_syn, &t);
-	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
 	session_put(skops, s);
-}
-
-static __always_inline void on_state(struct bpf_sock_ops *skops)
-{
-	struct bpf_sock *sk = skops->sk;
-	struct tc_session *e;
-	struct tc_sk *s;
-	__u64 ck;
-
-	if (!sk)
-		return;
-	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
-	if (!s)
-		return;
-	if (!(s->st & ST_SESSION))
-		return;
-	ck = s->cookie;
-	if (skops->args[1] == BPF_TCP_CLOSE) {
-		bpf_map_delete_elem(&tc_sessions, &ck);
-		s->st &= ~ST_SESSION;
-		return;
-	}
-	e = bpf_map_lookup_elem(&tc_sessions, &ck);
-	if (e)
-		e->state = skops->args[1];
 }
 
 SEC("sockops")
@@ -877,9 +833,6 @@ int tc_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		passive_established(skops);
-		break;
-	case BPF_SOCK_OPS_STATE_CB:
-		on_state(skops);
 		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		fl = skops->skb_tcp_flags;
@@ -994,9 +947,7 @@ static __always_inline int do_offer(struct bpf_sockopt *ctx, struct bpf_sock *sk
 static __always_inline int do_report(struct bpf_sockopt *ctx, struct bpf_sock *sk)
 {
 	struct tcpcrypt_eno_report *r = ctx->optval;
-	struct tc_session *e;
 	struct tc_sk *s;
-	__u64 ck;
 
 	if (ctx->optlen < (int)sizeof(*r) || (void *)(r + 1) > ctx->optval_end)
 		return -EINVAL;
@@ -1010,17 +961,6 @@ static __always_inline int do_report(struct bpf_sockopt *ctx, struct bpf_sock *s
 	s->has_report = 1;
 	set_caller(s);
 	count(TC_C_REPORTS);
-	if (!(s->st & ST_SESSION))
-		return 0;
-	ck = s->cookie;
-	e = bpf_map_lookup_elem(&tc_sessions, &ck);
-	if (e) {
-		__builtin_memcpy(&e->report, r, sizeof(e->report));
-		e->has_report = 1;
-		e->pid = s->pid;
-		e->uid = s->uid;
-		__builtin_memcpy(e->comm, s->comm, TC_COMM_LEN);
-	}
 	return 0;
 }
 
@@ -1082,6 +1022,55 @@ int tc_getsockopt(struct bpf_sockopt *ctx)
 	asm volatile("" ::: "memory");
 	ctx->retval = 0;
 	return 1;
+}
+
+/* ------------------------------------------------------------- iterator */
+
+/* Kernel types, relocated by libbpf against the running kernel's BTF. */
+struct bpf_iter_meta {
+	struct seq_file *seq;
+} __attribute__((preserve_access_index));
+struct sock_common {
+	unsigned char skc_state;
+} __attribute__((preserve_access_index));
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+struct bpf_iter__bpf_sk_storage_map {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	struct sock *sk;
+	void *value;
+} __attribute__((preserve_access_index));
+
+/* One struct tc_session_rec per established opted-in socket. */
+SEC("iter/bpf_sk_storage_map")
+int tc_iter(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct tc_sk *s = ctx->value;
+	struct sock *sk = ctx->sk;
+	struct tc_session_rec *rec;
+	__u32 k = 1;
+
+	if (!s || !sk || !(s->st & ST_SESSION))
+		return 0;
+	rec = bpf_map_lookup_elem(&tc_scratch_rec, &k);
+	if (!rec)
+		return 0;
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->cookie = s->cookie;
+	__builtin_memcpy(&rec->s.tuple, &s->tuple, sizeof(rec->s.tuple));
+	rec->s.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	rec->s.pid = s->pid;
+	rec->s.uid = s->uid;
+	__builtin_memcpy(rec->s.comm, s->comm, TC_COMM_LEN);
+	__builtin_memcpy(&rec->s.result, &s->res, sizeof(rec->s.result));
+	if (s->has_report) {
+		__builtin_memcpy(&rec->s.report, &s->rep, sizeof(rec->s.report));
+		rec->s.has_report = 1;
+	}
+	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -10,12 +10,13 @@
 #include <linux/types.h>
 #include "tcpcrypt/eno_abi.h"
 
-/* Names of the pinned objects under the pin dir. */
-#define TC_MAP_SESSIONS "tc_sessions"
+/* Names of the pinned objects under the pin dir. tc_sessions is a bpf_iter
+ * link: reading it (bpf_iter_create on bpf_obj_get, or plain read()) gives
+ * one struct tc_session_rec per live established opted-in connection. */
+#define TC_ITER_SESSIONS "tc_sessions"
 #define TC_MAP_COUNTERS "tc_counters"
 #define TC_MAP_OWNER    "tc_owner"
 
-#define TC_SESSIONS_MAX 16384   /* live sessions tcnetstat can list */
 #define TC_COMM_LEN     16
 
 /* A connection's addresses: ports in host order, addresses in network
@@ -30,7 +31,7 @@ struct tc_tuple {
 	__u8 raddr[16];
 };
 
-/* One live opted-in connection (map tc_sessions, key: socket cookie). */
+/* One live opted-in connection. */
 struct tc_session {
 	struct tc_tuple tuple;
 	__u8 state;                          /* BPF_TCP_* of the socket */
@@ -41,6 +42,12 @@ struct tc_session {
 	char comm[TC_COMM_LEN];
 	struct tcpcrypt_eno_result result;
 	struct tcpcrypt_eno_report report;
+};
+
+/* What the tc_sessions iterator writes for each connection. */
+struct tc_session_rec {
+	__u64 cookie;                        /* the socket's cookie */
+	struct tc_session s;
 };
 
 /* Event counters (map tc_counters, per-CPU array). */
