@@ -71,7 +71,9 @@ tc_cleanup() {
 			done
 		fi
 		while read -r pid; do [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; done < "$TC_CGROUP/cgroup.procs" 2>/dev/null
-		rmdir "$TC_CGROUP" 2>/dev/null
+		# Killed processes leave the cgroup only once they have exited.
+		for _ in $(seq 1 50); do rmdir "$TC_CGROUP" 2>/dev/null && break; sleep 0.1; done
+		[ -d "$TC_CGROUP" ] && echo "# warning: could not remove $TC_CGROUP" >&2
 	fi
 	rm -rf "$TC_PIN_DIR" 2>/dev/null
 	rm -f "$TC_CONTROL"
