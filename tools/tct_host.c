@@ -35,7 +35,7 @@
 
 void tct_check(struct tct_ctx *c, enum tct_verdict v, const char *what, const char *fmt, ...)
 {
-	static const char *const word[] = { "ok", "FAIL", "skipped" };
+	static const char *const word[] = { "[  ok  ]", "[ FAIL ]", "[ skip ]" };
 	char detail[1024] = "";
 	va_list ap;
 
@@ -47,7 +47,7 @@ void tct_check(struct tct_ctx *c, enum tct_verdict v, const char *what, const ch
 	if (v == TCT_FAIL)
 		c->failed++;
 	if (!c->quiet && (c->verbose || v == TCT_FAIL))
-		printf("%-44s %s%s%s\n", what, word[v], detail[0] ? ": " : "", detail);
+		printf("%s %s%s%s\n", word[v], what, detail[0] ? ": " : "", detail);
 	fflush(stdout);
 }
 

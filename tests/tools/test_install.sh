@@ -108,7 +108,7 @@ idb=$(awk '$1 == "TCPCRYPT_SS" {print $2}' "$T/kb" 2>/dev/null)
 # 3. The installed tcpcrypt-test and tcnetstat.
 tc_run "$NS_A" "${INST[@]}" "$bindir/tcpcrypt-test" -v > "$T/tt.out" 2>&1 ||
 	{ cat "$T/tt.out" >&2; tc_fail "installed tcpcrypt-test: host check failed"; }
-grep -qF "the shim loads ($pkglibdir/libtcpcrypt-shim.so) ok" "$T/tt.out" ||
+grep -qF "[  ok  ] the shim loads ($pkglibdir/libtcpcrypt-shim.so)" "$T/tt.out" ||
 	{ cat "$T/tt.out" >&2; tc_fail "installed tcpcrypt-test did not use the installed shim"; }
 tc_bg "$NS_B" "${INST[@]}" timeout 30 "$bindir/tcpcrypt-run" socat TCP-LISTEN:7802,reuseaddr EXEC:cat
 tc_wait_port "$NS_B" 7802

@@ -36,7 +36,7 @@ grep -Eq '^session ID: 23[0-9a-f]{64}$' "$T/host.out" ||
 	{ cat "$T/host.out" >&2; tc_fail "host check: no session ID"; }
 for c in "tcpcryptd answers on $TC_CONTROL" "this process can opt sockets in" "the shim loads" \
 	"encrypted loopback connection (engine -> shim)" "encrypted loopback connection (shim -> shim)"; do
-	grep -F "$c" "$T/host.out" | grep -q ' ok' ||
+	grep -F "$c" "$T/host.out" | grep -q '^\[  ok  \] ' ||
 		{ cat "$T/host.out" >&2; tc_fail "host check: '$c' not listed as ok"; }
 done
 grep -q 'tcpcrypt works on this host' "$T/host.out" || tc_fail "host check: no verdict"
