@@ -4,6 +4,7 @@
   pyecho.py asyncio-server HOST PORT SESSFILE
   pyecho.py threading-server HOST PORT SESSFILE
   pyecho.py client HOST PORT NCONN MAXBYTES SESSFILE [--threads]
+  pyecho.py epoll-probe HOST PORT NCONN
 
 Servers echo every byte back until EOF, then close; at EOF on each
 accepted socket they append the tcpcrypt session ID (getsockopt TCP_CRYPT_SESSID, hex) or
@@ -189,8 +190,57 @@ def tclient(host, port, n, maxbytes, seed):
     return res
 
 
+def epoll_probe(host, port, n):
+    """wrk's and redis-benchmark's pattern: non-blocking connect, write a
+    request as soon as the socket is writable, then read once for each
+    EPOLLIN (level-triggered). On a kernel TCP socket a read after EPOLLIN
+    never fails with EAGAIN: wrk counts that as a read error and drops the
+    connection. Returns the number of connections where it happened."""
+    import select
+    bad = 0
+    for i in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect((host, port))
+        except BlockingIOError:
+            pass
+        ep = select.epoll()
+        ep.register(s.fileno(), select.EPOLLOUT)
+        if not ep.poll(10):
+            print("conn %d: connect did not complete" % i)
+            bad += 1
+            continue
+        msg = b"x" * 100
+        s.send(msg)
+        ep.modify(s.fileno(), select.EPOLLIN)
+        got, spurious = b"", 0
+        while len(got) < len(msg):
+            if not ep.poll(10):
+                print("conn %d: no echo within 10 s" % i)
+                break
+            try:
+                d = os.read(s.fileno(), 65536)
+            except BlockingIOError:
+                spurious += 1
+                continue
+            if not d:
+                break
+            got += d
+        if spurious or got != msg:
+            bad += 1
+            print("conn %d: EPOLLIN then read() -> EAGAIN %d time(s); echo %s" % (
+                i, spurious, "ok" if got == msg else "WRONG (%d bytes)" % len(got)))
+        ep.close()
+        s.close()
+    print("%d connections, %d with a read() EAGAIN after EPOLLIN or a wrong echo" % (n, bad))
+    return 1 if bad else 0
+
+
 def main():
     mode = sys.argv[1]
+    if mode == "epoll-probe":
+        return epoll_probe(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     if mode in ("asyncio-server", "threading-server"):
         host, port, log = sys.argv[2], int(sys.argv[3]), Log(sys.argv[4])
         if mode == "asyncio-server":
