@@ -16,9 +16,11 @@
 #     TCPCRYPT_KEYLOGFILE) names sessions, and every session in the
 #     browser's key log (the browser process that did the networking) is in
 #     nginx's key log with the same secrets.
-# Firefox runs as root with HOME=$T (so that nothing is written to /root),
+# Firefox runs as root with HOME=$T and MOZ_CRASHREPORTER_DISABLE=1 (no
+# crash reporter window attempt if it crashes),
 # --new-instance and a fresh --profile whose user.js turns off all
-# background networking; it needs nothing else (no MOZ_DISABLE_*_SANDBOX):
+# background networking (without HOME=$T it would create ~/.cache/mozilla,
+# ~/.config/mozilla and ~/Downloads in root's home); it needs nothing else (no MOZ_DISABLE_*_SANDBOX):
 # its content processes load the shim but have no network, the parent
 # process does the networking. Chromium needs --no-sandbox as root ("Running
 # as root without --no-sandbox is not supported", crbug 638180); its network
@@ -136,7 +138,7 @@ browser() {
 	case $name in
 	firefox)
 		ff_profile "$T/profile-$tag"
-		tc_run "$NS_A" env HOME="$T" timeout 60 "${pre[@]}" firefox-esr --headless --new-instance \
+		tc_run "$NS_A" env HOME="$T" MOZ_CRASHREPORTER_DISABLE=1 timeout 60 "${pre[@]}" firefox-esr --headless --new-instance \
 			--profile "$T/profile-$tag" --window-size=640,400 --screenshot "$out" "$url" \
 			> "$T/$tag.err" 2>&1 ;;
 	chromium)
@@ -147,7 +149,13 @@ browser() {
 			> "$T/$tag.err" 2>&1 ;;
 	esac
 	local rc=$?
-	[ $rc = 0 ] || { tail -5 "$T/$tag.err" >&2; soft "$tag: exited $rc"; return 1; }
+	if [ $rc = 124 ]; then
+		soft "$tag: hung (killed after 60 s)"; return 1
+	elif [ $rc -gt 128 ]; then
+		tail -5 "$T/$tag.err" >&2; soft "$tag: killed by signal $((rc - 128)) ($(kill -l $((rc - 128))))"; return 1
+	elif [ $rc != 0 ]; then
+		tail -5 "$T/$tag.err" >&2; soft "$tag: exited $rc"; return 1
+	fi
 	[ -s "$out" ] || { soft "$tag: no screenshot"; return 1; }
 	return 0
 }
