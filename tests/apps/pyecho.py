@@ -212,7 +212,12 @@ def epoll_probe(host, port, n):
             bad += 1
             continue
         msg = b"x" * 100
-        s.send(msg)
+        try:
+            s.send(msg)
+        except OSError as e:
+            print("conn %d: send() failed: %s" % (i, e))
+            bad += 1
+            continue
         ep.modify(s.fileno(), select.EPOLLIN)
         got, spurious = b"", 0
         while len(got) < len(msg):
@@ -224,6 +229,9 @@ def epoll_probe(host, port, n):
             except BlockingIOError:
                 spurious += 1
                 continue
+            except OSError as e:
+                print("conn %d: read() after EPOLLIN failed: %s" % (i, e))
+                break
             if not d:
                 break
             got += d
