@@ -42,15 +42,14 @@ static int adopt(struct tc_sock *ls, int c)
 	}
 	tc_fd_forget_stale(c);
 	cs = tc_sock_new(TC_K_CONN, &ls->prefs);
-	if (!cs || tc_sock_make_conn(cs, TC_ST_CONNECTING) < 0 || tc_fd_set(c, cs) < 0) {
+	if (!cs || tc_sock_make_conn(cs, TC_ST_OPENING) < 0 || tc_fd_set(c, cs) < 0) {
+		/* It may have negotiated: never hand it out untracked. */
 		if (cs)
 			tc_sock_free(cs);
-		if (tc_cfg.require) {
-			reject(c);
-			errno = ECONNABORTED;
-			return -1;
-		}
-		return c;
+		tc_err("fd %d: cannot track the connection; refused", c);
+		reject(c);
+		errno = ECONNABORTED;
+		return -1;
 	}
 	cs->opted_in = 1;
 	r = tc_sock_start(cs, c, 0);

@@ -83,22 +83,28 @@ static int tc_connect(int fd, const struct sockaddr *a, socklen_t len)
 	if (!s) {
 		s = tc_sock_new(TC_K_CONN, &prefs);
 		if (!s || tc_fd_set(fd, s) < 0) {
-			tc_sock_free(s);
-			errno = saved;
-			return tc_real_connect(fd, a, len);
+			if (s)
+				tc_sock_free(s);
+			tc_err("fd %d: cannot track the socket; connect refused", fd);
+			errno = ENOBUFS;
+			return -1;
 		}
 		fresh = 1;       /* our use rides on the table's reference */
 	}
 	s->opted_in = 1;
-	if (tc_sock_make_conn(s, TC_ST_CONNECTING) < 0) {
+	if (tc_sock_make_conn(s, TC_ST_OPENING) < 0) {
+		/* The kernel has our offer: never let this socket go out plain. */
+		tc_err("fd %d: no memory for the session; connect refused", fd);
 		s->kind = TC_K_PREFS;
 		if (!fresh)
 			tc_fd_put(s);
-		errno = saved;
-		return tc_real_connect(fd, a, len);
+		errno = ENOBUFS;
+		return -1;
 	}
 	r = tc_real_connect(fd, a, len);
 	e = errno;
+	if (r < 0 && (e == EINPROGRESS || e == EINTR))
+		tc_sock_set_connecting(s);
 	if (r == 0) {
 		r = tc_sock_start(s, fd, !tc_fd_nonblocking(fd));
 		if (r < 0) {

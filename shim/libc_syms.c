@@ -57,6 +57,11 @@ static int fb_poll(struct pollfd *p, nfds_t n, int t)
 static int fb_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
 static int fb_fclose(FILE *f) { (void)f; errno = ENOSYS; return EOF; }
 static void fb_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0U, 0); }
+static int fb_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m) { return (int)syscall(SYS_ppoll, p, n, t, m, (size_t)8); }
+static int fb_epoll_ctl(int ep, int op, int fd, struct epoll_event *e) { return (int)syscall(SYS_epoll_ctl, ep, op, fd, e); }
+static int fb_epoll_wait(int ep, struct epoll_event *e, int n, int t) { return (int)syscall(SYS_epoll_pwait, ep, e, n, t, NULL, (size_t)8); }
+static int fb_epoll_pwait(int ep, struct epoll_event *e, int n, int t, const sigset_t *m) { return (int)syscall(SYS_epoll_pwait, ep, e, n, t, m, (size_t)8); }
+static int fb_epoll_pwait2(int ep, struct epoll_event *e, int n, const struct timespec *t, const sigset_t *m) { return (int)syscall(SYS_epoll_pwait2, ep, e, n, t, m, (size_t)8); }
 static int fb_execve(const char *p, char *const av[], char *const ev[]) { return (int)syscall(SYS_execve, p, av, ev); }
 static int fb_execv(const char *p, char *const av[]) { return (int)syscall(SYS_execve, p, av, environ); }
 static int fb_execvp(const char *p, char *const av[]) { (void)p; (void)av; errno = ENOSYS; return -1; }

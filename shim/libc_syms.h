@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -47,6 +48,11 @@
 	X(ssize_t, sendfile, (int o, int i, off_t *off, size_t n), (o, i, off, n)) \
 	X(ssize_t, splice, (int i, loff_t *oi, int o, loff_t *oo, size_t n, unsigned int f), (i, oi, o, oo, n, f)) \
 	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t)) \
+	X(int, ppoll, (struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m), (p, n, t, m)) \
+	X(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *e), (ep, op, fd, e)) \
+	X(int, epoll_wait, (int ep, struct epoll_event *e, int n, int t), (ep, e, n, t)) \
+	X(int, epoll_pwait, (int ep, struct epoll_event *e, int n, int t, const sigset_t *m), (ep, e, n, t, m)) \
+	X(int, epoll_pwait2, (int ep, struct epoll_event *e, int n, const struct timespec *t, const sigset_t *m), (ep, e, n, t, m)) \
 	X(int, socket, (int d, int t, int p), (d, t, p)) \
 	X(int, fclose, (FILE *f), (f)) \
 	X(void, closefrom, (int lo), (lo)) \

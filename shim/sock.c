@@ -44,6 +44,7 @@ struct tc_shm {
 	uint8_t rekey_due, sessid_len;
 	int lowat;                   /* SO_RCVLOWAT we set (0: the kernel's default) */
 	uint64_t since_rekey;        /* application bytes sealed since the last rekey */
+	uint8_t fresh;               /* keys set, the application has not read data yet */
 	uint16_t aead;
 	uint8_t sessid[TCPCRYPT_SESSID_MAX];
 	size_t rx_len;               /* bytes of the current frame in rx */
@@ -97,6 +98,23 @@ static void unlock(pthread_mutex_t *m)
 {
 	pthread_mutex_unlock(m);
 }
+
+static long now_ms(void);
+
+/* Takes m, giving up at deadline (ms, CLOCK_MONOTONIC): another thread may
+ * sit in a blocking send with it while this one closes or exits. */
+static int lock_until(pthread_mutex_t *m, long deadline)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	while (trylock(m) < 0) {
+		if (now_ms() >= deadline)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 
 static int init_mutex(pthread_mutex_t *m)
 {
@@ -190,6 +208,12 @@ void tc_sock_set_plain(struct tc_sock *s)
 {
 	if (s->shm)
 		SET_STATE(s->shm, TC_ST_PLAIN);
+}
+
+void tc_sock_set_connecting(struct tc_sock *s)
+{
+	if (s->shm && STATE(s->shm) == TC_ST_OPENING)
+		SET_STATE(s->shm, TC_ST_CONNECTING);
 }
 
 int tc_sock_error(const struct tc_sock *s)
@@ -438,6 +462,7 @@ static void keys_set(struct tc_shm *sh, int fd)
 	sh->aead = tc_session_aead(SESS(sh));
 	unlock(&sh->sess_lock);
 	sh->sessid_len = n > 0 ? (uint8_t)n : 0;
+	sh->fresh = 1;
 	SET_STATE(sh, TC_ST_READY);
 	rx_arm(sh, fd);
 
@@ -499,6 +524,12 @@ static int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 			consumed -= (size_t)d;
 		}
 		if (r < 0) {
+			if (tc_log_level >= TC_LOG_DEBUG) {
+				char hex[2 * 24 + 1];
+
+				sodium_bin2hex(hex, sizeof(hex), in, (size_t)n < 24 ? (size_t)n : 24);
+				tc_debug("fd %d: bad Init message (%zd bytes: %s...)", fd, n, hex);
+			}
 			abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
 			return -sh->error;
 		}
@@ -572,9 +603,21 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	size_t consumed = 0, hslen = 0;
 	int r;
 
-	memset(&res, 0, sizeof(res));
-	if (tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len) < 0 ||
-	    !(res.flags & TCPCRYPT_RES_F_ENO_OK)) {
+	/* The application can see the connection established a moment before
+	 * the kernel program has judged the handshake (another CPU, still in
+	 * the softirq): wait for the final result, briefly. */
+	for (int i = 0;; i++) {
+		struct timespec ts = { 0, 100000 };
+
+		memset(&res, 0, sizeof(res));
+		len = sizeof(res);
+		r = tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len);
+		if (r < 0 || !(res.flags & TCPCRYPT_RES_F_OPTED_IN) || (res.flags & TCPCRYPT_RES_F_DONE) ||
+		    i == 500)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (r < 0 || !(res.flags & TCPCRYPT_RES_F_ENO_OK)) {
 		int reason = len >= 3 ? res.reason : TCPCRYPT_ENO_R_NOT_OPTED_IN;
 
 		if (tc_cfg.require) {
@@ -634,7 +677,10 @@ int tc_sock_start(struct tc_sock *s, int fd, int blocking)
 	int r;
 
 	lock(&sh->tx_lock);
-	r = start_locked(s, fd, blocking);
+	if (STATE(sh) == TC_ST_OPENING || STATE(sh) == TC_ST_CONNECTING)
+		r = start_locked(s, fd, blocking);
+	else
+		r = STATE(sh) == TC_ST_FAILED ? -sh->error : 0;
 	unlock(&sh->tx_lock);
 	if (r < 0 || STATE(sh) != TC_ST_HANDSHAKE)
 		return r;
@@ -695,6 +741,8 @@ static int pre_io(struct tc_sock *s, int fd, int nonblock)
 			k_wait(fd, POLLOUT, -1);
 			continue;
 		}
+		case TC_ST_OPENING:
+			return -ENOTCONN;     /* another thread is inside connect() */
 		case TC_ST_PLAIN:
 			return TC_PASS;
 		case TC_ST_FAILED:
@@ -889,9 +937,14 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		r = 0;
 	}
 out:
+	if (total && !peek)
+		sh->fresh = 0;
 	unlock(&sh->rx_lock);
 	if (total)
 		return (ssize_t)total;
+	if (r <= 0 && len)
+		tc_debug("fd %d: read gives %s (state %d, fin %d, partial %zu, lowat %d, fresh %d)", fd,
+		         r ? strerror((int)-r) : "EOF", STATE(sh), sh->fin_rcvd, sh->rx_len, sh->lowat, sh->fresh);
 	return r;
 }
 
@@ -1045,20 +1098,6 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 	return r;
 }
 
-/* Takes m, giving up at deadline (ms, CLOCK_MONOTONIC): another thread may
- * sit in a blocking send with it while this one closes or exits. */
-static int lock_until(pthread_mutex_t *m, long deadline)
-{
-	struct timespec ts = { 0, 1000000 };
-
-	while (trylock(m) < 0) {
-		if (now_ms() >= deadline)
-			return -1;
-		nanosleep(&ts, NULL);
-	}
-	return 0;
-}
-
 void tc_sock_final_close(struct tc_sock *s, int fd)
 {
 	struct tc_shm *sh = s->shm;
@@ -1100,6 +1139,37 @@ void tc_sock_final_close(struct tc_sock *s, int fd)
 		}
 		k_wait(fd, st == TC_ST_READY ? POLLOUT : POLLIN, left < 50 ? (int)left : 50);
 	}
+}
+
+/* ---- readiness seen by poll/epoll ---- */
+
+int tc_sock_hide_pollin(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	int hide = 0;
+
+	if (!sh || (STATE(sh) != TC_ST_HANDSHAKE && !(STATE(sh) == TC_ST_READY && sh->fresh)))
+		return 0;
+	/* The progress thread may hold the lock for a moment; a reader
+	 * blocked in the kernel for longer: then leave the event alone. */
+	if (lock_until(&sh->rx_lock, now_ms() + 5) < 0) {
+		tc_debug("fd %d: readiness not checked (receive side busy)", fd);
+		return 0;
+	}
+	if (STATE(sh) == TC_ST_HANDSHAKE)
+		rx_handshake(s, fd, 1);
+	if (STATE(sh) == TC_ST_HANDSHAKE) {
+		hide = 1;                     /* a part of an Init message, taken */
+	} else if (STATE(sh) == TC_ST_READY && !sh->plain_len && !sh->fin_rcvd) {
+		/* Keys just set (here or by the progress thread, maybe after the
+		 * kernel reported the Init message): readable only if a whole
+		 * frame is there now (the low-water mark is armed for it). */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		hide = tc_real_poll(&p, 1, 0) == 0;
+	}
+	unlock(&sh->rx_lock);
+	return hide;
 }
 
 /* ---- progress thread ---- */

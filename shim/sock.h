@@ -37,7 +37,8 @@ enum tc_kind {
 };
 
 enum tc_state {
-	TC_ST_CONNECTING = 1,    /* non-blocking connect in progress */
+	TC_ST_OPENING = 1,       /* set up, the real connect()/accept() not yet done */
+	TC_ST_CONNECTING,        /* non-blocking connect in progress */
 	TC_ST_HANDSHAKE,         /* ENO negotiated, Init exchange going on */
 	TC_ST_READY,             /* keys set */
 	TC_ST_FAILED,            /* aborted; error says why */
@@ -58,6 +59,9 @@ struct tc_sock {
 	unsigned mark;           /* scratch for table walks */
 	struct tc_prefs prefs;
 	struct tc_shm *shm;      /* TC_K_CONN only */
+	int ep_fd[2];            /* epoll registrations of this socket (epoll.c) */
+	uint64_t ep_data[2];
+	int nep;
 };
 
 /* Global start-up (constructor). */
@@ -88,6 +92,9 @@ int tc_sock_check_connect(struct tc_sock *s, int fd);
 int tc_sock_state(const struct tc_sock *s);
 /* The connection will not be encrypted: pass everything through. */
 void tc_sock_set_plain(struct tc_sock *s);
+/* The real connect() is under way (EINPROGRESS): from now on the
+ * progress thread and the data calls may complete it. */
+void tc_sock_set_connecting(struct tc_sock *s);
 /* The error of a failed connection (positive errno). */
 int tc_sock_error(const struct tc_sock *s);
 /* Reads and clears the pending SO_ERROR report (0 if none). */
@@ -106,6 +113,11 @@ void tc_sock_final_close(struct tc_sock *s, int fd);
 /* Process references on the shared state (fork, exec). */
 void tc_sock_proc_ref(struct tc_sock *s, int delta);
 int tc_sock_proc_unref(struct tc_sock *s);
+
+/* For the poll/epoll wrappers, on a POLLIN the kernel reported: 1 when
+ * it carries no application data (only Init messages, which this call
+ * consumes, or the start of the first frame), so the wrapper hides it. */
+int tc_sock_hide_pollin(struct tc_sock *s, int fd);
 
 /* The progress thread's work on one socket: returns the poll events it
  * waits for (0: nothing to do), and does what it can without blocking. */

@@ -1,0 +1,282 @@
+/*
+ * epoll.c - epoll_ctl, epoll_wait, epoll_pwait, epoll_pwait2: like poll.c,
+ * hides an EPOLLIN that only an Init message caused (the message is
+ * consumed here). epoll reports the registration's data, not the fd, so
+ * epoll_ctl remembers which (epoll fd, data) pairs name a tcpcrypt socket:
+ * a hint table, checked against the socket's own list of registrations.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "fdtable.h"
+#include "libc_syms.h"
+#include "log.h"
+#include "shim.h"
+#include "sock.h"
+
+#define SLOTS 16384
+#define PROBE 32
+
+struct slot {
+	int used, epfd, fd;
+	uint64_t data;
+};
+
+static struct slot slots[SLOTS];
+static int nslots;
+static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned hash(int epfd, uint64_t data)
+{
+	uint64_t h = (data ^ ((uint64_t)(unsigned)epfd << 32)) * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned)(h >> 50) % SLOTS;
+}
+
+/* Records (epfd, data) -> fd (fd < 0: forget it). */
+static void map_put(int epfd, uint64_t data, int fd)
+{
+	unsigned h = hash(epfd, data);
+
+	pthread_mutex_lock(&map_lock);
+	for (int i = 0; i < PROBE; i++) {
+		struct slot *sl = &slots[(h + (unsigned)i) % SLOTS];
+
+		if (sl->used && sl->epfd == epfd && sl->data == data) {
+			sl->fd = fd;
+			goto out;
+		}
+	}
+	if (fd < 0)
+		goto out;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < PROBE; i++) {
+			struct slot *sl = &slots[(h + (unsigned)i) % SLOTS];
+
+			if (!sl->used || sl->fd < 0) {
+				if (!sl->used)
+					__atomic_add_fetch(&nslots, 1, __ATOMIC_RELAXED);
+				sl->used = 1;
+				sl->epfd = epfd;
+				sl->data = data;
+				sl->fd = fd;
+				goto out;
+			}
+		}
+		/* Full around here: the table is only a hint, start it afresh. */
+		memset(slots, 0, sizeof(slots));
+		__atomic_store_n(&nslots, 0, __ATOMIC_RELAXED);
+	}
+out:
+	pthread_mutex_unlock(&map_lock);
+}
+
+static int map_get(int epfd, uint64_t data)
+{
+	unsigned h = hash(epfd, data);
+	int fd = -1;
+
+	pthread_mutex_lock(&map_lock);
+	for (int i = 0; i < PROBE; i++) {
+		struct slot *sl = &slots[(h + (unsigned)i) % SLOTS];
+
+		if (sl->used && sl->epfd == epfd && sl->data == data) {
+			fd = sl->fd;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&map_lock);
+	return fd;
+}
+
+/* The socket's own record of its registrations (the authority). */
+static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, int add)
+{
+	int i;
+
+	pthread_mutex_lock(&tc_fd_lock);
+	for (i = 0; i < s->nep && s->ep_fd[i] != epfd; i++)
+		;
+	if (add) {
+		if (i == s->nep && s->nep < 2)
+			s->nep++;
+		if (i < s->nep) {
+			s->ep_fd[i] = epfd;
+			s->ep_data[i] = data;
+		}
+	} else if (i < s->nep) {
+		s->ep_fd[i] = s->ep_fd[s->nep - 1];
+		s->ep_data[i] = s->ep_data[s->nep - 1];
+		s->nep--;
+	}
+	pthread_mutex_unlock(&tc_fd_lock);
+}
+
+static int sock_has_reg(struct tc_sock *s, int epfd, uint64_t data)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&tc_fd_lock);
+	for (int i = 0; i < s->nep; i++)
+		if (s->ep_fd[i] == epfd && s->ep_data[i] == data)
+			r = 1;
+	pthread_mutex_unlock(&tc_fd_lock);
+	return r;
+}
+
+TC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	int r = tc_real_epoll_ctl(epfd, op, fd, ev), saved = errno;
+	struct tc_sock *s;
+
+	if (r < 0 || tc_in_shim || !__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED))
+		return r;
+	s = tc_conn_get(fd);
+	if (op == EPOLL_CTL_DEL) {
+		if (s)
+			sock_reg(s, epfd, 0, 0);
+	} else if (ev) {
+		if (s) {
+			sock_reg(s, epfd, ev->data.u64, 1);
+			map_put(epfd, ev->data.u64, fd);
+		} else if (__atomic_load_n(&nslots, __ATOMIC_RELAXED)) {
+			map_put(epfd, ev->data.u64, -1);
+		}
+	}
+	tc_fd_put(s);
+	errno = saved;
+	return r;
+}
+
+/* Hides handshake-only EPOLLIN; returns the new number of events. */
+static int filter(int epfd, struct epoll_event *ev, int n)
+{
+	int out = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint32_t e = ev[i].events;
+		struct tc_sock *s;
+		int fd;
+
+		if ((e & EPOLLIN) && !(e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) &&
+		    (fd = map_get(epfd, ev[i].data.u64)) < 0)
+			tc_debug("epoll %d: no socket for data %llx", epfd, (unsigned long long)ev[i].data.u64);
+		if ((e & EPOLLIN) && !(e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) &&
+		    (fd = map_get(epfd, ev[i].data.u64)) >= 0 && (s = tc_conn_get(fd))) {
+			if (!sock_has_reg(s, epfd, ev[i].data.u64))
+				tc_debug("fd %d: epoll registration unknown", fd);
+			else {
+				tc_in_shim++;
+				if (tc_sock_hide_pollin(s, fd))
+					e &= ~(uint32_t)(EPOLLIN | EPOLLRDNORM);
+				tc_in_shim--;
+			}
+			tc_fd_put(s);
+		}
+		if (!e)
+			continue;
+		ev[out] = ev[i];
+		ev[out].events = e;
+		out++;
+	}
+	return out;
+}
+
+static long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Waits through wait(ms), filtering, for at most timeout ms overall. */
+static int wait_filtered(int epfd, struct epoll_event *ev, int max, int timeout,
+                         int (*wait)(int, struct epoll_event *, int, int, const sigset_t *),
+                         const sigset_t *mask)
+{
+	long end = timeout > 0 ? ms_now() + timeout : 0;
+	int left = timeout, r;
+
+	for (int round = 0;; round++) {
+		r = wait(epfd, ev, max, left, mask);
+		if (r <= 0 || round >= 64 || !__atomic_load_n(&nslots, __ATOMIC_RELAXED))
+			return r;
+		int saved = errno;
+		r = filter(epfd, ev, r);
+		errno = saved;
+		if (r > 0 || timeout == 0)
+			return r;
+		if (timeout > 0 && (left = (int)(end - ms_now())) <= 0)
+			return 0;
+	}
+}
+
+static int do_pwait(int epfd, struct epoll_event *ev, int max, int t, const sigset_t *m)
+{
+	return m ? tc_real_epoll_pwait(epfd, ev, max, t, m) : tc_real_epoll_wait(epfd, ev, max, t);
+}
+
+TC_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	if (!__atomic_load_n(&nslots, __ATOMIC_RELAXED) || tc_in_shim)
+		return tc_real_epoll_wait(epfd, ev, max, timeout);
+	return wait_filtered(epfd, ev, max, timeout, do_pwait, NULL);
+}
+
+TC_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *m)
+{
+	if (!__atomic_load_n(&nslots, __ATOMIC_RELAXED) || tc_in_shim)
+		return tc_real_epoll_pwait(epfd, ev, max, timeout, m);
+	return wait_filtered(epfd, ev, max, timeout, do_pwait, m);
+}
+
+static void ts_add(struct timespec *a, const struct timespec *b)
+{
+	a->tv_sec += b->tv_sec;
+	a->tv_nsec += b->tv_nsec;
+	if (a->tv_nsec >= 1000000000L) {
+		a->tv_sec++;
+		a->tv_nsec -= 1000000000L;
+	}
+}
+
+TC_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct timespec *t,
+                           const sigset_t *m)
+{
+	struct timespec end, now, left;
+	int r;
+
+	if (!__atomic_load_n(&nslots, __ATOMIC_RELAXED) || tc_in_shim)
+		return tc_real_epoll_pwait2(epfd, ev, max, t, m);
+	if (t) {
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		ts_add(&end, t);
+		left = *t;
+	}
+	for (int round = 0;; round++) {
+		r = tc_real_epoll_pwait2(epfd, ev, max, t ? &left : NULL, m);
+		if (r <= 0 || round >= 64)
+			return r;
+		int saved = errno;
+		r = filter(epfd, ev, r);
+		errno = saved;
+		if (r > 0 || (t && !t->tv_sec && !t->tv_nsec))
+			return r;
+		if (t) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = end.tv_sec - now.tv_sec;
+			left.tv_nsec = end.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0)
+				return 0;
+		}
+	}
+}
