@@ -7,6 +7,8 @@
 #     sides, role A, the AEAD, and a 66-hex-digit session ID equal to the
 #     one in the server's key log;
 #  3. HOST PORT against a plain socat: exit 1, "peer sent no ENO option";
+#     against a peer that negotiates ENO but runs no tcpcrypt: exit 1, the
+#     Init exchange got no answer;
 #  4. from outside the daemon's cgroup: it names the served cgroup, exit 1;
 #     daemon stopped: both modes say tcpcryptd is not running, exit 1;
 #  5. -h, -V exit 0; a usage error exits 2.
@@ -67,6 +69,19 @@ tc_run "$NS_A" "$TT" -u "$TC_CONTROL" "$IP_B" 7702 > "$T/plain.out" 2>&1 &&
 grep -q 'plain TCP: peer sent no ENO option' "$T/plain.out" ||
 	{ cat "$T/plain.out" >&2; tc_fail "plain peer: reason not given"; }
 grep -Eq '^ENO received: +none$' "$T/plain.out" || tc_fail "plain peer: 'ENO received: none' missing"
+
+# 3b. A peer that negotiates ENO but speaks no tcpcrypt (eno_peer, from the
+# ENO integration tests): the Init exchange times out, and it says so.
+PEER=$TC_TOP_BUILDDIR/tests/integration/eno_peer
+if [ -x "$PEER" ]; then
+	tc_bg "$NS_B" timeout 30 "$PEER" server 7703 --hold 5 > "$T/eno_peer.out" 2>&1
+	tc_wait_port "$NS_B" 7703
+	tc_run "$NS_A" "$TT" -t 1 -u "$TC_CONTROL" "$IP_B" 7703 > "$T/noinit.out" 2>&1 &&
+		{ cat "$T/noinit.out" >&2; tc_fail "ENO without tcpcrypt: exit status 0"; }
+	grep -q 'no: ENO negotiated, then Init exchange failed: no answer from the peer' "$T/noinit.out" ||
+		{ cat "$T/noinit.out" >&2; tc_fail "ENO without tcpcrypt: not said"; }
+	grep -Eq '^ENO received: +45040123$' "$T/noinit.out" || tc_fail "ENO without tcpcrypt: peer's option not shown"
+fi
 
 # 4a. A daemon that does not serve this process's cgroup (unless the host
 # runs its own tcpcryptd, whose programs would serve it).
