@@ -269,6 +269,7 @@ static int run_session(int fd, struct tct_probe_result *r, int timeout_ms)
 	int e, fin = 0, eof = 0;
 
 	default_policy(&pol);
+	memset(&out, 0, sizeof(out));
 	e = tc_eno_negotiate(&pol, r->local_opt, r->local_len, r->peer_opt, r->peer_len, &out);
 	if (e < 0 || !out.negotiated || out.role != r->role) {
 		seterr(r, "the kernel says ENO succeeded, but its options do not negotiate "
