@@ -155,7 +155,10 @@ int tct_check_programs(struct tct_ctx *c)
 	struct stat st;
 	int i, cgfd, n, bad = 0;
 
-	snprintf(what, sizeof(what), "programs pinned in %s", c->pin_dir[0] ? c->pin_dir : "?");
+	if (c->pin_dir[0])
+		snprintf(what, sizeof(what), "programs pinned in %s", c->pin_dir);
+	else
+		snprintf(what, sizeof(what), "tcpcryptd's programs pinned");
 	if (!c->daemon_up || strcmp(c->backend, "ebpf")) {
 		tct_check(c, TCT_SKIP, what, c->daemon_up ? "backend %s pins no programs" : "%s",
 			  c->daemon_up ? c->backend : "no daemon to ask where");
