@@ -81,7 +81,11 @@ static int check_peer(struct tct_ctx *c, const char *host, const char *port)
 	if (r.status == TCT_PROBE_NO_DAEMON) {
 		/* is there a daemon that serves another cgroup? */
 		c->quiet = 1;
-		if (tct_check_daemon(c) == 0)
+		if (tct_check_daemon(c) == 0 && c->backend[0] && strcmp(c->backend, "ebpf"))
+			printf("tcpcrypt-test: tcpcryptd runs the %s backend, with which sockets opt in "
+			       "through the daemon; probing a peer needs the eBPF backend (run a "
+			       "client under tcpcrypt-run instead)\n", c->backend);
+		else if (c->daemon_up)
 			printf("tcpcrypt-test: the opt-in setsockopt answered ENOPROTOOPT: tcpcryptd "
 			       "(%s) serves cgroup %s, which does not hold this process\n",
 			       c->control, c->cgroup);

@@ -233,6 +233,10 @@ int tct_check_opt_in(struct tct_ctx *c)
 	int fd, n, e = 0;
 	const char *what = "this process can opt sockets in to TCP-ENO";
 
+	if (c->daemon_up && c->backend[0] && strcmp(c->backend, "ebpf")) {
+		tct_check(c, TCT_SKIP, what, "backend %s: sockets opt in through the daemon", c->backend);
+		return 0;
+	}
 	memset(&pol, 0, sizeof(pol));
 	pol.teps[0] = TCPCRYPT_TEP_ECDHE_CURVE25519;
 	pol.nteps = 1;
