@@ -1141,6 +1141,35 @@ void tc_sock_final_close(struct tc_sock *s, int fd)
 	}
 }
 
+/* ---- waiting for the keys ---- */
+
+int tc_sock_wait_ready(struct tc_sock *s, int fd, int ms)
+{
+	struct tc_shm *sh = s->shm;
+	long deadline = now_ms() + ms;
+
+	for (;;) {
+		int st = STATE(sh);
+		long left;
+
+		if (st == TC_ST_CONNECTING)
+			tc_sock_check_connect(s, fd);
+		else if (st == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
+			rx_handshake(s, fd, 1);
+			unlock(&sh->rx_lock);
+		}
+		st = STATE(sh);
+		if (st != TC_ST_CONNECTING && st != TC_ST_HANDSHAKE)
+			return st == TC_ST_READY ? 0 : -ENOTCONN;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		k_wait(fd, st == TC_ST_CONNECTING ? POLLOUT : POLLIN, left < 5 ? (int)left : 5);
+		if (st == TC_ST_HANDSHAKE)
+			tc_real_poll(NULL, 0, 1);   /* another thread may be taking the Init message */
+	}
+}
+
 /* ---- readiness seen by poll/epoll ---- */
 
 int tc_sock_hide_pollin(struct tc_sock *s, int fd)

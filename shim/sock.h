@@ -124,6 +124,11 @@ int tc_sock_hide_pollin(struct tc_sock *s, int fd);
 short tc_sock_progress_events(struct tc_sock *s);
 void tc_sock_progress(struct tc_sock *s, int fd);
 
+/* Waits (at most ms) until the keys are set, driving a pending connect
+ * and the Init exchange: the session ID may be asked for right after
+ * connect()/accept(). Returns 0 when ready, -ENOTCONN or -ETIMEDOUT. */
+int tc_sock_wait_ready(struct tc_sock *s, int fd, int ms);
+
 /* Information for getsockopt. */
 int tc_sock_sessid(struct tc_sock *s, uint8_t *buf, size_t cap);
 int tc_sock_info(struct tc_sock *s, int *role, int *aead, int *peer_app);

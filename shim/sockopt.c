@@ -15,6 +15,8 @@
 #include "sock.h"
 #include "tcpcrypt/tcpcrypt.h"
 
+#define TC_SESSID_WAIT_MS 10000
+
 static int is_crypt_opt(int level, int name)
 {
 	return level == IPPROTO_TCP && name >= TCP_CRYPT_SESSID && name <= TCP_CRYPT_ENABLE;
@@ -39,6 +41,14 @@ static int crypt_get(int fd, int name, void *v, socklen_t *l)
 		return TC_PASS;
 	tc_prefs_default(&def);
 	p = s ? &s->prefs : &def;
+	if (s && s->kind == TC_K_CONN && name != TCP_CRYPT_ENABLE && name != TCP_CRYPT_APP_AWARE &&
+	    name != TCP_CRYPT_PASSIVE && name != TCP_CRYPT_AEAD_LIST &&
+	    (tc_sock_state(s) == TC_ST_CONNECTING || tc_sock_state(s) == TC_ST_HANDSHAKE)) {
+		/* Negotiated, keys on their way: the answer is a moment off. */
+		tc_in_shim++;
+		tc_sock_wait_ready(s, fd, TC_SESSID_WAIT_MS);
+		tc_in_shim--;
+	}
 	switch (name) {
 	case TCP_CRYPT_SESSID: {
 		uint8_t id[TCPCRYPT_SESSID_MAX];
@@ -69,7 +79,8 @@ static int crypt_get(int fd, int name, void *v, socklen_t *l)
 		r = put_int(v, l, p->passive);
 		break;
 	case TCP_CRYPT_ENABLE:
-		r = put_int(v, l, s && s->kind == TC_K_CONN && tc_sock_state(s) == TC_ST_READY);
+		r = put_int(v, l, s && s->kind == TC_K_CONN && (tc_sock_state(s) == TC_ST_READY ||
+		                                                 tc_sock_state(s) == TC_ST_HANDSHAKE));
 		break;
 	case TCP_CRYPT_AEAD_LIST: {
 		uint16_t list[TC_MAX_AEADS];
