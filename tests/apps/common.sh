@@ -23,8 +23,24 @@ app_need() {
 	done
 }
 
+# Commands run at exit before tests/lib/netns.sh's cleanup (tc_cleanup).
+APP_EXIT_HOOKS=()
+app_cleanup() {
+	local rc=$? h f
+	# An nginx master that is still alive respawns a worker killed by
+	# tc_cleanup, and the new worker can outlive the cleanup: kill the
+	# masters first.
+	for f in "${T:-/nonexistent}"/nginx-*.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2> /dev/null
+	done
+	for h in "${APP_EXIT_HOOKS[@]}"; do eval "$h"; done
+	(exit $rc)
+	tc_cleanup
+}
+
 app_setup() {
 	tc_require_root
+	trap app_cleanup EXIT
 	[ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 	app_need "$PY"
 	tc_netns_setup

@@ -31,8 +31,7 @@ soft() { echo "# FAIL: $*" >&2; FAILS+=("$*"); }
 # sshd refuses to start without its privilege separation directory.
 if [ ! -d /run/sshd ]; then
 	mkdir -m 755 /run/sshd || tc_fail "mkdir /run/sshd"
-	app_ssh_cleanup() { local rc=$?; rmdir /run/sshd 2> /dev/null; (exit $rc); tc_cleanup; }
-	trap app_ssh_cleanup EXIT
+	APP_EXIT_HOOKS+=("rmdir /run/sshd 2> /dev/null")
 fi
 
 ssh-keygen -q -t ed25519 -N '' -C tc-host -f "$T/hostkey" || tc_fail "ssh-keygen"
