@@ -163,9 +163,6 @@ static int filter(int epfd, struct epoll_event *ev, int n)
 		int fd;
 
 		if ((e & EPOLLIN) && !(e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) &&
-		    (fd = map_get(epfd, ev[i].data.u64)) < 0)
-			tc_debug("epoll %d: no socket for data %llx", epfd, (unsigned long long)ev[i].data.u64);
-		if ((e & EPOLLIN) && !(e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) &&
 		    (fd = map_get(epfd, ev[i].data.u64)) >= 0 && (s = tc_conn_get(fd))) {
 			if (!sock_has_reg(s, epfd, ev[i].data.u64))
 				tc_debug("fd %d: epoll registration unknown", fd);

@@ -942,7 +942,7 @@ out:
 	unlock(&sh->rx_lock);
 	if (total)
 		return (ssize_t)total;
-	if (r <= 0 && len)
+	if (r <= 0 && r != -EAGAIN && len)
 		tc_debug("fd %d: read gives %s (state %d, fin %d, partial %zu, lowat %d, fresh %d)", fd,
 		         r ? strerror((int)-r) : "EOF", STATE(sh), sh->fin_rcvd, sh->rx_len, sh->lowat, sh->fresh);
 	return r;
