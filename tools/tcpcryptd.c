@@ -18,6 +18,9 @@
 #include "tcpcryptd_bpf.h"
 #include "tcpcryptd_ctl.h"
 #include "tcpcryptd_log.h"
+#ifdef TCPCRYPTD_DIVERT
+#include "tcpcryptd_divert.h"
+#endif
 
 static void usage(FILE *f)
 {
@@ -29,10 +32,14 @@ static void usage(FILE *f)
 		"  -P, --pin-dir DIR    bpffs directory for pinned programs and maps\n"
 		"                       (default: " TCPCRYPTD_DEFAULT_PIN_DIR ")\n"
 		"  -u, --control PATH   control socket (default: " TCPCRYPTD_DEFAULT_CONTROL ")\n"
+		"  -b, --backend NAME   bpf (eBPF header options), divert (NFQUEUE, one daemon\n"
+		"                       per network namespace) or auto (default: bpf, and divert\n"
+		"                       when the kernel cannot load the eBPF programs)\n"
+		"  -p, --queue NUM      NFQUEUE of the divert backend (default: %d)\n"
 		"  -v, --verbose        more log output (repeat for debug)\n"
 		"      --syslog         log to syslog instead of stderr\n"
 		"  -h, --help           this help\n"
-		"  -V, --version        version\n");
+		"  -V, --version        version\n", TCPCRYPTD_DEFAULT_QUEUE);
 }
 
 static int copy_opt(char *dst, size_t cap, const char *src, const char *what)
@@ -51,6 +58,8 @@ static int parse_args(int argc, char **argv, struct tcpcryptd_cfg *cfg)
 		{ "cgroup", required_argument, 0, 'g' },
 		{ "pin-dir", required_argument, 0, 'P' },
 		{ "control", required_argument, 0, 'u' },
+		{ "backend", required_argument, 0, 'b' },
+		{ "queue", required_argument, 0, 'p' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "syslog", no_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' },
@@ -61,7 +70,8 @@ static int parse_args(int argc, char **argv, struct tcpcryptd_cfg *cfg)
 
 	strcpy(cfg->pin_dir, TCPCRYPTD_DEFAULT_PIN_DIR);
 	strcpy(cfg->control, TCPCRYPTD_DEFAULT_CONTROL);
-	while ((c = getopt_long(argc, argv, "g:P:u:vhV", lo, NULL)) != -1) {
+	cfg->queue = TCPCRYPTD_DEFAULT_QUEUE;
+	while ((c = getopt_long(argc, argv, "g:P:u:b:p:vhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (copy_opt(cfg->cgroup, sizeof(cfg->cgroup), optarg, "cgroup"))
@@ -75,6 +85,29 @@ static int parse_args(int argc, char **argv, struct tcpcryptd_cfg *cfg)
 			if (copy_opt(cfg->control, sizeof(cfg->control), optarg, "control path"))
 				return 2;
 			break;
+		case 'b':
+			if (!strcmp(optarg, "bpf") || !strcmp(optarg, "ebpf")) {
+				cfg->backend = TCPCRYPTD_B_BPF;
+			} else if (!strcmp(optarg, "divert")) {
+				cfg->backend = TCPCRYPTD_B_DIVERT;
+			} else if (!strcmp(optarg, "auto")) {
+				cfg->backend = TCPCRYPTD_B_AUTO;
+			} else {
+				fprintf(stderr, "tcpcryptd: unknown backend: %s (bpf, divert, auto)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'p': {
+			char *end;
+			long q = strtol(optarg, &end, 10);
+
+			if (*end || q < 0 || q > 65535) {
+				fprintf(stderr, "tcpcryptd: bad queue number: %s\n", optarg);
+				return 2;
+			}
+			cfg->queue = (int)q;
+			break;
+		}
 		case 'v':
 			cfg->verbosity++;
 			break;
@@ -117,7 +150,16 @@ int main(int argc, char **argv)
 		tclog(LOG_ERR, "must run as root (needs CAP_BPF and CAP_NET_ADMIN)");
 		return 1;
 	}
+#ifdef TCPCRYPTD_DIVERT
+	if (cfg.backend != TCPCRYPTD_B_DIVERT && !cfg.cgroup[0] &&
+	    tcb_find_cgroup2(cfg.cgroup, sizeof(cfg.cgroup)) < 0 && cfg.backend == TCPCRYPTD_B_BPF) {
+#else
+	if (cfg.backend == TCPCRYPTD_B_DIVERT) {
+		tclog(LOG_ERR, "built without the divert backend (libnetfilter_queue, libmnl)");
+		return 1;
+	}
 	if (!cfg.cgroup[0] && tcb_find_cgroup2(cfg.cgroup, sizeof(cfg.cgroup)) < 0) {
+#endif
 		tclog(LOG_ERR, "no cgroup v2 hierarchy is mounted (see /proc/self/mounts); "
 		      "mount one or pass --cgroup");
 		return 1;
@@ -134,7 +176,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	r = tcb_start(&cfg, &b);
+	r = cfg.backend == TCPCRYPTD_B_DIVERT || !cfg.cgroup[0] ? -ENOSYS : tcb_start(&cfg, &b);
+#ifdef TCPCRYPTD_DIVERT
+	if (r < 0 && r != -EBUSY && cfg.backend != TCPCRYPTD_B_BPF) {
+		if (cfg.backend == TCPCRYPTD_B_AUTO)
+			tclog(LOG_NOTICE, "eBPF backend unavailable: using the divert backend (NFQUEUE %d)",
+			      cfg.queue);
+		return dv_run(&cfg, sfd);
+	}
+#endif
 	if (r < 0)
 		return 1;
 	/* last: tests and tools take the socket as the sign that we are up */

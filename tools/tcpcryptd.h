@@ -7,6 +7,9 @@
 #define TCPCRYPTD_DEFAULT_PIN_DIR "/sys/fs/bpf/tcpcrypt"
 #define TCPCRYPTD_DEFAULT_CONTROL "/run/tcpcrypt/control"
 #define TCPCRYPTD_BPFFS           "/sys/fs/bpf"
+#define TCPCRYPTD_DEFAULT_QUEUE   17731   /* NFQUEUE of the divert backend */
+
+enum { TCPCRYPTD_B_AUTO, TCPCRYPTD_B_BPF, TCPCRYPTD_B_DIVERT };
 
 struct tcpcryptd_cfg {
 	char cgroup[PATH_MAX];   /* cgroup v2 directory the programs attach to */
@@ -14,6 +17,8 @@ struct tcpcryptd_cfg {
 	char control[PATH_MAX];  /* control socket path */
 	int verbosity;
 	int use_syslog;
+	int backend;             /* TCPCRYPTD_B_* */
+	int queue;               /* divert backend: NFQUEUE number */
 };
 
 #endif

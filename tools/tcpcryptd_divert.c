@@ -1,0 +1,661 @@
+/*
+ * tcpcryptd_divert.c - the divert backend: TCP-ENO (RFC 8547) written and
+ * checked in user space on segments the kernel hands over through an
+ * NFQUEUE, for kernels without eBPF header options.
+ *
+ * Same behaviour as tools/bpf/tcpcrypt_eno.bpf.c, same engine as the
+ * shim (libtcpcrypt/eno.c):
+ *   A (active opener, opted in): SYN gets the offer verbatim; the SYN-ACK
+ *     decides (tc_eno_negotiate); A's segments carry 45 02 until B's first
+ *     non-SYN segment.
+ *   B (opted-in listener): A's SYN is recorded; B's SYN-ACK carries the
+ *     answer (tc_eno_answer_syn: `45 04 01 23`); A's first ACK must carry
+ *     ENO or B falls back.
+ * The result is recorded before the verdict that lets the kernel go on, so
+ * it is ready when connect()/accept() return.
+ */
+#include "config.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <linux/sockios.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include "eno.h"
+#include "tcpcryptd_divert.h"
+#include "tcpcryptd_divert_pkt.h"
+#include "tcpcryptd_divert_tab.h"
+#include "tcpcryptd_iptables.h"
+#include "tcpcryptd_log.h"
+
+enum { C_OPTIN, C_PKT, C_SYN_ENO, C_SYNACK_ENO, C_SYNACK_PLAIN, C_ACK_ENO, C_OK_A, C_OK_B,
+       C_FALLBACK, C_NO_SPACE, C_ERRORS, C_MAX };
+static const char *const cnames[C_MAX] = { "opt_in", "packets", "syn_eno", "synack_eno",
+	"synack_plain", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors" };
+static uint64_t counters[C_MAX];
+
+static struct mnl_socket *nl;
+static unsigned portid, qnum;
+
+uint64_t dv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- the ENO rules, per segment ---- */
+
+static void res_init(struct dv_conn *c, unsigned offer_id, uint8_t flags)
+{
+	memset(&c->res, 0, sizeof(c->res));
+	c->res.version = TCPCRYPT_ENO_ABI_VERSION;
+	c->res.flags = TCPCRYPT_RES_F_OPTED_IN | flags;
+	c->res.reason = TCPCRYPT_ENO_R_PENDING;
+	c->offer_id = (uint16_t)offer_id;
+	c->a_count = 0;
+	c->syn_data = 0;
+}
+
+static void keep_opt(uint8_t *dst, uint8_t *dlen, const uint8_t *o, size_t len)
+{
+	if (!o || len > TCPCRYPT_ENO_OPT_MAX)
+		len = 0;
+	if (len)
+		memcpy(dst, o, len);
+	*dlen = (uint8_t)len;
+}
+
+static void finish(struct dv_conn *c, int reason, int ok)
+{
+	c->res.reason = (uint8_t)reason;
+	c->res.flags |= TCPCRYPT_RES_F_DONE;
+	if (ok)
+		c->res.flags |= TCPCRYPT_RES_F_ENO_OK;
+	counters[ok ? ((c->res.flags & TCPCRYPT_RES_F_ROLE_B) ? C_OK_B : C_OK_A) : C_FALLBACK]++;
+}
+
+/* A: our SYN leaves. Returns 1 if the packet was changed. */
+static int a_syn(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id, uint64_t now)
+{
+	const struct tcpcrypt_eno_offer *of = dv_offer_get(offer_id);
+	uint8_t opt[TCPCRYPT_ENO_OPT_MAX];
+	const uint8_t *o, *x;
+	struct dv_conn *c;
+	size_t ol, xl;
+	int r;
+
+	if (!of)
+		return 0;
+	c = dv_conn_get(k, now);
+	if (c->state != DV_A_SYN) {
+		res_init(c, offer_id, 0);
+		c->state = DV_A_SYN;
+	}
+	o = dv_pkt_opts(p, &ol);
+	if (tc_eno_find(o, ol, &x, &xl) != 0)
+		return 0;       /* already there (or options we do not touch) */
+	if (p->paylen) {
+		c->res.reason = TCPCRYPT_ENO_R_SYN_DATA;
+		c->res.local_len = 0;
+		return 0;
+	}
+	opt[0] = TCPCRYPT_ENO_KIND;
+	opt[1] = (uint8_t)(of->len + 2);
+	memcpy(opt + 2, of->content, of->len);
+	r = dv_pkt_add_option(p, opt, of->len + 2u);
+	if (r < 0) {
+		counters[C_NO_SPACE]++;
+		c->res.reason = TCPCRYPT_ENO_R_NO_SPACE;
+		c->res.local_len = 0;
+		return 0;
+	}
+	keep_opt(c->res.local_opt, &c->res.local_len, opt, of->len + 2u);
+	counters[C_SYN_ENO]++;
+	return 1;
+}
+
+/* A: B's SYN-ACK arrives; decides A's result. */
+static void a_synack(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+{
+	struct dv_conn *c = dv_conn_find(k, now);
+	const struct tcpcrypt_eno_offer *of;
+	struct tc_eno_outcome out;
+	struct tc_eno_policy pol;
+	struct tc_eno_syn ps;
+	const uint8_t *o, *x = NULL;
+	size_t ol, xl = 0;
+	int n, reason;
+
+	if (!c || c->state != DV_A_SYN)
+		return;
+	o = dv_pkt_opts(p, &ol);
+	n = tc_eno_find(o, ol, &x, &xl);
+	keep_opt(c->res.peer_opt, &c->res.peer_len, n >= 1 ? x : NULL, xl);
+	if (c->res.peer_len && tc_eno_parse_syn(c->res.peer_opt, c->res.peer_len, &ps) == 0 &&
+	    (ps.global & TC_ENO_GLOBAL_A))
+		c->res.flags |= TCPCRYPT_RES_F_PEER_APP;
+	of = dv_offer_get(c->offer_id);
+	if (!c->res.local_len)
+		reason = (c->res.reason == TCPCRYPT_ENO_R_NO_SPACE ||
+			  c->res.reason == TCPCRYPT_ENO_R_SYN_DATA) ? c->res.reason
+								    : TCPCRYPT_ENO_R_MALFORMED;
+	else if (n < 0)
+		reason = TCPCRYPT_ENO_R_MALFORMED;
+	else if (n == 0)
+		reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+	else if (n > 1)
+		reason = TCPCRYPT_ENO_R_TWO_OPTIONS;
+	else if (!of || dv_offer_policy(of, &pol) < 0 ||
+		 tc_eno_negotiate(&pol, c->res.local_opt, c->res.local_len, c->res.peer_opt,
+				  c->res.peer_len, &out) < 0)
+		reason = TCPCRYPT_ENO_R_MALFORMED;
+	else
+		reason = out.negotiated ? TCPCRYPT_ENO_R_OK : out.reason;
+	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1)
+		c->res.flags |= TCPCRYPT_RES_F_ROLE_B;
+	c->state = reason == TCPCRYPT_ENO_R_OK ? DV_A_ENO : DV_A_DONE;
+	finish(c, reason, reason == TCPCRYPT_ENO_R_OK);
+}
+
+/* A: a non-SYN segment leaves before B's first non-SYN: 45 02. */
+static int a_segment(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+{
+	struct dv_conn *c = dv_conn_find(k, now);
+	uint8_t opt[4];
+	const uint8_t *o;
+	size_t ol;
+	int n;
+
+	if (!c || c->state != DV_A_ENO || (p->flags & DV_TH_RST))
+		return 0;
+	o = dv_pkt_opts(p, &ol);
+	if (tc_eno_nonsyn_present(o, ol) != 0)
+		return 0;
+	n = tc_eno_build_nonsyn(opt, sizeof(opt));
+	if (n < 0 || dv_pkt_add_option(p, opt, (size_t)n) < 0) {
+		counters[C_NO_SPACE]++;
+		return 0;
+	}
+	counters[C_ACK_ENO]++;
+	return 1;
+}
+
+/* B: A's SYN arrives at an opted-in listener's port; remember its ENO. */
+static void b_syn(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+{
+	struct dv_conn *c = dv_conn_get(k, now);
+	const uint8_t *o, *x = NULL;
+	size_t ol, xl = 0;
+	int n;
+
+	if (c->state == DV_B_WAIT_ACK)
+		return;         /* a retransmitted SYN: same answer */
+	res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
+	c->state = DV_B_SYN;
+	o = dv_pkt_opts(p, &ol);
+	n = tc_eno_find(o, ol, &x, &xl);
+	c->a_count = (int8_t)(n < 0 ? -1 : n > 2 ? 2 : n);
+	if (n >= 1 && xl > TCPCRYPT_ENO_OPT_MAX)
+		c->a_count = -1;
+	keep_opt(c->res.peer_opt, &c->res.peer_len, n >= 1 ? x : NULL, xl);
+	c->syn_data = p->paylen > 0;
+}
+
+/* B: our SYN-ACK leaves; answers A's SYN. */
+static int b_synack(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id, uint64_t now)
+{
+	const struct tcpcrypt_eno_offer *of = dv_offer_get(offer_id);
+	struct dv_conn *c = dv_conn_find(k, now);
+	uint8_t ans[TCPCRYPT_ENO_OPT_MAX];
+	struct tc_eno_policy pol;
+	struct tc_eno_syn as;
+	int n, reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+
+	if (!of || (c && c->state >= DV_A_SYN && c->state <= DV_A_DONE))
+		return 0;       /* simultaneous open: not supported, no ENO */
+	if (!c || (c->state != DV_B_SYN && c->state != DV_B_WAIT_ACK)) {
+		if (c && c->state == DV_B_DONE)
+			return 0;   /* retransmission after the decision */
+		c = dv_conn_get(k, now);
+		res_init(c, offer_id, TCPCRYPT_RES_F_ROLE_B);
+		c->state = DV_B_DONE;
+		finish(c, TCPCRYPT_ENO_R_PEER_NO_ENO, 0);
+		counters[C_SYNACK_PLAIN]++;
+		return 0;
+	}
+	c->offer_id = (uint16_t)offer_id;
+	if (c->a_count == 1 && c->res.peer_len &&
+	    tc_eno_parse_syn(c->res.peer_opt, c->res.peer_len, &as) == 0 &&
+	    (as.global & TC_ENO_GLOBAL_A))
+		c->res.flags |= TCPCRYPT_RES_F_PEER_APP;
+	if (dv_offer_policy(of, &pol) < 0) {
+		n = 0;
+		reason = TCPCRYPT_ENO_R_MALFORMED;
+	} else {
+		n = tc_eno_answer_syn(&pol, c->res.peer_opt, c->res.peer_len, c->a_count, ans,
+				      sizeof(ans), &reason);
+		if (n > 0 && c->syn_data) {
+			/* tcpcrypt defines no SYN data (RFC 8547 4.7) */
+			n = 0;
+			reason = TCPCRYPT_ENO_R_SYN_DATA;
+		}
+	}
+	if (n > 0 && dv_pkt_add_option(p, ans, (size_t)n) == 0) {
+		keep_opt(c->res.local_opt, &c->res.local_len, ans, (size_t)n);
+		c->state = DV_B_WAIT_ACK;
+		counters[C_SYNACK_ENO]++;
+		return 1;
+	}
+	if (n > 0) {
+		counters[C_NO_SPACE]++;
+		reason = TCPCRYPT_ENO_R_NO_SPACE;
+	}
+	c->res.local_len = 0;
+	c->state = DV_B_DONE;
+	counters[C_SYNACK_PLAIN]++;
+	finish(c, reason, 0);
+	return 0;
+}
+
+/* B: the first non-SYN segment from A decides. */
+static void b_ack(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+{
+	struct dv_conn *c = dv_conn_find(k, now);
+	const uint8_t *o;
+	size_t ol;
+
+	if (!c || c->state != DV_B_WAIT_ACK || !(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
+		return;
+	o = dv_pkt_opts(p, &ol);
+	c->state = DV_B_DONE;
+	if (tc_eno_nonsyn_present(o, ol) == 1)
+		finish(c, TCPCRYPT_ENO_R_OK, 1);
+	else
+		finish(c, TCPCRYPT_ENO_R_ACK_NO_ENO, 0);
+}
+
+static void make_key(struct dv_key *k, const struct dv_pkt *p, int out)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = (uint8_t)p->family;
+	memcpy(k->laddr, out ? p->saddr : p->daddr, 16);
+	memcpy(k->raddr, out ? p->daddr : p->saddr, 16);
+	k->lport = out ? p->sport : p->dport;
+	k->rport = out ? p->dport : p->sport;
+}
+
+/* Applies the rules to one queued packet; returns 1 if it was changed. */
+static int handle(struct dv_pkt *p, int out, uint32_t mark)
+{
+	uint64_t now = dv_now_ms();
+	unsigned offer_id = (mark & DV_MARK_MASK) == DV_MARK ? (mark & 0xffff) : 0;
+	int syn = p->flags & DV_TH_SYN, ack = p->flags & DV_TH_ACK;
+	struct dv_key k;
+
+	counters[C_PKT]++;
+	make_key(&k, p, out);
+	if (out && syn && !ack)
+		return offer_id ? a_syn(p, &k, offer_id, now) : 0;
+	if (out && syn)
+		return offer_id ? b_synack(p, &k, offer_id, now) : 0;
+	if (out)
+		return a_segment(p, &k, now);
+	if (syn && !ack)
+		b_syn(p, &k, now);
+	else if (syn)
+		a_synack(p, &k, now);
+	else
+		b_ack(p, &k, now);
+	return 0;
+}
+
+/* ---- the queue ---- */
+
+static int queue_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	static char vbuf[65536 + 1024];
+	static uint8_t pkt[65536 + 64];
+	struct nfqnl_msg_packet_hdr *ph;
+	struct nlmsghdr *v;
+	struct dv_pkt p;
+	uint32_t mark = 0;
+	size_t plen;
+	int changed = 0;
+
+	(void)data;
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
+		return MNL_CB_OK;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	if (attr[NFQA_MARK])
+		mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	plen = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
+	if (plen > 65535)
+		plen = 0;
+	if (plen) {
+		memcpy(pkt, mnl_attr_get_payload(attr[NFQA_PAYLOAD]), plen);
+		if (dv_pkt_parse(&p, pkt, plen, sizeof(pkt)) == 0)
+			changed = handle(&p, ph->hook == NF_INET_LOCAL_OUT, mark);
+	}
+	v = nfq_nlmsg_put(vbuf, NFQNL_MSG_VERDICT, qnum);
+	nfq_nlmsg_verdict_put(v, ntohl(ph->packet_id), NF_ACCEPT);
+	if (changed)
+		nfq_nlmsg_verdict_put_pkt(v, p.buf, p.len);
+	if (mnl_socket_sendto(nl, v, v->nlmsg_len) < 0) {
+		counters[C_ERRORS]++;
+		tclog(LOG_ERR, "verdict: %s", strerror(errno));
+	}
+	return MNL_CB_OK;
+}
+
+/* Sends a config message and waits for its ack. */
+static int nl_cfg(int bind_cmd)
+{
+	static char buf[8192];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
+	int r;
+
+	if (bind_cmd) {
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	} else {
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+		/* a full queue accepts (plain TCP) instead of dropping */
+		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+		mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(4096));
+	}
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (r < 0)
+		return -errno;
+	r = mnl_cb_run(buf, r, 0, portid, NULL, NULL);
+	return r < 0 ? -errno : 0;
+}
+
+static int queue_open(unsigned q)
+{
+	int one = 1, sz = 4 << 20, r;
+
+	qnum = q;
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		tclog(LOG_ERR, "netlink: %s", strerror(errno));
+		return -errno;
+	}
+	portid = mnl_socket_get_portid(nl);
+	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	r = nl_cfg(1);
+	if (!r)
+		r = nl_cfg(0);
+	if (r) {
+		tclog(LOG_ERR, "cannot bind NFQUEUE %u: %s (another daemon on it?)", q, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void queue_drain(void)
+{
+	static char buf[262144];
+	int n, k;
+
+	/* a bounded batch, so that the control socket is served too */
+	for (k = 0; k < 64; k++) {
+		n = (int)recv(mnl_socket_get_fd(nl), buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS) {
+				counters[C_ERRORS]++;
+				tclog(LOG_ERR, "queue: %s", strerror(errno));
+			}
+			return;
+		}
+		mnl_cb_run(buf, (size_t)n, 0, portid, queue_cb, NULL);
+	}
+}
+
+/* ---- control requests ---- */
+
+/* 0 if fd is a TCP socket of our network namespace. */
+static int check_tcp(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+	struct stat st, me;
+	int ns;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || (v != AF_INET && v != AF_INET6))
+		return -ENOTSOCK;
+	l = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+		return -ENOTSOCK;
+	l = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
+		return -ENOTSOCK;
+	/* our rules and queue see our namespace only */
+	ns = ioctl(fd, SIOCGSKNS);
+	if (ns >= 0) {
+		int same = fstat(ns, &st) == 0 && stat("/proc/self/ns/net", &me) == 0 &&
+			   st.st_ino == me.st_ino && st.st_dev == me.st_dev;
+
+		close(ns);
+		if (!same)
+			return -EXDEV;
+	}
+	return 0;
+}
+
+static uint32_t sock_mark(int fd)
+{
+	uint32_t m = 0;
+	socklen_t l = sizeof(m);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MARK, &m, &l) < 0)
+		return 0;
+	return m;
+}
+
+int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred *cred)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	struct tc_eno_policy pol;
+	uint32_t mark;
+	int r, id, v6only = 0;
+	unsigned port = 0;
+
+	r = check_tcp(fd);
+	if (r < 0)
+		return r;
+	if (offer->version != TCPCRYPT_ENO_ABI_VERSION || offer->len < 1 ||
+	    offer->len > TCPCRYPT_ENO_CONTENT_MAX ||
+	    (offer->flags & ~TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) ||
+	    dv_offer_policy(offer, &pol) < 0)
+		return -EINVAL;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+		return -errno;
+	if (ti.tcpi_state != TCP_CLOSE)
+		return -EISCONN;
+	mark = sock_mark(fd);
+	if (mark && (mark & DV_MARK_MASK) != DV_MARK)
+		return -EBUSY;      /* the application routes by its own mark */
+	id = dv_offer_intern(offer);
+	if (id < 0)
+		return id;
+	mark = DV_MARK | (uint32_t)id;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		return -errno;
+	counters[C_OPTIN]++;
+	/* a bound socket may become a listener: queue SYNs to its port */
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+			if (port)
+				dv_ipt_listen_port(AF_INET, port, qnum);
+		} else if (ss.ss_family == AF_INET6) {
+			socklen_t ol = sizeof(v6only);
+
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+			getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &ol);
+			if (port) {
+				dv_ipt_listen_port(AF_INET6, port, qnum);
+				if (!v6only)
+					dv_ipt_listen_port(AF_INET, port, qnum);
+			}
+		}
+	}
+	tclog(LOG_DEBUG, "opt-in: pid %d uid %d, offer %d, port %u", (int)cred->pid, (int)cred->uid,
+	      id, port);
+	return 0;
+}
+
+/* The key of a connected socket, v4-mapped addresses as IPv4. */
+static int sock_key(int fd, struct dv_key *k)
+{
+	struct sockaddr_storage l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0)
+		return -ENOTCONN;
+	memset(k, 0, sizeof(*k));
+	if (l.ss_family == AF_INET) {
+		k->family = AF_INET;
+		memcpy(k->laddr, &((struct sockaddr_in *)&l)->sin_addr, 4);
+		memcpy(k->raddr, &((struct sockaddr_in *)&r)->sin_addr, 4);
+		k->lport = ntohs(((struct sockaddr_in *)&l)->sin_port);
+		k->rport = ntohs(((struct sockaddr_in *)&r)->sin_port);
+		return 0;
+	}
+	if (l.ss_family != AF_INET6)
+		return -ENOTSOCK;
+	{
+		const uint8_t *la = (const uint8_t *)&((struct sockaddr_in6 *)&l)->sin6_addr;
+		const uint8_t *ra = (const uint8_t *)&((struct sockaddr_in6 *)&r)->sin6_addr;
+
+		if (!memcmp(la, mapped, 12)) {
+			k->family = AF_INET;
+			memcpy(k->laddr, la + 12, 4);
+			memcpy(k->raddr, ra + 12, 4);
+		} else {
+			k->family = AF_INET6;
+			memcpy(k->laddr, la, 16);
+			memcpy(k->raddr, ra, 16);
+		}
+	}
+	k->lport = ntohs(((struct sockaddr_in6 *)&l)->sin6_port);
+	k->rport = ntohs(((struct sockaddr_in6 *)&r)->sin6_port);
+	return 0;
+}
+
+int dv_result(int fd, struct tcpcrypt_eno_result *res)
+{
+	struct dv_conn *c;
+	struct dv_key k;
+	int r;
+
+	r = check_tcp(fd);
+	if (r < 0)
+		return r;
+	if ((sock_mark(fd) & DV_MARK_MASK) != DV_MARK)
+		return -ENOENT;
+	memset(res, 0, sizeof(*res));
+	res->version = TCPCRYPT_ENO_ABI_VERSION;
+	res->flags = TCPCRYPT_RES_F_OPTED_IN;
+	res->reason = TCPCRYPT_ENO_R_PENDING;
+	if (sock_key(fd, &k) < 0)
+		return 0;
+	c = dv_conn_find(&k, dv_now_ms());
+	if (c)
+		*res = c->res;
+	return 0;
+}
+
+void dv_status(FILE *out)
+{
+	int i;
+
+	fprintf(out, "backend divert\nqueue %u\npid %d\nhandshakes %u\n", qnum, (int)getpid(),
+		dv_conn_count(dv_now_ms()));
+	for (i = 0; i < C_MAX; i++)
+		fprintf(out, "counter %s %llu\n", cnames[i], (unsigned long long)counters[i]);
+}
+
+int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
+{
+	struct pollfd pfd[72];
+	struct dv_ctl *ctl;
+	int n, running = 1, status = 0;
+
+	if (queue_open((unsigned)cfg->queue) < 0)
+		return 1;
+	if (dv_ipt_install((unsigned)cfg->queue) < 0) {
+		mnl_socket_close(nl);
+		return 1;
+	}
+	tclog(LOG_INFO, "divert backend: rules installed, NFQUEUE %d", cfg->queue);
+	/* last: tests and tools take the socket as the sign that we are up */
+	ctl = dv_ctl_open(cfg->control);
+	if (!ctl) {
+		dv_ipt_remove();
+		mnl_socket_close(nl);
+		return 1;
+	}
+	tclog(LOG_INFO, "control socket %s ready", cfg->control);
+	while (running) {
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+		n = dv_ctl_pollfds(ctl, pfd + 2, 70);
+		if (poll(pfd, (nfds_t)(2 + n), 1000) < 0) {
+			if (errno == EINTR)
+				continue;
+			tclog(LOG_ERR, "poll: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		if (pfd[1].revents)
+			queue_drain();
+		dv_ctl_serve(ctl, pfd + 2, n, dv_now_ms());
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					tclog(LOG_INFO, "SIGHUP: nothing to reload");
+				} else {
+					tclog(LOG_NOTICE, "signal %u: stopping", si.ssi_signo);
+					running = 0;
+				}
+			}
+		}
+	}
+	dv_ctl_close(ctl);
+	dv_ipt_remove();
+	queue_drain();      /* what was queued before the rules went: verdicts, not drops */
+	mnl_socket_close(nl);
+	return status;
+}

@@ -1,0 +1,123 @@
+/* tcpcryptd_divert_tab.c - offers and handshakes of the divert backend. */
+#include "config.h"
+#include <errno.h>
+#include <string.h>
+#include "tcpcryptd_divert_tab.h"
+
+#define NSLOT  (1u << 15)
+#define PROBE  16
+
+static struct tcpcrypt_eno_offer offers[DV_MAX_OFFERS];
+static unsigned noffers;
+static struct dv_conn *tab;
+static struct dv_conn tab_store[NSLOT];
+
+int dv_offer_intern(const struct tcpcrypt_eno_offer *o)
+{
+	unsigned i;
+
+	for (i = 0; i < noffers; i++)
+		if (!memcmp(&offers[i], o, sizeof(*o)))
+			return (int)i + 1;
+	if (noffers >= DV_MAX_OFFERS)
+		return -ENOSPC;
+	offers[noffers++] = *o;
+	return (int)noffers;
+}
+
+const struct tcpcrypt_eno_offer *dv_offer_get(unsigned id)
+{
+	return id >= 1 && id <= noffers ? &offers[id - 1] : NULL;
+}
+
+int dv_offer_policy(const struct tcpcrypt_eno_offer *o, struct tc_eno_policy *pol)
+{
+	uint8_t opt[TCPCRYPT_ENO_OPT_MAX];
+	struct tc_eno_syn s;
+	unsigned i;
+
+	if (o->len < 1 || o->len > TCPCRYPT_ENO_CONTENT_MAX)
+		return -EINVAL;
+	opt[0] = TCPCRYPT_ENO_KIND;
+	opt[1] = o->len + 2;
+	memcpy(opt + 2, o->content, o->len);
+	if (tc_eno_parse_syn(opt, o->len + 2u, &s) < 0)
+		return -EINVAL;
+	memset(pol, 0, sizeof(*pol));
+	for (i = 0; i < s.ntep && pol->nteps < sizeof(pol->teps); i++)
+		pol->teps[pol->nteps++] = s.tep[i].id;
+	pol->app_aware = (s.global & TC_ENO_GLOBAL_A) ? 1 : 0;
+	if (o->flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE)
+		pol->app_aware = 2;
+	pol->passive = (s.global & TC_ENO_GLOBAL_B) ? 1 : 0;
+	return 0;
+}
+
+static uint32_t hash_key(const struct dv_key *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static int live(const struct dv_conn *c, uint64_t now)
+{
+	return c->t_ms && now - c->t_ms < DV_TTL_MS;
+}
+
+struct dv_conn *dv_conn_find(const struct dv_key *key, uint64_t now_ms)
+{
+	uint32_t h;
+	unsigned i;
+
+	if (!tab)
+		return NULL;
+	h = hash_key(key);
+	for (i = 0; i < PROBE; i++) {
+		struct dv_conn *c = &tab[(h + i) & (NSLOT - 1)];
+
+		if (live(c, now_ms) && !memcmp(&c->key, key, sizeof(*key)))
+			return c;
+	}
+	return NULL;
+}
+
+struct dv_conn *dv_conn_get(const struct dv_key *key, uint64_t now_ms)
+{
+	struct dv_conn *c, *victim = NULL;
+	uint32_t h;
+	unsigned i;
+
+	if (!tab)
+		tab = tab_store;
+	c = dv_conn_find(key, now_ms);
+	if (c)
+		return c;
+	h = hash_key(key);
+	for (i = 0; i < PROBE; i++) {
+		c = &tab[(h + i) & (NSLOT - 1)];
+		if (!live(c, now_ms)) {
+			victim = c;
+			break;
+		}
+		if (!victim || c->t_ms < victim->t_ms)
+			victim = c;
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->key = *key;
+	victim->t_ms = now_ms ? now_ms : 1;
+	return victim;
+}
+
+unsigned dv_conn_count(uint64_t now_ms)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; tab && i < NSLOT; i++)
+		n += live(&tab[i], now_ms);
+	return (unsigned)n;
+}
