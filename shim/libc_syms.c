@@ -58,6 +58,12 @@ static int fb_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t
 static int fb_fclose(FILE *f) { (void)f; errno = ENOSYS; return EOF; }
 static void fb_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0U, 0); }
 static int fb_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m) { return (int)syscall(SYS_ppoll, p, n, t, m, (size_t)8); }
+static int fb_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t) { return (int)syscall(SYS_select, n, r, w, e, t); }
+static int fb_pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t, const sigset_t *m)
+{
+	struct { const sigset_t *ss; size_t len; } sm = { m, 8 };
+	return (int)syscall(SYS_pselect6, n, r, w, e, t, m ? &sm : NULL);
+}
 static int fb_epoll_ctl(int ep, int op, int fd, struct epoll_event *e) { return (int)syscall(SYS_epoll_ctl, ep, op, fd, e); }
 static int fb_epoll_wait(int ep, struct epoll_event *e, int n, int t) { return (int)syscall(SYS_epoll_pwait, ep, e, n, t, NULL, (size_t)8); }
 static int fb_epoll_pwait(int ep, struct epoll_event *e, int n, int t, const sigset_t *m) { return (int)syscall(SYS_epoll_pwait, ep, e, n, t, m, (size_t)8); }

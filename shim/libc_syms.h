@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -49,6 +50,8 @@
 	X(ssize_t, splice, (int i, loff_t *oi, int o, loff_t *oo, size_t n, unsigned int f), (i, oi, o, oo, n, f)) \
 	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t)) \
 	X(int, ppoll, (struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m), (p, n, t, m)) \
+	X(int, select, (int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t), (n, r, w, e, t)) \
+	X(int, pselect, (int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t, const sigset_t *m), (n, r, w, e, t, m)) \
 	X(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *e), (ep, op, fd, e)) \
 	X(int, epoll_wait, (int ep, struct epoll_event *e, int n, int t), (ep, e, n, t)) \
 	X(int, epoll_pwait, (int ep, struct epoll_event *e, int n, int t, const sigset_t *m), (ep, e, n, t, m)) \
