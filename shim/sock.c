@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "divert_client.h"
 #include "eno.h"
 #include "keylog.h"
 #include "libc_syms.h"
@@ -586,7 +587,7 @@ int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener)
 		return n < 0 ? n : -EINVAL;
 	offer.len = (uint8_t)n;
 	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &offer, sizeof(offer)) < 0)
-		return -errno;
+		return errno == ENOPROTOOPT ? tc_divert_opt_in(fd, &offer) : -errno;
 	return 0;
 }
 
@@ -612,6 +613,10 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 		memset(&res, 0, sizeof(res));
 		len = sizeof(res);
 		r = tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len);
+		if (r < 0 && errno == ENOPROTOOPT) {   /* divert backend: ask tcpcryptd */
+			r = tc_divert_result(fd, &res, &len);
+			break;
+		}
 		if (r < 0 || !(res.flags & TCPCRYPT_RES_F_OPTED_IN) || (res.flags & TCPCRYPT_RES_F_DONE) ||
 		    i == 500)
 			break;

@@ -1,0 +1,20 @@
+/* divert_client.h - the shim's side of tcpcryptd's divert backend: when the
+ * kernel has no ENO sockopt (no eBPF programs: ENOPROTOOPT), the offer and
+ * the result go over the control socket (TCPCRYPT_CONTROL, default
+ * /run/tcpcrypt/control) with the TCP socket passed as SCM_RIGHTS.
+ * A daemon that does not answer within 200 ms means plain TCP. */
+#ifndef TC_SHIM_DIVERT_CLIENT_H
+#define TC_SHIM_DIVERT_CLIENT_H
+
+#include <sys/socket.h>
+#include "tcpcrypt/eno_abi.h"
+
+/* Opts fd in. Returns 0, -ENOPROTOOPT when no divert daemon answers, or
+ * the daemon's error (negative errno). Never prints. */
+int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer);
+
+/* Reads fd's ENO result into res (*len = its size). Returns 0 or a
+ * negative errno (-ENOPROTOOPT: no daemon; -ENOENT: not opted in). */
+int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len);
+
+#endif
