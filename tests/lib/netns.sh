@@ -12,6 +12,8 @@
 #   tc_cgroup_setup           # $TC_CGROUP: a cgroup v2 directory for this test
 #   tc_daemon_start [args]    # tcpcryptd on $TC_CGROUP, pins in $TC_PIN_DIR, control $TC_CONTROL
 #   tc_daemon_stop            # clean stop (SIGTERM), waits for it
+#   (TCPCRYPT_TEST_BACKEND=divert: a divert tcpcryptd in each of A and B instead,
+#    and tc_run/tc_bg give each command its namespace's TCPCRYPT_CONTROL)
 #   tc_run NS cmd...          # runs cmd inside netns NS and inside $TC_CGROUP
 #   tc_bg NS cmd...           # same, in the background; its PID is remembered and killed at exit
 #   tc_wait_port NS PORT      # waits until something listens on TCP PORT in NS
@@ -34,6 +36,9 @@ TC_CG_ROOT=${TC_CG_ROOT:-/sys/fs/cgroup/unified}
 TC_PIN_DIR=/sys/fs/bpf/tcpcrypt-test-$TC_ID
 TC_CONTROL=/run/tcpcrypt-test-$TC_ID.sock
 TC_DAEMON_PID=
+TC_DIVERT_PIDS=()
+# Which backend tc_daemon_start starts: bpf (default) or divert.
+TCPCRYPT_TEST_BACKEND=${TCPCRYPT_TEST_BACKEND:-bpf}
 
 tc_fail() { echo "FAIL: $*" >&2; exit 1; }
 tc_skip() { echo "SKIP: $*" >&2; exit 77; }
@@ -141,8 +146,13 @@ tc_cgroup_setup() {
 }
 
 # Runs "$@" in netns $1 and in the test cgroup (when there is one).
+# With TCPCRYPT_TEST_BACKEND=divert, TCPCRYPT_CONTROL names the divert
+# daemon of that namespace.
 tc_run() {
 	local ns=$1; shift
+	if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
+		set -- env TCPCRYPT_CONTROL="$TC_TMP/ctl-$ns" "$@"
+	fi
 	if [ -n "$TC_CGROUP" ]; then
 		# Join the cgroup before entering the netns: `ip netns exec` mounts
 		# the namespace's own sysfs, where /sys/fs/cgroup is not mounted.
@@ -168,8 +178,34 @@ tc_wait_port() {
 	tc_fail "nothing listens on port $port in $ns"
 }
 
+# The divert backend (TCPCRYPT_TEST_BACKEND=divert): one `tcpcryptd -b
+# divert` inside each host namespace (A and B), control socket
+# $TC_TMP/ctl-<ns>; $TC_CONTROL becomes A's.
+tc_divert_start() {
+	local ns i
+	TC_DIVERT_PIDS=()
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" "$TCPCRYPTD" -b divert -p 7 -u "$TC_TMP/ctl-$ns" "$@" \
+			2> "$TC_TMP/tcpcryptd-$ns.log" &
+		TC_DIVERT_PIDS+=($!)
+		TC_PIDS+=($!)
+	done
+	TC_CONTROL=$TC_TMP/ctl-$NS_A
+	for ns in "$NS_A" "$NS_B"; do
+		for i in $(seq 1 100); do
+			[ -S "$TC_TMP/ctl-$ns" ] && break
+			[ "$i" = 100 ] && { cat "$TC_TMP"/tcpcryptd-*.log >&2; tc_fail "divert tcpcryptd did not come up in $ns"; }
+			sleep 0.05
+		done
+	done
+}
+
 tc_daemon_start() {
 	[ -x "$TCPCRYPTD" ] || tc_fail "tcpcryptd not built at $TCPCRYPTD"
+	if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
+		tc_divert_start "$@"
+		return
+	fi
 	[ -n "$TC_CGROUP" ] || tc_cgroup_setup
 	"$TCPCRYPTD" --cgroup "$TC_CGROUP" --pin-dir "$TC_PIN_DIR" --control "$TC_CONTROL" "$@" \
 		2> "$TC_TMP/tcpcryptd.log" &
@@ -185,6 +221,13 @@ tc_daemon_start() {
 }
 
 tc_daemon_stop() {
+	if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
+		local p rc=0
+		for p in "${TC_DIVERT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+		for p in "${TC_DIVERT_PIDS[@]}"; do wait "$p" 2>/dev/null || rc=$?; done
+		TC_DIVERT_PIDS=()
+		return $rc
+	fi
 	[ -n "$TC_DAEMON_PID" ] || return 0
 	kill -TERM "$TC_DAEMON_PID"
 	wait "$TC_DAEMON_PID" 2>/dev/null
