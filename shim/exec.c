@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,17 +14,64 @@
 #include "fdtable.h"
 #include "fork.h"
 #include "libc_syms.h"
+#include "log.h"
 #include "shim.h"
+#include "sock.h"
+
+#define MAX_KEPT 64
+
+struct kept {
+	int n;
+	int fd[MAX_KEPT];
+};
+
+/* An encrypted connection must not reach the new program: without the
+ * session state it would write plaintext into the stream. Such fds get
+ * FD_CLOEXEC for the exec (the new program sees them closed), and get it
+ * back if the exec fails. */
+static void close_on_exec_one(int fd, struct tc_sock *s, void *arg)
+{
+	struct kept *k = arg;
+	int st = tc_sock_state(s), fl;
+
+	if (s->kind != TC_K_CONN || (st != TC_ST_HANDSHAKE && st != TC_ST_READY) || k->n == MAX_KEPT)
+		return;
+	fl = tc_real_fcntl(fd, F_GETFD, 0);
+	if (fl < 0 || (fl & FD_CLOEXEC))
+		return;
+	tc_real_fcntl(fd, F_SETFD, (long)(fl | FD_CLOEXEC));
+	k->fd[k->n++] = fd;
+	tc_warn("fd %d: an encrypted connection cannot pass through exec; closed for the new program", fd);
+}
+
+static void before_exec(struct kept *k)
+{
+	k->n = 0;
+	tc_fd_foreach(close_on_exec_one, k);
+	tc_fork_proc_refs(-1);
+}
+
+static void after_failed_exec(struct kept *k)
+{
+	tc_fork_proc_refs(1);
+	for (int i = 0; i < k->n; i++) {
+		int fl = tc_real_fcntl(k->fd[i], F_GETFD, 0);
+
+		if (fl >= 0)
+			tc_real_fcntl(k->fd[i], F_SETFD, (long)(fl & ~FD_CLOEXEC));
+	}
+}
 
 /* Runs an exec with this process's references dropped around it. */
 #define TC_EXEC(call) do { \
+	struct kept k_; \
 	int r_, e_, mine_ = __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && getpid() == tc_pid; \
 	if (mine_) \
-		tc_fork_proc_refs(-1); \
+		before_exec(&k_); \
 	r_ = (call); \
 	e_ = errno; \
 	if (mine_) \
-		tc_fork_proc_refs(1); \
+		after_failed_exec(&k_); \
 	errno = e_; \
 	return r_; \
 } while (0)
