@@ -11,6 +11,7 @@
 
 #include "fdtable.h"
 #include "libc_syms.h"
+#include "log.h"
 #include "settings.h"
 #include "shim.h"
 #include "sock.h"
@@ -111,6 +112,34 @@ TC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	return tc_ret(r, saved);
 }
 
+/* 1 if m passes (SCM_RIGHTS) an encrypted connection: the receiving
+ * process would have the socket without its session, and write plaintext
+ * into the stream. */
+static int passes_encrypted(const struct msghdr *m)
+{
+	struct cmsghdr *c;
+
+	if (!m->msg_control || m->msg_controllen < sizeof(struct cmsghdr) ||
+	    !__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) || tc_in_shim)
+		return 0;
+	for (c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const int *fds = (const int *)CMSG_DATA(c);
+
+		for (size_t i = 0; i < n; i++) {
+			struct tc_sock *s = tc_conn_get(fds[i]);
+			int st = s ? tc_sock_state(s) : 0;
+
+			tc_fd_put(s);
+			if (st == TC_ST_HANDSHAKE || st == TC_ST_READY)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 TC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	struct tc_sock *s;
@@ -119,6 +148,11 @@ TC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 
 	if (m && fastopen_candidate(fd, flags))
 		return fastopen(fd, m, flags);
+	if (m && passes_encrypted(m)) {
+		tc_warn("fd %d: refusing to pass an encrypted connection to another process", fd);
+		errno = EPERM;
+		return -1;
+	}
 	if (!m || m->msg_iovlen > IOV_MAX || !(s = tc_conn_get(fd)))
 		return tc_real_sendmsg(fd, m, flags);
 	r = conn_send(s, fd, m->msg_iov, (int)m->msg_iovlen, flags);
