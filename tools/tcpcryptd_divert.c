@@ -355,6 +355,8 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	v = nfq_nlmsg_put(vbuf, NFQNL_MSG_VERDICT, qnum);
 	nfq_nlmsg_verdict_put(v, ntohl(ph->packet_id), NF_ACCEPT);
+	if (ph->hook == NF_INET_LOCAL_IN && (mark & DV_MARK_MASK) == DV_MARK)
+		nfq_nlmsg_verdict_put_mark(v, 0);   /* restored by our SYN rule: undo */
 	if (changed)
 		nfq_nlmsg_verdict_put_pkt(v, p.buf, p.len);
 	if (mnl_socket_sendto(nl, v, v->nlmsg_len) < 0) {
@@ -477,14 +479,11 @@ static uint32_t sock_mark(int fd)
 
 int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred *cred)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
 	struct tc_eno_policy pol;
 	uint32_t mark;
-	int r, id, v6only = 0;
-	unsigned port = 0;
+	int r, id;
 
 	r = check_tcp(fd);
 	if (r < 0)
@@ -509,26 +508,7 @@ int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred 
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
 		return -errno;
 	counters[C_OPTIN]++;
-	/* a bound socket may become a listener: queue SYNs to its port */
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-			if (port)
-				dv_ipt_listen_port(AF_INET, port, qnum);
-		} else if (ss.ss_family == AF_INET6) {
-			socklen_t ol = sizeof(v6only);
-
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-			getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &ol);
-			if (port) {
-				dv_ipt_listen_port(AF_INET6, port, qnum);
-				if (!v6only)
-					dv_ipt_listen_port(AF_INET, port, qnum);
-			}
-		}
-	}
-	tclog(LOG_DEBUG, "opt-in: pid %d uid %d, offer %d, port %u", (int)cred->pid, (int)cred->uid,
-	      id, port);
+	tclog(LOG_DEBUG, "opt-in: pid %d uid %d, offer %d", (int)cred->pid, (int)cred->uid, id);
 	return 0;
 }
 

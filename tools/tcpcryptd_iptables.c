@@ -18,7 +18,6 @@
 #define MAXARG 40
 
 static const char *const tools[2] = { "iptables", "ip6tables" };
-static uint8_t ports_seen[2][65536 / 8];
 
 /* Runs tool with args (NULL-terminated), quietly. Returns its exit status
  * or -errno. */
@@ -108,7 +107,6 @@ void dv_ipt_remove(void)
 {
 	remove_one(tools[0]);
 	remove_one(tools[1]);
-	memset(ports_seen, 0, sizeof(ports_seen));
 }
 
 static int install_one(const char *tool, const char *q)
@@ -117,8 +115,16 @@ static int install_one(const char *tool, const char *q)
 		"SYN", "SYN", "-m", "connlabel", "--label", "69", "--set", Q(q), NULL };
 	const char *const r2[] = { "-t", "mangle", "-A", "TCPCRYPT-OUT", "-p", "tcp", "--tcp-flags",
 		"SYN", "NONE", LABEL, FIRST, Q(q), NULL };
+	/* SYNs to opted-in listeners: the listener's mark, restored only where
+	 * the packet had none, and reset to none unless queued (the daemon's
+	 * verdict resets it too), so no other rule ever sees a changed mark */
 	const char *const r3[] = { "-t", "mangle", "-A", "TCPCRYPT-IN", "-p", "tcp", "--tcp-flags",
-		"SYN,ACK,RST", "SYN", "-j", "TCPCRYPT-SYN", NULL };
+		"SYN,ACK,RST", "SYN", "-m", "mark", "--mark", "0", "-m", "socket", "--nowildcard",
+		"--restore-skmark", "-j", "TCPCRYPT-SYN", NULL };
+	const char *const s1[] = { "-t", "mangle", "-A", "TCPCRYPT-SYN", "-m", "mark", "--mark",
+		MARKSPEC, Q(q), NULL };
+	const char *const s2[] = { "-t", "mangle", "-A", "TCPCRYPT-SYN", "-j", "MARK", "--set-mark",
+		"0", NULL };
 	const char *const r4[] = { "-t", "mangle", "-A", "TCPCRYPT-IN", "-p", "tcp", "--tcp-flags",
 		"SYN,ACK,RST", "SYN,ACK", LABEL, Q(q), NULL };
 	const char *const r5[] = { "-t", "mangle", "-A", "TCPCRYPT-IN", "-p", "tcp", "--tcp-flags",
@@ -135,7 +141,8 @@ static int install_one(const char *tool, const char *q)
 		if (must(tool, a))
 			return -EIO;
 	}
-	if (must(tool, r1) || must(tool, r2) || must(tool, r3) || must(tool, r4) ||
+	if (must(tool, s1) || must(tool, s2) ||
+	    must(tool, r1) || must(tool, r2) || must(tool, r3) || must(tool, r4) ||
 	    must(tool, r5) || must(tool, jo) || must(tool, ji))
 		return -EIO;
 	return 0;
@@ -151,24 +158,5 @@ int dv_ipt_install(unsigned queue)
 		dv_ipt_remove();
 		return -EIO;
 	}
-	return 0;
-}
-
-int dv_ipt_listen_port(int family, unsigned port, unsigned queue)
-{
-	int v6 = family == AF_INET6;
-	char q[16], p[16];
-	const char *const a[] = { "-t", "mangle", "-A", "TCPCRYPT-SYN", "-p", "tcp", "--dport", p,
-		Q(q), NULL };
-
-	if (port == 0 || port > 65535)
-		return -EINVAL;
-	if (ports_seen[v6][port / 8] & (1u << (port % 8)))
-		return 0;
-	snprintf(q, sizeof(q), "%u", queue);
-	snprintf(p, sizeof(p), "%u", port);
-	if (must(tools[v6], a) < 0)
-		return -EIO;
-	ports_seen[v6][port / 8] |= (uint8_t)(1u << (port % 8));
 	return 0;
 }

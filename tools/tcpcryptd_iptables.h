@@ -5,8 +5,11 @@
  * TCPCRYPT-OUT queues SYNs and SYN-ACKs of opted-in sockets (and labels
  * their conntrack entry) and A's segments until B's first non-SYN;
  * TCPCRYPT-IN queues labelled SYN-ACKs, the first segments B receives, and
- * (through TCPCRYPT-SYN) SYNs to the ports of opted-in listeners. Every
- * NFQUEUE rule has --queue-bypass. Nothing else of the host is touched. */
+ * (through TCPCRYPT-SYN) SYNs to opted-in listeners (-m socket
+ * --restore-skmark on packets without a mark, the mark reset afterwards).
+ * Every NFQUEUE rule has --queue-bypass. Nothing else of the host is
+ * touched. A SYN that meets a TIME_WAIT socket instead of the listener is
+ * not queued: that connection falls back to plain TCP on both ends. */
 #ifndef TCPCRYPTD_IPTABLES_H
 #define TCPCRYPTD_IPTABLES_H
 
@@ -18,9 +21,5 @@ int dv_ipt_install(unsigned queue);
 
 /* Removes exactly our jumps and chains (best effort). */
 void dv_ipt_remove(void);
-
-/* Queues SYNs to port (family AF_INET or AF_INET6) from now on. Once per
- * port and family. Returns 0 or -EIO. */
-int dv_ipt_listen_port(int family, unsigned port, unsigned queue);
 
 #endif

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "tcpcrypt/eno_abi.h"
+#include "../divert/divert_req.h"   /* the divert backend: ENOPROTOOPT -> control socket */
 
 struct opts {
 	int opt_in;
@@ -79,7 +80,7 @@ static int opt_in(int fd, const struct opts *o)
 	off.len = o->content_len;
 	memcpy(off.content, o->content, o->content_len);
 	if (setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &off, sizeof(off)) < 0)
-		return errno;
+		return errno == ENOPROTOOPT ? divert_opt_in(fd, &off) : errno;
 	return 0;
 }
 
@@ -131,7 +132,7 @@ static int finish(int fd, const struct opts *o, int server, int optin_err)
 	}
 	memset(&res, 0, sizeof(res));
 	if (getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len) < 0)
-		get_err = errno;
+		get_err = errno == ENOPROTOOPT ? divert_result(fd, &res) : errno;
 	if (o->report_len)
 		rep_err = report(fd, o, server);
 	if (!o->quiet) {
