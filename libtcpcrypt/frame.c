@@ -33,21 +33,15 @@ long tc_frame_seal(const tc_aead_key *k, uint64_t offset, int rekey, uint8_t pfl
 	out[0] = rekey ? TC_FRAME_CTL_REKEY : 0;
 	tc_put_be16(out + 1, (uint16_t)clen);
 	tc_frame_nonce(nonce, k->nr, offset);
-	if (len == 0 || data == out + 4) {
-		out[3] = pflags;
-		tc_aead_seal(k, nonce, out + 3, out + 4 + len, out + 3, 1 + len, out, TC_FRAME_HDR);
-	} else {
-		/* P = flags | data must be contiguous for the one-shot AEAD. It
-		 * is staged in a per-thread buffer that stays in cache, then
-		 * encrypted into out: cheaper than copying the data into the
-		 * (cold) frame and encrypting there. The copy is wiped. */
-		static _Thread_local uint8_t stage[1 + TC_FRAME_MAX_DATA];
-
-		stage[0] = pflags;
-		memcpy(stage + 1, data, len);
-		tc_aead_seal(k, nonce, out + 3, out + 4 + len, stage, 1 + len, out, TC_FRAME_HDR);
-		sodium_memzero(stage, 1 + len);
-	}
+	/* P = flags | data must be contiguous for the one-shot AEAD: build it
+	 * in the frame itself and encrypt in place. (No per-thread staging
+	 * buffer: 64 KiB of static TLS in a preloaded library overflows the
+	 * small thread stacks of programs such as Firefox.) Callers that put
+	 * the data at out + 4 themselves avoid the copy. */
+	if (len > 0 && data != out + 4)
+		memmove(out + 4, data, len);
+	out[3] = pflags;
+	tc_aead_seal(k, nonce, out + 3, out + 4 + len, out + 3, 1 + len, out, TC_FRAME_HDR);
 	return (long)(TC_FRAME_HDR + clen);
 }
 

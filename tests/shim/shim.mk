@@ -13,6 +13,11 @@ shim_conformance_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 shim_conformance_CFLAGS = $(AM_CFLAGS) -O2
 shim_conformance_LDADD = -lpthread
 
+# Threads with small stacks (tests the shim's static TLS size).
+check_PROGRAMS += shim/small_stack
+shim_small_stack_SOURCES = shim/small_stack.c
+shim_small_stack_LDADD = -lpthread
+
 # A static program: tcpcrypt-run must refuse it.
 check_PROGRAMS += shim/static_true
 shim_static_true_SOURCES = shim/static_true.c
@@ -26,6 +31,7 @@ shim_scripts = \
 	shim/test_fallback.sh \
 	shim/test_tamper.sh \
 	shim/test_curl_http.sh \
-	shim/test_launcher.sh
+	shim/test_launcher.sh \
+	shim/test_tls.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
