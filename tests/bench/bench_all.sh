@@ -165,7 +165,8 @@ log "bench_all: nproc=$NPROC, CPU $CPU_MODEL, kernel $KERNEL; client CPU $CA, se
 BULK_CASES=(plain aes chacha stunnel sclient)
 if ! skip bulk; then
 	log "bulk: $BULK bytes per connection, ${#BULK_CASES[@]} cases x $REPS runs"
-	head -c "$BULK" /dev/zero > "$SHM/zero"
+	# s_client's input (text: s_client reads its stdin as a terminal's)
+	yes 'tcpcrypt bench: the quick brown fox jumps over the lazy dog' | head -c "$BULK" > "$SHM/text"
 	Bbg "$NET" bulk-recv 7101 "$REPS" > "$TC_TMP/bulk-plain.srv"
 	Bbg "$RUN" "${AES[@]}" "$NET" bulk-recv 7102 "$REPS" > "$TC_TMP/bulk-aes.srv"
 	Bbg "$RUN" "${CHACHA[@]}" "$NET" bulk-recv 7103 "$REPS" > "$TC_TMP/bulk-chacha.srv"
@@ -173,12 +174,14 @@ if ! skip bulk; then
 	for p in 7101 7102 7103 7105; do tc_wait_port "$NS_B" $p; done
 
 	# s_client: is the transfer clean? (all bytes arrive, both ends exit)
-	Bbg openssl s_server -accept 7107 -naccept 1 -quiet -tls1_3 \
-		-cert "$TC_TMP/cert.pem" -key "$TC_TMP/key.pem" > "$TC_TMP/sclient-check.out" 2>/dev/null
+	# s_server ends the connection when its stdin ends: give it a pipe from
+	# a sleep (left in the namespace, killed at exit)
+	Bbg bash -c 'exec openssl s_server "$@" < <(exec sleep 100000)' _ -accept 7107 -naccept 1 -quiet \
+		-tls1_3 -cert "$TC_TMP/cert.pem" -key "$TC_TMP/key.pem" > "$TC_TMP/sclient-check.out" 2>/dev/null
 	srv=$TC_LAST_PID
 	tc_wait_port "$NS_B" 7107
-	head -c 10485760 /dev/zero > "$SHM/check"
-	A openssl s_client -connect "$IP_B:7107" -quiet -no_ign_eof -tls1_3 < "$SHM/check" > /dev/null 2>&1
+	head -c 10485760 "$SHM/text" > "$SHM/check"
+	A openssl s_client -connect "$IP_B:7107" -quiet -no_ign_eof -nocommands -tls1_3 < "$SHM/check" > /dev/null 2>&1
 	wait "$srv"
 	SCLIENT_CLEAN=no
 	[ "$(stat -c %s "$TC_TMP/sclient-check.out")" = 10485760 ] && SCLIENT_CLEAN=yes
@@ -194,13 +197,13 @@ if ! skip bulk; then
 		stunnel) A "$NET" bulk-send 127.0.0.1 7106 "$BULK" > "$out" ;;
 		sclient)
 			[ "$SCLIENT_CLEAN" = yes ] || return 0
-			Bbg openssl s_server -accept 7107 -naccept 1 -quiet -tls1_3 \
-				-cert "$TC_TMP/cert.pem" -key "$TC_TMP/key.pem" > /dev/null 2>&1
+			Bbg bash -c 'exec openssl s_server "$@" < <(exec sleep 100000)' _ -accept 7107 -naccept 1 -quiet \
+				-tls1_3 -cert "$TC_TMP/cert.pem" -key "$TC_TMP/key.pem" > /dev/null 2>&1
 			local srv=$TC_LAST_PID t0 t1
 			tc_wait_port "$NS_B" 7107
 			t0=$(now_ns)
-			A openssl s_client -connect "$IP_B:7107" -quiet -no_ign_eof -tls1_3 \
-				< "$SHM/zero" > /dev/null 2>&1
+			A openssl s_client -connect "$IP_B:7107" -quiet -no_ign_eof -nocommands -tls1_3 \
+				< "$SHM/text" > /dev/null 2>&1
 			wait "$srv"
 			t1=$(now_ns)
 			echo "send MBps=$(awk -v b="$BULK" -v t=$((t1 - t0)) 'BEGIN {printf "%.1f", b / (t / 1e9) / 1e6}') prot=tls1.3" > "$out"
@@ -214,7 +217,7 @@ if ! skip bulk; then
 	for ((r = 0; r < REPS; r++)); do
 		for i in $(order ${#BULK_CASES[@]} $r); do bulk_run "${BULK_CASES[$i]}"; done
 	done
-	rm -f "$SHM/zero"
+	rm -f "$SHM/text"
 
 	# ceilings: raw libsodium AEAD at the largest frame, and openssl's own AES-GCM
 	BENCH_REPS=11 "$ENGINE" > "$TC_TMP/engine.out" || tc_fail "bench_engine"
@@ -233,7 +236,7 @@ LAT_CASES=(plain tcpcrypt)
 if ! skip rps || ! skip lat; then
 	Bbg "$NET" echo 7201 > /dev/null
 	Bbg "$RUN" "$NET" echo 7202 > /dev/null
-	Bbg sh -c 'cd "$1" && exec openssl s_server -accept 7205 -WWW -quiet -tls1_3 -cert "$2" -key "$3"' _ \
+	Bbg bash -c 'cd "$1" && exec openssl s_server -accept 7205 -WWW -quiet -tls1_3 -cert "$2" -key "$3" < <(exec sleep 100000)' _ \
 		"$TC_TMP/www" "$TC_TMP/cert.pem" "$TC_TMP/key.pem" > /dev/null 2>&1
 	for p in 7201 7202 7205; do tc_wait_port "$NS_B" $p; done
 fi
@@ -246,9 +249,12 @@ if ! skip rps; then
 		tcpcrypt) A "$RUN" "$NET" rps "$IP_B" 7202 "$RPS_SECS" > "$out" ;;
 		stunnel) A "$NET" rps 127.0.0.1 7204 "$RPS_SECS" > "$out" ;;
 		stime)
+			local t0 t1
+			t0=$(now_ns)
 			A openssl s_time -connect "$IP_B:7205" -new -tls1_3 -www /one -time "$RPS_SECS" > "$TC_TMP/stime.out" 2>&1
-			# "N connections in T real seconds"
-			awk '/connections in .* real seconds/ { printf "rps cps=%.1f prot=tls1.3\n", $1 / $4 }' "$TC_TMP/stime.out" > "$out"
+			t1=$(now_ns)
+			# "N connections in T real seconds" (whole seconds: use our own clock)
+			awk -v t=$((t1 - t0)) '/connections in .* real seconds/ { printf "rps cps=%.1f prot=tls1.3\n", $1 / (t / 1e9) }' "$TC_TMP/stime.out" > "$out"
 			[ -s "$out" ] || { cat "$TC_TMP/stime.out" >&2; false; }
 			;;
 		esac || tc_fail "conn/s $c failed"
