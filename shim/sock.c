@@ -1185,8 +1185,8 @@ int tc_sock_hide_pollin(struct tc_sock *s, int fd)
 	if (!sh || (STATE(sh) != TC_ST_HANDSHAKE && !(STATE(sh) == TC_ST_READY && sh->fresh)))
 		return 0;
 	/* The progress thread may hold the lock for a moment (longer on a busy
-	 * machine); a reader
-	 * blocked in the kernel for longer: then leave the event alone. */
+	 * machine); a reader blocked in the kernel for longer: then leave the
+	 * event alone. */
 	if (lock_until(&sh->rx_lock, now_ms() + 50) < 0) {
 		tc_debug("fd %d: readiness not checked (receive side busy)", fd);
 		return 0;
