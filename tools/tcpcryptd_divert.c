@@ -42,13 +42,23 @@
 #include "tcpcryptd_iptables.h"
 #include "tcpcryptd_log.h"
 
-enum { C_OPTIN, C_PKT, C_SYN_ENO, C_SYNACK_ENO, C_SYNACK_PLAIN, C_ACK_ENO, C_OK_A, C_OK_B,
+enum { C_OPTIN, C_PKT, C_SYN_ENO, C_SYNACK_ENO, C_SYNACK_PLAIN, C_SYNACK_RTX, C_ACK_ENO, C_OK_A, C_OK_B,
        C_FALLBACK, C_NO_SPACE, C_ERRORS, C_MAX };
 static const char *const cnames[C_MAX] = { "opt_in", "packets", "syn_eno", "synack_eno",
-	"synack_plain", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors" };
+	"synack_plain", "synack_rtx", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors" };
 static uint64_t counters[C_MAX];
 
 static struct mnl_socket *nl;
+static int syncookies_fd = -1;      /* /proc/sys/net/ipv4/tcp_syncookies of our namespace */
+
+/* 1 if every SYN-ACK is a SYN cookie (tcp_syncookies=2). With 1, cookies
+ * sent under pressure cannot be told from the segment: F_COOKIE stays 0. */
+static int all_cookies(void)
+{
+	char c = 0;
+
+	return syncookies_fd >= 0 && pread(syncookies_fd, &c, 1, 0) == 1 && c == '2';
+}
 static unsigned portid, qnum;
 
 uint64_t dv_now_ms(void)
@@ -239,7 +249,11 @@ static int b_synack(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id,
 		counters[C_SYNACK_PLAIN]++;
 		return 0;
 	}
+	if (c->state == DV_B_WAIT_ACK)
+		counters[C_SYNACK_RTX]++;
 	c->offer_id = (uint16_t)offer_id;
+	if (all_cookies())
+		c->res.flags |= TCPCRYPT_RES_F_COOKIE;
 	if (c->a_count == 1 && c->res.peer_len &&
 	    tc_eno_parse_syn(c->res.peer_opt, c->res.peer_len, &as) == 0 &&
 	    (as.global & TC_ENO_GLOBAL_A))
@@ -593,6 +607,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 
 	if (queue_open((unsigned)cfg->queue) < 0)
 		return 1;
+	syncookies_fd = open("/proc/sys/net/ipv4/tcp_syncookies", O_RDONLY | O_CLOEXEC);
 	if (dv_ipt_install((unsigned)cfg->queue) < 0) {
 		mnl_socket_close(nl);
 		return 1;

@@ -99,7 +99,11 @@ eno_expect_ok() {
 	eno_expect "$srv" local 45040123 server; eno_expect "$srv" peer 450323 server
 }
 
-# eno_counter NAME: a counter from the daemon's status
+# eno_counter NAME: a counter from the daemon's status (the divert backend:
+# the sum over the daemons of both namespaces)
 eno_counter() {
-	echo status | socat - "UNIX-CONNECT:$TC_CONTROL" | awk -v n="$1" '$1 == "counter" && $2 == n {print $3}'
+	local s socks=("$TC_CONTROL")
+	[ "$TCPCRYPT_TEST_BACKEND" = divert ] && socks=("$TC_TMP"/ctl-*)
+	for s in "${socks[@]}"; do echo status | socat - "UNIX-CONNECT:$s"; done |
+		awk -v n="$1" '$1 == "counter" && $2 == n {s += $3; f = 1} END {if (f) print s}'
 }
