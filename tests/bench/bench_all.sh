@@ -335,7 +335,9 @@ if ! skip mem; then
 		s1=$(slab_kb) d1=$(rss_of "$TC_DAEMON_PID")
 		sessions=-
 		[ $c = tcpcrypt ] && sessions=$("$top_builddir/tools/tcnetstat" -u "$TC_CONTROL" 2>/dev/null | grep -c 'ESTAB\|estab\|tcpcrypt' || true)
-		kill "$hs" "$hc" 2>/dev/null; wait "$hs" "$hc" 2>/dev/null
+		# $hs/$hc are tc_bg's subshells: end the programs themselves
+		kill "$(kv "$TC_TMP/hold-$c.srv" pid)" "$(kv "$TC_TMP/hold-$c.cli" pid)" 2>/dev/null
+		wait "$hs" "$hc" 2>/dev/null
 		for w in cli srv; do
 			f=$TC_TMP/hold-$c.$w
 			eval "MEM_${c}_$w=\$(awk -v a=\"\$(kv $f rss_kb_after)\" -v b=\"\$(kv $f rss_kb_before)\" -v n=$HOLD 'BEGIN {printf \"%.2f\", (a - b) * 1024 / n / 1024}')"

@@ -345,8 +345,8 @@ static _Noreturn void report_and_sleep(const char *who, long before, long count,
 {
 	long after = rss_kb();
 
-	printf("%s conns=%ld encrypted=%ld rss_kb_before=%ld rss_kb_after=%ld\nready\n", who, count,
-	       enc, before, after);
+	printf("%s pid=%ld conns=%ld encrypted=%ld rss_kb_before=%ld rss_kb_after=%ld\nready\n", who,
+	       (long)getpid(), count, enc, before, after);
 	fflush(stdout);
 	for (;;)
 		pause();
