@@ -1,0 +1,31 @@
+# tcpcryptd's divert backend (NFQUEUE; tcpcryptd -b divert): the shim and
+# ENO integration tests again, against the divert backend (each dv_*.sh
+# runs one of them through run_with_divert.sh, which sets
+# TCPCRYPT_TEST_BACKEND=divert for tests/lib/netns.sh), plus the tests of
+# the backend itself.
+#
+# eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins),
+# integration/eno_tcnetstat.sh and shim/test_curl_http.sh (the session
+# list of tcnetstat comes from the eBPF programs), shim/test_tamper.sh (it
+# kills every process of namespace B between its phases, B's divert daemon
+# too); shim/test_launcher.sh needs no daemon.
+DIVERT_TESTS = \
+	divert/dv_test_conformance.sh \
+	divert/dv_test_fortify.sh \
+	divert/dv_test_wire.sh \
+	divert/dv_test_socat.sh \
+	divert/dv_test_fallback.sh \
+	divert/dv_eno_basic.sh \
+	divert/dv_eno_fallback.sh \
+	divert/dv_eno_middlebox.sh \
+	divert/dv_eno_robust.sh \
+	divert/dv_eno_badsyn.sh \
+	divert/dv_eno_badsynack.sh \
+	divert/divert_rules.sh \
+	divert/divert_kill.sh
+if ENABLE_BPF
+if HAVE_NFQ
+TESTS += $(DIVERT_TESTS)
+endif
+endif
+EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h
