@@ -178,7 +178,10 @@ int main(int argc, char **argv)
 
 	r = cfg.backend == TCPCRYPTD_B_DIVERT || !cfg.cgroup[0] ? -ENOSYS : tcb_start(&cfg, &b);
 #ifdef TCPCRYPTD_DIVERT
-	if (r < 0 && r != -EBUSY && cfg.backend != TCPCRYPTD_B_BPF) {
+	/* auto: divert when the kernel cannot run the programs, not when
+	 * another daemon serves or a given directory is wrong */
+	if (r < 0 && r != -EBUSY && r != -EEXIST && r != -ENOENT && r != -ENAMETOOLONG &&
+	    cfg.backend != TCPCRYPTD_B_BPF) {
 		if (cfg.backend == TCPCRYPTD_B_AUTO)
 			tclog(LOG_NOTICE, "eBPF backend unavailable: using the divert backend (NFQUEUE %d)",
 			      cfg.queue);
