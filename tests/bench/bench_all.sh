@@ -114,6 +114,12 @@ now_ns() { date +%s%N; }
 
 declare -A R       # R[case] = "v1 v2 ...": one figure per run
 declare -A PROT    # what protected the connection, as the programs saw it
+declare -A RECV_PID
+CLK_TCK=$(getconf CLK_TCK)
+# cpu_of PID: user + system CPU seconds of a live process
+cpu_of() { awk -v t="$CLK_TCK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# bash's `times`, second line (children): "0m1.234s 0m0.567s" -> seconds
+times_s() { awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { x = $i; sub(/s$/, "", x); split(x, a, "m"); s += a[1] * 60 + a[2] } printf "%.3f", s }' "$1"; }
 TSV_LINES=()
 add() { R[$1]="${R[$1]:-} $2"; }
 tsv() { TSV_LINES+=("$(printf '%s\t%s\t%s\t%s' "$@")"); }
@@ -155,9 +161,13 @@ accept = 127.0.0.1:7204
 connect = $IP_B:7203
 EOF
 Bbg "$STUNNEL" "$TC_TMP/stunnel-b.conf" 2> "$TC_TMP/stunnel-b.log"
+STUNNEL_B_SH=$TC_LAST_PID
 Abg "$STUNNEL" "$TC_TMP/stunnel-a.conf" 2> "$TC_TMP/stunnel-a.log"
+STUNNEL_A_SH=$TC_LAST_PID
 tc_wait_port "$NS_B" 7104
 tc_wait_port "$NS_A" 7106
+# tc_bg's PIDs are subshells: their one child is the program itself
+STUNNEL_B=$(pgrep -P "$STUNNEL_B_SH" | head -1) STUNNEL_A=$(pgrep -P "$STUNNEL_A_SH" | head -1)
 
 log "bench_all: nproc=$NPROC, CPU $CPU_MODEL, kernel $KERNEL; client CPU $CA, server CPU $CB; $REPS runs per case"
 
@@ -172,6 +182,10 @@ if ! skip bulk; then
 	Bbg "$RUN" "${CHACHA[@]}" "$NET" bulk-recv 7103 "$REPS" > "$TC_TMP/bulk-chacha.srv"
 	Bbg "$NET" bulk-recv 7105 "$REPS" > "$TC_TMP/bulk-stunnel.srv"
 	for p in 7101 7102 7103 7105; do tc_wait_port "$NS_B" $p; done
+	for c in plain aes chacha stunnel; do
+		waitfor "$TC_TMP/bulk-$c.srv" listening 10 || tc_fail "bulk-recv $c did not start"
+		RECV_PID[$c]=$(kv "$TC_TMP/bulk-$c.srv" pid)
+	done
 
 	# s_client: is the transfer clean? (all bytes arrive, both ends exit)
 	# s_server ends the connection when its stdin ends: give it a pipe from
@@ -189,7 +203,9 @@ if ! skip bulk; then
 	log "s_client bulk transfer clean: $SCLIENT_CLEAN"
 
 	bulk_run() {
-		local c=$1 out=$TC_TMP/bulk.out
+		local c=$1 out=$TC_TMP/bulk.out r0=0 a0=0 b0=0 extra=0
+		[ -n "${RECV_PID[$c]:-}" ] && r0=$(cpu_of "${RECV_PID[$c]}")
+		[ "$c" = stunnel ] && a0=$(cpu_of "$STUNNEL_A") b0=$(cpu_of "$STUNNEL_B")
 		case $c in
 		plain) A "$NET" bulk-send "$IP_B" 7101 "$BULK" > "$out" ;;
 		aes) A "$RUN" "${AES[@]}" "$NET" bulk-send "$IP_B" 7102 "$BULK" > "$out" ;;
@@ -197,22 +213,31 @@ if ! skip bulk; then
 		stunnel) A "$NET" bulk-send 127.0.0.1 7106 "$BULK" > "$out" ;;
 		sclient)
 			[ "$SCLIENT_CLEAN" = yes ] || return 0
-			Bbg bash -c 'exec openssl s_server "$@" < <(exec sleep 100000)' _ -accept 7107 -naccept 1 -quiet \
-				-tls1_3 -cert "$TC_TMP/cert.pem" -key "$TC_TMP/key.pem" > /dev/null 2>&1
+			# (bash's `times` gives each side's CPU time)
+			Bbg bash -c 'openssl s_server "${@:2}" < <(exec sleep 100000) > /dev/null 2>&1; times > "$1"' _ \
+				"$TC_TMP/ssrv.times" -accept 7107 -naccept 1 -quiet -tls1_3 \
+				-cert "$TC_TMP/cert.pem" -key "$TC_TMP/key.pem"
 			local srv=$TC_LAST_PID t0 t1
 			tc_wait_port "$NS_B" 7107
 			t0=$(now_ns)
-			A openssl s_client -connect "$IP_B:7107" -quiet -no_ign_eof -nocommands -tls1_3 \
-				< "$SHM/text" > /dev/null 2>&1
+			A bash -c 'openssl s_client -connect "$1:7107" -quiet -no_ign_eof -nocommands -tls1_3 < "$2" > /dev/null 2>&1; times' _ \
+				"$IP_B" "$SHM/text" > "$TC_TMP/scli.times"
 			wait "$srv"
 			t1=$(now_ns)
-			echo "send MBps=$(awk -v b="$BULK" -v t=$((t1 - t0)) 'BEGIN {printf "%.1f", b / (t / 1e9) / 1e6}') prot=tls1.3" > "$out"
+			echo "send MBps=$(awk -v b="$BULK" -v t=$((t1 - t0)) 'BEGIN {printf "%.1f", b / (t / 1e9) / 1e6}') cpu_s=$(times_s "$TC_TMP/scli.times") prot=tls1.3" > "$out"
+			extra=$(times_s "$TC_TMP/ssrv.times")
 			;;
 		esac || tc_fail "bulk $c failed"
 		add "bulk-$c" "$(kv "$out" MBps)"
+		# CPU of every process on the path, both ends: ns per byte
+		local cpu=$(kv "$out" cpu_s)
+		[ -n "${RECV_PID[$c]:-}" ] && cpu=$(awk -v a="$cpu" -v x="$(cpu_of "${RECV_PID[$c]}")" -v y="$r0" 'BEGIN {print a + x - y}')
+		[ "$c" = stunnel ] && cpu=$(awk -v a="$cpu" -v x="$(cpu_of "$STUNNEL_A")" -v y="$a0" -v u="$(cpu_of "$STUNNEL_B")" -v v="$b0" 'BEGIN {print a + x - y + u - v}')
+		cpu=$(awk -v a="$cpu" -v e="$extra" -v b="$BULK" 'BEGIN {printf "%.3f", (a + e) / b * 1e9}')
+		add "bulkcpu-$c" "$cpu"
 		PROT[bulk-$c]=$(kv "$out" prot)
 		[ "$c" = stunnel ] && PROT[bulk-$c]="tls1.3 via stunnel" || true
-		log "  bulk $c: $(kv "$out" MBps) MB/s ($(kv "$out" prot))"
+		log "  bulk $c: $(kv "$out" MBps) MB/s, CPU $cpu ns/byte ($(kv "$out" prot))"
 	}
 	for ((r = 0; r < REPS; r++)); do
 		for i in $(order ${#BULK_CASES[@]} $r); do bulk_run "${BULK_CASES[$i]}"; done
@@ -234,16 +259,31 @@ fi
 RPS_CASES=(plain tcpcrypt stunnel stime)
 LAT_CASES=(plain tcpcrypt)
 if ! skip rps || ! skip lat; then
-	Bbg "$NET" echo 7201 > /dev/null
-	Bbg "$RUN" "$NET" echo 7202 > /dev/null
+	Bbg "$NET" echo 7201 > "$TC_TMP/echo-plain.out"
+	Bbg "$RUN" "$NET" echo 7202 > "$TC_TMP/echo-tcpcrypt.out"
 	Bbg bash -c 'cd "$1" && exec openssl s_server -accept 7205 -WWW -quiet -tls1_3 -cert "$2" -key "$3" < <(exec sleep 100000)' _ \
 		"$TC_TMP/www" "$TC_TMP/cert.pem" "$TC_TMP/key.pem" > /dev/null 2>&1
+	SSERVER_WWW=$(pgrep -P "$TC_LAST_PID" | head -1)
 	for p in 7201 7202 7205; do tc_wait_port "$NS_B" $p; done
+	waitfor "$TC_TMP/echo-plain.out" listening 10 && waitfor "$TC_TMP/echo-tcpcrypt.out" listening 10 ||
+		tc_fail "echo servers did not start"
+	ECHO_PLAIN=$(kv "$TC_TMP/echo-plain.out" pid) ECHO_TCPCRYPT=$(kv "$TC_TMP/echo-tcpcrypt.out" pid)
 fi
 if ! skip rps; then
 	log "conn/s: ${RPS_SECS}s per run, ${#RPS_CASES[@]} cases x $REPS runs"
+	# the server-side processes of each case (their CPU counts too)
+	rps_pids() {
+		case $1 in
+		plain) echo "$ECHO_PLAIN" ;;
+		tcpcrypt) echo "$ECHO_TCPCRYPT" ;;
+		stunnel) echo "$ECHO_PLAIN $STUNNEL_A $STUNNEL_B" ;;
+		stime) echo "$SSERVER_WWW" ;;
+		esac
+	}
+	cpu_sum() { local p s=0; for p in "$@"; do s=$(awk -v a="$s" -v b="$(cpu_of "$p")" 'BEGIN {print a + b}'); done; echo "$s"; }
 	rps_run() {
-		local c=$1 out=$TC_TMP/rps.out
+		local c=$1 out=$TC_TMP/rps.out c0 c1
+		c0=$(cpu_sum $(rps_pids "$c"))
 		case $c in
 		plain) A "$NET" rps "$IP_B" 7201 "$RPS_SECS" > "$out" ;;
 		tcpcrypt) A "$RUN" "$NET" rps "$IP_B" 7202 "$RPS_SECS" > "$out" ;;
@@ -251,17 +291,24 @@ if ! skip rps; then
 		stime)
 			local t0 t1
 			t0=$(now_ns)
-			A openssl s_time -connect "$IP_B:7205" -new -tls1_3 -www /one -time "$RPS_SECS" > "$TC_TMP/stime.out" 2>&1
+			A bash -c 'openssl s_time -connect "$1:7205" -new -tls1_3 -www /one -time "$2" 2>&1; times' _ \
+				"$IP_B" "$RPS_SECS" > "$TC_TMP/stime.out"
 			t1=$(now_ns)
 			# "N connections in T real seconds" (whole seconds: use our own clock)
-			awk -v t=$((t1 - t0)) '/connections in .* real seconds/ { printf "rps cps=%.1f prot=tls1.3\n", $1 / (t / 1e9) }' "$TC_TMP/stime.out" > "$out"
+			tail -2 "$TC_TMP/stime.out" > "$TC_TMP/stime.times"
+			awk -v t=$((t1 - t0)) -v cpu="$(times_s "$TC_TMP/stime.times")" '/connections in .* real seconds/ {
+				printf "rps conns=%d cps=%.1f cpu_s=%s prot=tls1.3\n", $1, $1 / (t / 1e9), cpu }' "$TC_TMP/stime.out" > "$out"
 			[ -s "$out" ] || { cat "$TC_TMP/stime.out" >&2; false; }
 			;;
 		esac || tc_fail "conn/s $c failed"
 		add "rps-$c" "$(kv "$out" cps)"
+		c1=$(cpu_sum $(rps_pids "$c"))
+		local cpc
+		cpc=$(awk -v a="$(kv "$out" cpu_s)" -v x="$c1" -v y="$c0" -v n="$(kv "$out" conns)" 'BEGIN {printf "%.1f", (a + x - y) / n * 1e6}')
+		add "rpscpu-$c" "$cpc"
 		PROT[rps-$c]=$(kv "$out" prot)
 		[ "$c" = stunnel ] && PROT[rps-$c]="tls1.3 via stunnel" || true
-		log "  conn/s $c: $(kv "$out" cps) ($(kv "$out" prot))"
+		log "  conn/s $c: $(kv "$out" cps), CPU $cpc us/conn ($(kv "$out" prot))"
 	}
 	for ((r = 0; r < REPS; r++)); do
 		for i in $(order ${#RPS_CASES[@]} $r); do rps_run "${RPS_CASES[$i]}"; done
@@ -365,7 +412,9 @@ report() {
 		echo "== bulk: one connection, $BULK bytes (MB/s = 10^6 bytes/s of application data)"
 		local bp bs
 		bp=$(echo ${R[bulk-plain]} | median) bs=$(echo ${R[bulk-stunnel]} | median)
-		printf "%-40s %10s %20s %9s %11s\n" case MB/s "(min-max)" "vs plain" "vs stunnel"
+		local cp cs
+		cp=$(echo ${R[bulkcpu-plain]} | median) cs=$(echo ${R[bulkcpu-stunnel]} | median)
+		printf "%-40s %10s %20s %9s %11s %10s %11s\n" case MB/s "(min-max)" "vs plain" "vs stunnel" "CPU ns/B" "stunnel/it"
 		for c in "${BULK_CASES[@]}"; do
 			local name
 			case $c in
@@ -380,10 +429,15 @@ report() {
 				continue
 			fi
 			m=$(echo ${R[bulk-$c]} | median)
-			printf "%-40s %10.1f %20s %9s %11s  [%s]\n" "$name" "$m" "($(echo ${R[bulk-$c]} | minmax))" \
-				"$(ratio "$m" "$bp")x" "$(ratio "$m" "$bs")x" "${PROT[bulk-$c]}"
+			local mc
+			mc=$(echo ${R[bulkcpu-$c]} | median)
+			printf "%-40s %10.1f %20s %9s %11s %10.2f %11s  [%s]\n" "$name" "$m" "($(echo ${R[bulk-$c]} | minmax))" \
+				"$(ratio "$m" "$bp")x" "$(ratio "$m" "$bs")x" "$mc" "$(ratio "$cs" "$mc")x" "${PROT[bulk-$c]}"
 			tsv bulk "$c" MBps "$m"
+			tsv bulk "$c" cpu_ns_per_byte_both_ends "$mc"
 		done
+		echo "(CPU ns/B: user + system CPU of every process on the path, both ends, per byte moved: independent of how much CPU"
+		echo " other load left us; stunnel/it: how many times more CPU stunnel spends per byte)"
 		printf "%-40s %10s  seal %s, open %s (bench_engine raw, 65518-byte frames, one core)\n" "ceiling: raw libsodium AES-256-GCM" "" "$RAW_SEAL_aes256gcm" "$RAW_OPEN_aes256gcm"
 		printf "%-40s %10s  seal %s, open %s\n" "ceiling: raw libsodium ChaCha20-Poly1305" "" "$RAW_SEAL_chacha20poly1305" "$RAW_OPEN_chacha20poly1305"
 		printf "%-40s %10s  %s (openssl speed -evp aes-256-gcm, 16 KiB)\n" "ceiling: OpenSSL AES-256-GCM" "" "${OSSL_GCM:-n/a}"
@@ -398,7 +452,10 @@ report() {
 		echo "== new connections per second: connect, 1-byte request, 1-byte reply, close (one client, sequential)"
 		local rp rs rt
 		rp=$(echo ${R[rps-plain]} | median) rs=$(echo ${R[rps-stunnel]} | median) rt=$(echo ${R[rps-stime]} | median)
-		printf "%-40s %10s %20s %9s %11s %9s\n" case conn/s "(min-max)" "vs plain" "vs stunnel" "vs s_time"
+		local ks kt
+		ks=$(echo ${R[rpscpu-stunnel]} | median) kt=$(echo ${R[rpscpu-stime]} | median)
+		printf "%-40s %10s %20s %9s %11s %9s %11s %10s %10s\n" case conn/s "(min-max)" "vs plain" "vs stunnel" "vs s_time" \
+			"CPU us/conn" "stunnel/it" "s_time/it"
 		for c in "${RPS_CASES[@]}"; do
 			local name
 			case $c in
@@ -408,11 +465,16 @@ report() {
 			stime) name="TLS 1.3 full handshake, s_time -new" ;;
 			esac
 			m=$(echo ${R[rps-$c]} | median)
-			printf "%-40s %10.1f %20s %9s %11s %9s  [%s]\n" "$name" "$m" "($(echo ${R[rps-$c]} | minmax))" \
-				"$(ratio "$m" "$rp")x" "$(ratio "$m" "$rs")x" "$(ratio "$m" "$rt")x" "${PROT[rps-$c]}"
+			local mc
+			mc=$(echo ${R[rpscpu-$c]} | median)
+			printf "%-40s %10.1f %20s %9s %11s %9s %11s %10s %10s  [%s]\n" "$name" "$m" "($(echo ${R[rps-$c]} | minmax))" \
+				"$(ratio "$m" "$rp")x" "$(ratio "$m" "$rs")x" "$(ratio "$m" "$rt")x" "$mc" "$(ratio "$ks" "$mc")x" "$(ratio "$kt" "$mc")x" "${PROT[rps-$c]}"
 			tsv rps "$c" conn_per_s "$m"
+			tsv rps "$c" cpu_us_per_conn_both_ends "$mc"
 		done
-		echo "(s_time -new: openssl s_time against openssl s_server -WWW fetching a 1-byte file, full handshake each time)"
+		echo "(s_time -new: openssl s_time against openssl s_server -WWW fetching a 1-byte file, full handshake each time;"
+		echo " stunnel: the plain client -> stunnel -> TLS 1.3 -> stunnel -> plain echo server, sessionResume = no;"
+		echo " CPU us/conn: user + system CPU of every process on the path, both ends, per connection)"
 	fi
 	if ! skip lat; then
 		echo
@@ -467,12 +529,17 @@ report() {
 		ba=$(echo ${R[bulk-aes]} | median) bc=$(echo ${R[bulk-chacha]} | median)
 		aim "tcpcrypt AES-256-GCM bulk >= 2x stunnel" "$(ratio "$ba" "$bs")" 2 ">="
 		aim "tcpcrypt ChaCha20-Poly1305 bulk >= 2x stunnel" "$(ratio "$bc" "$bs")" 2 ">="
+		aim "  same by CPU per byte (stunnel ns/B / tcpcrypt AES ns/B)" "$(ratio "$(echo ${R[bulkcpu-stunnel]} | median)" "$(echo ${R[bulkcpu-aes]} | median)")" 2 ">="
+		aim "  same by CPU per byte (stunnel ns/B / tcpcrypt ChaCha ns/B)" "$(ratio "$(echo ${R[bulkcpu-stunnel]} | median)" "$(echo ${R[bulkcpu-chacha]} | median)")" 2 ">="
 		aim "tcpcrypt AES-256-GCM bulk >= 0.5x plain TCP" "$(ratio "$ba" "$bp")" 0.5 ">="
 		aim "tcpcrypt ChaCha20-Poly1305 bulk >= 0.5x plain TCP" "$(ratio "$bc" "$bp")" 0.5 ">="
+		aim "  same by CPU per byte (plain ns/B / tcpcrypt AES ns/B)" "$(ratio "$(echo ${R[bulkcpu-plain]} | median)" "$(echo ${R[bulkcpu-aes]} | median)")" 0.5 ">="
 	fi
 	if ! skip rps; then
 		aim "tcpcrypt conn/s >= 5x TLS 1.3 full handshakes (stunnel)" "$(ratio "$(echo ${R[rps-tcpcrypt]} | median)" "$(echo ${R[rps-stunnel]} | median)")" 5 ">="
 		aim "tcpcrypt conn/s >= 5x TLS 1.3 full handshakes (s_time)" "$(ratio "$(echo ${R[rps-tcpcrypt]} | median)" "$(echo ${R[rps-stime]} | median)")" 5 ">="
+		aim "  same by CPU per connection (stunnel / tcpcrypt)" "$(ratio "$(echo ${R[rpscpu-stunnel]} | median)" "$(echo ${R[rpscpu-tcpcrypt]} | median)")" 5 ">="
+		aim "  same by CPU per connection (s_time / tcpcrypt)" "$(ratio "$(echo ${R[rpscpu-stime]} | median)" "$(echo ${R[rpscpu-tcpcrypt]} | median)")" 5 ">="
 	fi
 	if ! skip preload; then
 		local k

@@ -10,12 +10,13 @@
  *       answered with one byte.
  *   bench_net bulk-send ADDR PORT BYTES
  *       sends BYTES (256 KiB writes) and waits for the answer; prints
- *       secs= (connect to answer) and MBps= (10^6 bytes per second).
+ *       secs= (connect to answer), MBps= (10^6 bytes per second) and
+ *       cpu_s= (its CPU time, user + system).
  *   bench_net echo PORT
  *       echo server (poll, any number of connections) until killed.
  *   bench_net rps ADDR PORT SECONDS
  *       new connection per request for SECONDS: connect, write 1 byte, read
- *       1 byte, close; prints conns= and cps=.
+ *       1 byte, close; prints conns=, cps= and cpu_s=.
  *   bench_net lat ADDR PORT COUNT SIZE FILE
  *       one connection, COUNT round trips of SIZE bytes; writes each round
  *       trip time in microseconds to FILE (one a line), prints p50/p99.
@@ -75,6 +76,16 @@ static const char *protection(int fd)
 	case TCPCRYPT_AEAD_CHACHA20_POLY1305: return "chacha20poly1305";
 	default: return "other";
 	}
+}
+
+/* CPU time (user + system) of this process so far, in seconds. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
 static long rss_kb(void)
@@ -170,7 +181,7 @@ static int bulk_recv(const char *port, long count)
 {
 	int l = listen_on(port);
 
-	printf("listening\n");
+	printf("listening pid=%ld\n", (long)getpid());
 	fflush(stdout);
 	for (long i = 0; i < count; i++) {
 		int c = accept(l, NULL, NULL);
@@ -221,8 +232,8 @@ static int bulk_send(const char *addr, const char *port, uint64_t total)
 	if (!read_all(fd, &ack, 1))
 		die("no answer");
 	t1 = now();
-	printf("send bytes=%llu secs=%.6f MBps=%.1f prot=%s\n", (unsigned long long)total, t1 - t0,
-	       (double)total / (t1 - t0) / 1e6, protection(fd));
+	printf("send bytes=%llu secs=%.6f MBps=%.1f cpu_s=%.3f prot=%s\n", (unsigned long long)total,
+	       t1 - t0, (double)total / (t1 - t0) / 1e6, cpu_s(), protection(fd));
 	close(fd);
 	return 0;
 }
@@ -236,7 +247,7 @@ static _Noreturn void echo_server(const char *port)
 		die("calloc");
 	p[0].fd = listen_on(port);
 	p[0].events = POLLIN;
-	printf("listening\n");
+	printf("listening pid=%ld\n", (long)getpid());
 	fflush(stdout);
 	for (;;) {
 		if (poll(p, (nfds_t)n, -1) < 0) {
@@ -298,7 +309,8 @@ static int rps(const char *addr, const char *port, double secs)
 		conns++;
 		t = now();
 	} while (t - t0 < secs);
-	printf("rps conns=%ld secs=%.6f cps=%.1f prot=%s\n", conns, t - t0, conns / (t - t0), prot);
+	printf("rps conns=%ld secs=%.6f cps=%.1f cpu_s=%.3f prot=%s\n", conns, t - t0, conns / (t - t0),
+	       cpu_s(), prot);
 	return 0;
 }
 
@@ -358,7 +370,7 @@ static _Noreturn void hold_server(const char *port, long count)
 	long before = rss_kb(), enc = 0;
 	char b;
 
-	printf("listening\n");
+	printf("listening pid=%ld\n", (long)getpid());
 	fflush(stdout);
 	for (long i = 0; i < count; i++) {
 		int c = accept(l, NULL, NULL);
