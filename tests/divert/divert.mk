@@ -26,6 +26,12 @@ DIVERT_TESTS = \
 if ENABLE_BPF
 if HAVE_NFQ
 TESTS += $(DIVERT_TESTS)
+# handshake cost, divert vs eBPF vs plain (make -C tests bench)
+noinst_PROGRAMS += divert/bench_divert
+bench_programs += divert/bench_divert
+bench_scripts += divert/bench_divert.sh
+divert_bench_divert_SOURCES = divert/bench_divert.c divert/divert_req.h
 endif
 endif
-EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h
+EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h \
+	divert/divert_echo.py divert/bench_divert.sh
