@@ -121,6 +121,10 @@ static int install_one(const char *tool, const char *q)
 	const char *const r3[] = { "-t", "mangle", "-A", "TCPCRYPT-IN", "-p", "tcp", "--tcp-flags",
 		"SYN,ACK,RST", "SYN", "-m", "mark", "--mark", "0", "-m", "socket", "--nowildcard",
 		"--restore-skmark", "-j", "TCPCRYPT-SYN", NULL };
+	/* over loopback the SYN still carries the connecting socket's mark */
+	const char *const r3l[] = { "-t", "mangle", "-A", "TCPCRYPT-IN", "-p", "tcp", "--tcp-flags",
+		"SYN,ACK,RST", "SYN", "-m", "mark", "--mark", MARKSPEC, "-m", "socket", "--nowildcard",
+		"--restore-skmark", "-j", "TCPCRYPT-SYN", NULL };
 	const char *const s1[] = { "-t", "mangle", "-A", "TCPCRYPT-SYN", "-m", "mark", "--mark",
 		MARKSPEC, Q(q), NULL };
 	const char *const s2[] = { "-t", "mangle", "-A", "TCPCRYPT-SYN", "-j", "MARK", "--set-mark",
@@ -142,7 +146,7 @@ static int install_one(const char *tool, const char *q)
 			return -EIO;
 	}
 	if (must(tool, s1) || must(tool, s2) ||
-	    must(tool, r1) || must(tool, r2) || must(tool, r3) || must(tool, r4) ||
+	    must(tool, r1) || must(tool, r2) || must(tool, r3) || must(tool, r3l) || must(tool, r4) ||
 	    must(tool, r5) || must(tool, jo) || must(tool, ji))
 		return -EIO;
 	return 0;

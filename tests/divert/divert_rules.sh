@@ -9,6 +9,7 @@
 #  2. SIGKILL leaves the rules; a restart replaces them (each jump once,
 #     chains as fresh), connections negotiate again, and the clean stop
 #     after it again restores the original ruleset;
+#     ENO over loopback (IPv4, IPv6: one daemon plays both ends) works;
 #  3. a second daemon on the same queue is refused and changes nothing;
 #  4. the control socket refuses what is not a TCP socket of the caller
 #     (UDP, unix, pipe, none: ENOTSOCK/EBADF), bad offers (EINVAL),
@@ -81,6 +82,17 @@ rm -f "$T/ctl-$NS_A"
 daemon third
 check_rules "restart after SIGKILL"
 connect_ok 7702
+# over loopback (one daemon is both ends), IPv4 and IPv6
+for lo in "7706 127.0.0.1 --v4" "7707 ::1 --v6"; do
+	set -- $lo
+	tc_bg "$NS_A" "$ENO_PEER" server "$1" ${3/--v4/} > "$T/lo-$1.out"
+	tc_wait_port "$NS_A" "$1"
+	cli=$(tc_run "$NS_A" "$ENO_PEER" client "$2" "$1") || tc_fail "loopback $2: client: $cli"
+	wait $TC_LAST_PID || tc_fail "loopback $2: server"
+	srv=$(cat "$T/lo-$1.out")
+	eno_expect_ok
+	eno_expect "$cli" data ok "loopback $2"
+done
 # 3. a second daemon on the same queue: refused, nothing changed
 if inA "$TCPCRYPTD" -b divert -p 7 -u "$T/ctl2" 2> "$T/second.log"; then tc_fail "second daemon on queue 7 started"; fi
 grep -q "NFQUEUE 7" "$T/second.log" || { cat "$T/second.log" >&2; tc_fail "second daemon: no queue error"; }
