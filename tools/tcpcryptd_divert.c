@@ -455,7 +455,8 @@ static int check_tcp(int fd)
 {
 	int v = 0;
 	socklen_t l = sizeof(v);
-	struct stat st, me;
+	static struct stat my_ns;
+	struct stat st;
 	int ns;
 
 	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
@@ -471,8 +472,11 @@ static int check_tcp(int fd)
 	/* our rules and queue see our namespace only */
 	ns = ioctl(fd, SIOCGSKNS);
 	if (ns >= 0) {
-		int same = fstat(ns, &st) == 0 && stat("/proc/self/ns/net", &me) == 0 &&
-			   st.st_ino == me.st_ino && st.st_dev == me.st_dev;
+		int same;
+
+		if (!my_ns.st_ino && stat("/proc/self/ns/net", &my_ns) < 0)
+			my_ns.st_ino = 0;
+		same = fstat(ns, &st) == 0 && st.st_ino == my_ns.st_ino && st.st_dev == my_ns.st_dev;
 
 		close(ns);
 		if (!same)
@@ -515,7 +519,7 @@ int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred 
 	mark = sock_mark(fd);
 	if (mark && (mark & DV_MARK_MASK) != DV_MARK)
 		return -EBUSY;      /* the application routes by its own mark */
-	id = dv_offer_intern(offer);
+	id = dv_offer_intern(offer, cred->uid);
 	if (id < 0)
 		return id;
 	mark = DV_MARK | (uint32_t)id;

@@ -8,19 +8,25 @@
 #define PROBE  16
 
 static struct tcpcrypt_eno_offer offers[DV_MAX_OFFERS];
+static uid_t offer_uid[DV_MAX_OFFERS];   /* who added it */
 static unsigned noffers;
 static struct dv_conn *tab;
 static struct dv_conn tab_store[NSLOT];
 
-int dv_offer_intern(const struct tcpcrypt_eno_offer *o)
+int dv_offer_intern(const struct tcpcrypt_eno_offer *o, uid_t uid)
 {
-	unsigned i;
+	unsigned i, mine = 0;
 
-	for (i = 0; i < noffers; i++)
+	for (i = 0; i < noffers; i++) {
 		if (!memcmp(&offers[i], o, sizeof(*o)))
 			return (int)i + 1;
-	if (noffers >= DV_MAX_OFFERS)
+		mine += offer_uid[i] == uid;
+	}
+	/* offers are never forgotten (live sockets carry their id): one user
+	 * must not use up the table */
+	if (noffers >= DV_MAX_OFFERS || (uid != 0 && mine >= DV_MAX_OFFERS_PER_UID))
 		return -ENOSPC;
+	offer_uid[noffers] = uid;
 	offers[noffers++] = *o;
 	return (int)noffers;
 }

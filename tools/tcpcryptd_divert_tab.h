@@ -6,17 +6,19 @@
 #define TCPCRYPTD_DIVERT_TAB_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include "tcpcrypt/eno_abi.h"
 #include "eno.h"
 
 #define DV_MARK        0x54430000u   /* SO_MARK of opted-in sockets: DV_MARK | offer id */
 #define DV_MARK_MASK   0xffff0000u
 #define DV_MAX_OFFERS  4096
+#define DV_MAX_OFFERS_PER_UID 32
 #define DV_TTL_MS      120000
 
-/* Returns the offer id (1..DV_MAX_OFFERS) of an offer, adding it if new,
- * or -ENOSPC. */
-int dv_offer_intern(const struct tcpcrypt_eno_offer *o);
+/* Returns the offer id (1..DV_MAX_OFFERS) of an offer, adding it if new
+ * (on behalf of uid), or -ENOSPC. */
+int dv_offer_intern(const struct tcpcrypt_eno_offer *o, uid_t uid);
 /* The offer of id, or NULL. */
 const struct tcpcrypt_eno_offer *dv_offer_get(unsigned id);
 /* The negotiation policy an offer stands for. Returns 0 or -EINVAL. */

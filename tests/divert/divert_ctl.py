@@ -6,7 +6,8 @@ attached, and prints the daemon's error as an errno name (OK for 0).
 KIND: tcp (fresh TCP socket, opt-in), udp, unix, pipe (opt-in of a non-TCP
 fd), connected (opt-in of a connected TCP socket: ADDR PORT follow),
 result (result of a fresh TCP socket that was never opted in),
-badoffer (opt-in with version 9), nofd (opt-in without a descriptor)."""
+badoffer (opt-in with version 9), nofd (opt-in without a descriptor),
+offer:HEX (opt-in of a fresh TCP socket with this offer content)."""
 import errno
 import os
 import socket
@@ -16,8 +17,8 @@ import sys
 MAGIC = 0x54434431
 
 
-def request(ctl, op, fd, version=1):
-    offer = struct.pack("=BBBB36s", version, 0, 1, 0, b"\x23")
+def request(ctl, op, fd, version=1, content=b"\x23"):
+    offer = struct.pack("=BBBB36s", version, 0, len(content), 0, content)
     req = struct.pack("=IB3x", MAGIC, op) + offer
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(2)
@@ -42,6 +43,7 @@ def main():
     ctl, kind = sys.argv[1], sys.argv[2]
     op, version = 1, 1
     keep = None
+    content = b"\x23"
     if kind == "tcp":
         keep = socket.socket()
     elif kind == "udp":
@@ -61,9 +63,12 @@ def main():
         version = 9
     elif kind == "nofd":
         fd = None
+    elif kind.startswith("offer:"):
+        keep = socket.socket()
+        content = bytes.fromhex(kind[6:])
     if keep is not None:
         fd = keep.fileno()
-    err = request(ctl, op, fd, version)
+    err = request(ctl, op, fd, version, content)
     print("OK" if err == 0 else errno.errorcode.get(err, str(err)))
 
 

@@ -14,7 +14,8 @@
 #  4. the control socket refuses what is not a TCP socket of the caller
 #     (UDP, unix, pipe, none: ENOTSOCK/EBADF), bad offers (EINVAL),
 #     connected sockets (EISCONN), results of sockets not opted in (ENOENT),
-#     and an unprivileged user's request changes nothing but its own socket.
+#     an unprivileged user can opt in its own socket, and at most 32
+#     distinct offers (they are never forgotten).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 source "$TC_TOP_SRCDIR/tests/integration/eno_lib.sh"
 tc_require_root
@@ -115,6 +116,13 @@ tc_wait_port "$NS_B" 7704
 chmod 711 "$T"   # (the control socket itself is 0666)
 [ "$(inA setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" "$CTL" "$T/ctl-$NS_A" tcp)" = OK ] ||
 	tc_fail "unprivileged opt-in of its own socket refused"
+# distinct offers are never forgotten: one user gets at most 32 of them
+for i in $(seq 40 79); do
+	inA setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" "$CTL" "$T/ctl-$NS_A" "offer:$i"
+done > "$T/offers"
+[ "$(grep -c "^OK$" "$T/offers")" = 32 ] && [ "$(grep -c "^ENOSPC$" "$T/offers")" = 8 ] ||
+	tc_fail "offers per user: $(sort "$T/offers" | uniq -c | tr '\n' ' ') (expected 32 OK, then ENOSPC)"
+[ "$(ctl offer:30)" = OK ] || tc_fail "root's new offer refused after another user's limit"
 echo status | socat - "UNIX-CONNECT:$T/ctl-$NS_A" | grep -q '^backend divert' || tc_fail "status"
 connect_ok 7705
 
