@@ -33,5 +33,14 @@ bench_scripts += divert/bench_divert.sh
 divert_bench_divert_SOURCES = divert/bench_divert.c divert/divert_req.h
 endif
 endif
+# the packet surgery (parse, insert an option, lengths and checksums)
+if HAVE_CHECK
+UNIT_TESTS += divert/check_divert_pkt
+check_PROGRAMS += divert/check_divert_pkt
+TESTS += divert/check_divert_pkt
+divert_check_divert_pkt_SOURCES = divert/check_divert_pkt.c
+divert_check_divert_pkt_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+divert_check_divert_pkt_LDADD = $(CHECK_LIBS)
+endif
 EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h \
 	divert/divert_echo.py divert/bench_divert.sh
