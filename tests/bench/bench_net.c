@@ -7,7 +7,7 @@
  *   bench_net bulk-recv PORT COUNT
  *       accepts COUNT connections one after the other; each sends an 8-byte
  *       length and that many bytes, which are read (256 KiB reads) and
- *       answered with one byte.
+ *       answered with one byte; prints the CPU time each took (cpu_s=).
  *   bench_net bulk-send ADDR PORT BYTES
  *       sends BYTES (256 KiB writes) and waits for the answer; prints
  *       secs= (connect to answer), MBps= (10^6 bytes per second) and
@@ -186,7 +186,7 @@ static int bulk_recv(const char *port, long count)
 	for (long i = 0; i < count; i++) {
 		int c = accept(l, NULL, NULL);
 		uint64_t total, got = 0;
-		double t0;
+		double t0, c0 = cpu_s();
 
 		if (c < 0)
 			die("accept");
@@ -204,8 +204,8 @@ static int bulk_recv(const char *port, long count)
 			got += (uint64_t)r;
 		}
 		write_all(c, "k", 1);
-		printf("recv bytes=%llu secs=%.6f prot=%s\n", (unsigned long long)got, now() - t0,
-		       protection(c));
+		printf("recv bytes=%llu secs=%.6f cpu_s=%.3f prot=%s\n", (unsigned long long)got,
+		       now() - t0, cpu_s() - c0, protection(c));
 		fflush(stdout);
 		while (read(c, buf, sizeof(buf)) > 0)
 			;
