@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"  -u, --control PATH   control socket (default: " TCPCRYPTD_DEFAULT_CONTROL ")\n"
 		"  -b, --backend NAME   bpf (eBPF header options), divert (NFQUEUE, one daemon\n"
 		"                       per network namespace) or auto (default: bpf, and divert\n"
-		"                       when the kernel cannot load the eBPF programs)\n"
+		"                       when the kernel lacks eBPF TCP header options)\n"
 		"  -p, --queue NUM      NFQUEUE of the divert backend (default: %d)\n"
 		"  -v, --verbose        more log output (repeat for debug)\n"
 		"      --syslog         log to syslog instead of stderr\n"
@@ -178,9 +178,9 @@ int main(int argc, char **argv)
 
 	r = cfg.backend == TCPCRYPTD_B_DIVERT || !cfg.cgroup[0] ? -ENOSYS : tcb_start(&cfg, &b);
 #ifdef TCPCRYPTD_DIVERT
-	/* auto: divert when the kernel cannot run the programs, not when
-	 * another daemon serves or a given directory is wrong */
-	if (r < 0 && r != -EBUSY && r != -EEXIST && r != -ENOENT && r != -ENAMETOOLONG &&
+	/* auto: divert only when the kernel lacks what the programs need
+	 * (or no cgroup v2 is mounted), never after another failure */
+	if ((r == -ENOSYS || (r == -EOPNOTSUPP && cfg.backend == TCPCRYPTD_B_AUTO)) &&
 	    cfg.backend != TCPCRYPTD_B_BPF) {
 		if (cfg.backend == TCPCRYPTD_B_AUTO)
 			tclog(LOG_NOTICE, "eBPF backend unavailable: using the divert backend (NFQUEUE %d)",
