@@ -15,7 +15,8 @@
 #     (UDP, unix, pipe, none: ENOTSOCK/EBADF), bad offers (EINVAL),
 #     connected sockets (EISCONN), results of sockets not opted in (ENOENT),
 #     an unprivileged user can opt in its own socket, and at most 32
-#     distinct offers (they are never forgotten).
+#     distinct offers (they are never forgotten);
+#  5. without -b, where eBPF cannot work, the divert backend is chosen.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 source "$TC_TOP_SRCDIR/tests/integration/eno_lib.sh"
 tc_require_root
@@ -129,4 +130,16 @@ connect_ok 7705
 kill -TERM $DPID; wait $DPID || tc_fail "clean stop after restart: exit status $?"
 save > "$T/after2"
 diff -u "$T/before" "$T/after2" >&2 || tc_fail "rules differ after restart and clean stop"
+# 5. no -b: where the eBPF backend cannot work (here: `ip netns exec` hides
+# the cgroup v2 mount), tcpcryptd chooses the divert backend by itself
+ip netns exec "$NS_A" "$TCPCRYPTD" -u "$T/ctl-auto" -p 9 2> "$T/auto.log" &
+DPID=$!
+TC_PIDS+=($DPID)
+for _ in $(seq 1 100); do [ -S "$T/ctl-auto" ] && break; sleep 0.05; done
+echo status | socat - "UNIX-CONNECT:$T/ctl-auto" | grep -q '^backend divert' ||
+	{ cat "$T/auto.log" >&2; tc_fail "auto: not the divert backend"; }
+grep -q "using the divert backend" "$T/auto.log" || tc_fail "auto: no notice of the choice"
+kill -TERM $DPID; wait $DPID || tc_fail "auto: clean stop: exit status $?"
+save > "$T/after3"
+diff -u "$T/before" "$T/after3" >&2 || tc_fail "rules differ after the auto daemon's stop"
 echo "PASS: divert rules installed, replaced and removed exactly; control socket checks"
