@@ -22,14 +22,14 @@ tc_netns_setup
 tc_daemon_start
 T=$TC_TMP
 
-tc_bg "$NS_B" env TCPCRYPT_KEYLOGFILE="$T/keylog.b" "$RUN" "$PY" "$ECHO" server 7800
+tc_bg "$NS_B" env TCPCRYPT_KEYLOGFILE="$T/keylog.b" TCPCRYPT_LOG=3 "$RUN" "$PY" "$ECHO" server 7800 2> "$T/server.err"
 tc_wait_port "$NS_B" 7800
 
 # burst NAME PID: N connections; SIGKILL PID when half are done.
 burst() {
 	local name=$1 victim=$2 out=$T/$1.out lines i
 	: > "$out"
-	tc_bg "$NS_A" env TCPCRYPT_KEYLOGFILE="$T/keylog.$name" timeout 120 "$RUN" "$PY" "$ECHO" \
+	tc_bg "$NS_A" env TCPCRYPT_KEYLOGFILE="$T/keylog.$name" TCPCRYPT_LOG=3 timeout 120 "$RUN" "$PY" "$ECHO" \
 		client "$IP_B" 7800 "$N" > "$out" 2> "$T/$name.err"
 	local cpid=$TC_LAST_PID
 	for i in $(seq 1 3000); do
@@ -42,7 +42,13 @@ burst() {
 	tc_log "$name: SIGKILL of the daemon after $lines connections"
 	wait "$cpid" || { cat "$T/$name.err" >&2; tc_fail "$name: client exited with $?"; }
 	[ "$(wc -l < "$out")" = "$N" ] || tc_fail "$name: $(wc -l < "$out") of $N connections reported"
-	awk '$2 != "ok"' "$out" | head -5 | grep . && tc_fail "$name: connections failed or corrupted"
+	if awk '$2 != "ok"' "$out" | grep -q .; then
+		awk '$2 != "ok"' "$out" | head -5 >&2
+		sed 's/^/# client: /' "$T/$name.err" | tail -20 >&2
+		sed 's/^/# daemons: /' "$T"/tcpcryptd-*.log | tail -20 >&2
+		[ -n "${DIVERT_KILL_KEEP:-}" ] && cp -r "$T" "$DIVERT_KILL_KEEP"
+		tc_fail "$name: connections failed or corrupted"
+	fi
 	awk -v m="$MAXT" '$3 > m' "$out" | head -5 | grep . && tc_fail "$name: connections took more than $MAXT s"
 	local enc slow max
 	enc=$(grep -c '^TCPCRYPT_SS ' "$T/keylog.$name" 2> /dev/null)
