@@ -17,6 +17,7 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -71,7 +72,7 @@ uint64_t dv_now_ms(void)
 
 /* ---- the ENO rules, per segment ---- */
 
-static void res_init(struct dv_conn *c, unsigned offer_id, uint8_t flags)
+static void res_init(struct tcd_slot *c, unsigned offer_id, uint8_t flags)
 {
 	memset(&c->res, 0, sizeof(c->res));
 	c->res.version = TCPCRYPT_ENO_ABI_VERSION;
@@ -80,6 +81,7 @@ static void res_init(struct dv_conn *c, unsigned offer_id, uint8_t flags)
 	c->offer_id = (uint16_t)offer_id;
 	c->a_count = 0;
 	c->syn_data = 0;
+	c->acked = 0;
 }
 
 static void keep_opt(uint8_t *dst, uint8_t *dlen, const uint8_t *o, size_t len)
@@ -91,7 +93,7 @@ static void keep_opt(uint8_t *dst, uint8_t *dlen, const uint8_t *o, size_t len)
 	*dlen = (uint8_t)len;
 }
 
-static void finish(struct dv_conn *c, int reason, int ok)
+static void finish(struct tcd_slot *c, int reason, int ok)
 {
 	c->res.reason = (uint8_t)reason;
 	c->res.flags |= TCPCRYPT_RES_F_DONE;
@@ -101,21 +103,21 @@ static void finish(struct dv_conn *c, int reason, int ok)
 }
 
 /* A: our SYN leaves. Returns 1 if the packet was changed. */
-static int a_syn(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id, uint64_t now)
+static int a_syn(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id, uint64_t now)
 {
 	const struct tcpcrypt_eno_offer *of = dv_offer_get(offer_id);
 	uint8_t opt[TCPCRYPT_ENO_OPT_MAX];
 	const uint8_t *o, *x;
-	struct dv_conn *c;
+	struct tcd_slot *c;
 	size_t ol, xl;
 	int r;
 
 	if (!of)
 		return 0;
 	c = dv_conn_get(k, now);
-	if (c->state != DV_A_SYN) {
+	if (c->state != TCD_S_A_SYN) {
 		res_init(c, offer_id, 0);
-		c->state = DV_A_SYN;
+		c->state = TCD_S_A_SYN;
 	}
 	o = dv_pkt_opts(p, &ol);
 	if (tc_eno_find(o, ol, &x, &xl) != 0)
@@ -141,9 +143,9 @@ static int a_syn(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id, ui
 }
 
 /* A: B's SYN-ACK arrives; decides A's result. */
-static void a_synack(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
-	struct dv_conn *c = dv_conn_find(k, now);
+	struct tcd_slot *c = dv_conn_find(k, now);
 	const struct tcpcrypt_eno_offer *of;
 	struct tc_eno_outcome out;
 	struct tc_eno_policy pol;
@@ -152,7 +154,7 @@ static void a_synack(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
 	size_t ol, xl = 0;
 	int n, reason;
 
-	if (!c || c->state != DV_A_SYN)
+	if (!c || c->state != TCD_S_A_SYN)
 		return;
 	o = dv_pkt_opts(p, &ol);
 	n = tc_eno_find(o, ol, &x, &xl);
@@ -179,45 +181,49 @@ static void a_synack(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
 		reason = out.negotiated ? TCPCRYPT_ENO_R_OK : out.reason;
 	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1)
 		c->res.flags |= TCPCRYPT_RES_F_ROLE_B;
-	c->state = reason == TCPCRYPT_ENO_R_OK ? DV_A_ENO : DV_A_DONE;
+	c->state = reason == TCPCRYPT_ENO_R_OK ? TCD_S_A_ENO : TCD_S_A_DONE;
 	finish(c, reason, reason == TCPCRYPT_ENO_R_OK);
 }
 
 /* A: a non-SYN segment leaves before B's first non-SYN: 45 02. */
-static int a_segment(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+static int a_segment(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
-	struct dv_conn *c = dv_conn_find(k, now);
+	struct tcd_slot *c = dv_conn_find(k, now);
 	uint8_t opt[4];
 	const uint8_t *o;
 	size_t ol;
 	int n;
 
-	if (!c || c->state != DV_A_ENO || (p->flags & DV_TH_RST))
+	if (!c || c->state != TCD_S_A_ENO || (p->flags & DV_TH_RST))
 		return 0;
 	o = dv_pkt_opts(p, &ol);
-	if (tc_eno_nonsyn_present(o, ol) != 0)
+	if (tc_eno_nonsyn_present(o, ol) != 0) {
+		c->acked = 1;
 		return 0;
+	}
 	n = tc_eno_build_nonsyn(opt, sizeof(opt));
 	if (n < 0 || dv_pkt_add_option(p, opt, (size_t)n) < 0) {
 		counters[C_NO_SPACE]++;
 		return 0;
 	}
+	/* written before the verdict: the shared table says what B will see */
+	c->acked = 1;
 	counters[C_ACK_ENO]++;
 	return 1;
 }
 
 /* B: A's SYN arrives at an opted-in listener's port; remember its ENO. */
-static void b_syn(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
-	struct dv_conn *c = dv_conn_get(k, now);
+	struct tcd_slot *c = dv_conn_get(k, now);
 	const uint8_t *o, *x = NULL;
 	size_t ol, xl = 0;
 	int n;
 
-	if (c->state == DV_B_WAIT_ACK)
+	if (c->state == TCD_S_B_WAIT_ACK)
 		return;         /* a retransmitted SYN: same answer */
 	res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
-	c->state = DV_B_SYN;
+	c->state = TCD_S_B_SYN;
 	o = dv_pkt_opts(p, &ol);
 	n = tc_eno_find(o, ol, &x, &xl);
 	c->a_count = (int8_t)(n < 0 ? -1 : n > 2 ? 2 : n);
@@ -228,28 +234,28 @@ static void b_syn(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
 }
 
 /* B: our SYN-ACK leaves; answers A's SYN. */
-static int b_synack(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id, uint64_t now)
+static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id, uint64_t now)
 {
 	const struct tcpcrypt_eno_offer *of = dv_offer_get(offer_id);
-	struct dv_conn *c = dv_conn_find(k, now);
+	struct tcd_slot *c = dv_conn_find(k, now);
 	uint8_t ans[TCPCRYPT_ENO_OPT_MAX];
 	struct tc_eno_policy pol;
 	struct tc_eno_syn as;
 	int n, reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
 
-	if (!of || (c && c->state >= DV_A_SYN && c->state <= DV_A_DONE))
+	if (!of || (c && c->state >= TCD_S_A_SYN && c->state <= TCD_S_A_DONE))
 		return 0;       /* simultaneous open: not supported, no ENO */
-	if (!c || (c->state != DV_B_SYN && c->state != DV_B_WAIT_ACK)) {
-		if (c && c->state == DV_B_DONE)
+	if (!c || (c->state != TCD_S_B_SYN && c->state != TCD_S_B_WAIT_ACK)) {
+		if (c && c->state == TCD_S_B_DONE)
 			return 0;   /* retransmission after the decision */
 		c = dv_conn_get(k, now);
 		res_init(c, offer_id, TCPCRYPT_RES_F_ROLE_B);
-		c->state = DV_B_DONE;
+		c->state = TCD_S_B_DONE;
 		finish(c, TCPCRYPT_ENO_R_PEER_NO_ENO, 0);
 		counters[C_SYNACK_PLAIN]++;
 		return 0;
 	}
-	if (c->state == DV_B_WAIT_ACK)
+	if (c->state == TCD_S_B_WAIT_ACK)
 		counters[C_SYNACK_RTX]++;
 	c->offer_id = (uint16_t)offer_id;
 	if (all_cookies())
@@ -272,7 +278,7 @@ static int b_synack(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id,
 	}
 	if (n > 0 && dv_pkt_add_option(p, ans, (size_t)n) == 0) {
 		keep_opt(c->res.local_opt, &c->res.local_len, ans, (size_t)n);
-		c->state = DV_B_WAIT_ACK;
+		c->state = TCD_S_B_WAIT_ACK;
 		counters[C_SYNACK_ENO]++;
 		return 1;
 	}
@@ -281,30 +287,30 @@ static int b_synack(struct dv_pkt *p, const struct dv_key *k, unsigned offer_id,
 		reason = TCPCRYPT_ENO_R_NO_SPACE;
 	}
 	c->res.local_len = 0;
-	c->state = DV_B_DONE;
+	c->state = TCD_S_B_DONE;
 	counters[C_SYNACK_PLAIN]++;
 	finish(c, reason, 0);
 	return 0;
 }
 
 /* B: the first non-SYN segment from A decides. */
-static void b_ack(struct dv_pkt *p, const struct dv_key *k, uint64_t now)
+static void b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
-	struct dv_conn *c = dv_conn_find(k, now);
+	struct tcd_slot *c = dv_conn_find(k, now);
 	const uint8_t *o;
 	size_t ol;
 
-	if (!c || c->state != DV_B_WAIT_ACK || !(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
+	if (!c || c->state != TCD_S_B_WAIT_ACK || !(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
 		return;
 	o = dv_pkt_opts(p, &ol);
-	c->state = DV_B_DONE;
+	c->state = TCD_S_B_DONE;
 	if (tc_eno_nonsyn_present(o, ol) == 1)
 		finish(c, TCPCRYPT_ENO_R_OK, 1);
 	else
 		finish(c, TCPCRYPT_ENO_R_ACK_NO_ENO, 0);
 }
 
-static void make_key(struct dv_key *k, const struct dv_pkt *p, int out)
+static void make_key(struct tcd_key *k, const struct dv_pkt *p, int out)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = (uint8_t)p->family;
@@ -320,7 +326,7 @@ static int handle(struct dv_pkt *p, int out, uint32_t mark)
 	uint64_t now = dv_now_ms();
 	unsigned offer_id = (mark & DV_MARK_MASK) == DV_MARK ? (mark & 0xffff) : 0;
 	int syn = p->flags & DV_TH_SYN, ack = p->flags & DV_TH_ACK;
-	struct dv_key k;
+	struct tcd_key k;
 
 	counters[C_PKT]++;
 	make_key(&k, p, out);
@@ -531,7 +537,7 @@ int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred 
 }
 
 /* The key of a connected socket, v4-mapped addresses as IPv4. */
-static int sock_key(int fd, struct dv_key *k)
+static int sock_key(int fd, struct tcd_key *k)
 {
 	struct sockaddr_storage l, r;
 	socklen_t ll = sizeof(l), rl = sizeof(r);
@@ -572,8 +578,8 @@ static int sock_key(int fd, struct dv_key *k)
 
 int dv_result(int fd, struct tcpcrypt_eno_result *res)
 {
-	struct dv_conn *c;
-	struct dv_key k;
+	struct tcd_slot *c;
+	struct tcd_key k;
 	int r;
 
 	r = check_tcp(fd);
@@ -609,11 +615,22 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 	struct dv_ctl *ctl;
 	int n, running = 1, status = 0;
 
-	if (queue_open((unsigned)cfg->queue) < 0)
+	char tabpath[PATH_MAX + 8];
+
+	snprintf(tabpath, sizeof(tabpath), "%s" TCD_TAB_SUFFIX, cfg->control);
+	/* the shared table first: every decision is in it before its verdict */
+	n = dv_tab_open(tabpath);
+	if (n < 0)
+		tclog(LOG_WARNING, "no shared handshake table %s (%s): applications cannot learn "
+		      "the outcome of handshakes in flight if the daemon dies", tabpath, strerror(-n));
+	if (queue_open((unsigned)cfg->queue) < 0) {
+		dv_tab_close(tabpath);
 		return 1;
+	}
 	syncookies_fd = open("/proc/sys/net/ipv4/tcp_syncookies", O_RDONLY | O_CLOEXEC);
 	if (dv_ipt_install((unsigned)cfg->queue) < 0) {
 		mnl_socket_close(nl);
+		dv_tab_close(tabpath);
 		return 1;
 	}
 	tclog(LOG_INFO, "divert backend: rules installed, NFQUEUE %d", cfg->queue);
@@ -622,6 +639,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 	if (!ctl) {
 		dv_ipt_remove();
 		mnl_socket_close(nl);
+		dv_tab_close(tabpath);
 		return 1;
 	}
 	tclog(LOG_INFO, "control socket %s ready", cfg->control);
@@ -656,5 +674,6 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 	dv_ipt_remove();
 	queue_drain();      /* what was queued before the rules went: verdicts, not drops */
 	mnl_socket_close(nl);
+	dv_tab_close(tabpath);
 	return status;
 }

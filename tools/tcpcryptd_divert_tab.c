@@ -1,17 +1,22 @@
 /* tcpcryptd_divert_tab.c - offers and handshakes of the divert backend. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include "tcpcryptd_divert_tab.h"
 
-#define NSLOT  (1u << 15)
-#define PROBE  16
+#define NSLOT  TCD_TAB_SLOTS
+#define PROBE  TCD_TAB_PROBE
 
 static struct tcpcrypt_eno_offer offers[DV_MAX_OFFERS];
 static uid_t offer_uid[DV_MAX_OFFERS];   /* who added it */
 static unsigned noffers;
-static struct dv_conn *tab;
-static struct dv_conn tab_store[NSLOT];
+static struct tcd_slot *tab;
+static struct tcd_tab *mapped;
+static struct tcd_tab tab_store;
 
 int dv_offer_intern(const struct tcpcrypt_eno_offer *o, uid_t uid)
 {
@@ -59,32 +64,21 @@ int dv_offer_policy(const struct tcpcrypt_eno_offer *o, struct tc_eno_policy *po
 	return 0;
 }
 
-static uint32_t hash_key(const struct dv_key *k)
-{
-	const uint8_t *b = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
-static int live(const struct dv_conn *c, uint64_t now)
+static int live(const struct tcd_slot *c, uint64_t now)
 {
 	return c->t_ms && now - c->t_ms < DV_TTL_MS;
 }
 
-struct dv_conn *dv_conn_find(const struct dv_key *key, uint64_t now_ms)
+struct tcd_slot *dv_conn_find(const struct tcd_key *key, uint64_t now_ms)
 {
 	uint32_t h;
 	unsigned i;
 
 	if (!tab)
 		return NULL;
-	h = hash_key(key);
+	h = tcd_hash(key);
 	for (i = 0; i < PROBE; i++) {
-		struct dv_conn *c = &tab[(h + i) & (NSLOT - 1)];
+		struct tcd_slot *c = &tab[(h + i) & (NSLOT - 1)];
 
 		if (live(c, now_ms) && !memcmp(&c->key, key, sizeof(*key)))
 			return c;
@@ -92,18 +86,18 @@ struct dv_conn *dv_conn_find(const struct dv_key *key, uint64_t now_ms)
 	return NULL;
 }
 
-struct dv_conn *dv_conn_get(const struct dv_key *key, uint64_t now_ms)
+struct tcd_slot *dv_conn_get(const struct tcd_key *key, uint64_t now_ms)
 {
-	struct dv_conn *c, *victim = NULL;
+	struct tcd_slot *c, *victim = NULL;
 	uint32_t h;
 	unsigned i;
 
 	if (!tab)
-		tab = tab_store;
+		tab = tab_store.slot;
 	c = dv_conn_find(key, now_ms);
 	if (c)
 		return c;
-	h = hash_key(key);
+	h = tcd_hash(key);
 	for (i = 0; i < PROBE; i++) {
 		c = &tab[(h + i) & (NSLOT - 1)];
 		if (!live(c, now_ms)) {
@@ -126,4 +120,44 @@ unsigned dv_conn_count(uint64_t now_ms)
 	for (i = 0; tab && i < NSLOT; i++)
 		n += live(&tab[i], now_ms);
 	return (unsigned)n;
+}
+
+int dv_tab_open(const char *path)
+{
+	int fd, e;
+	void *m;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644) < 0 || ftruncate(fd, sizeof(struct tcd_tab)) < 0) {
+		e = errno;
+		close(fd);
+		unlink(path);
+		return -e;
+	}
+	m = mmap(NULL, sizeof(struct tcd_tab), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	e = errno;
+	close(fd);
+	if (m == MAP_FAILED) {
+		unlink(path);
+		return -e;
+	}
+	mapped = m;
+	mapped->nslots = NSLOT;
+	if (tab)
+		memcpy(mapped->slot, tab, sizeof(mapped->slot));
+	mapped->magic = TCD_TAB_MAGIC;
+	tab = mapped->slot;
+	return 0;
+}
+
+void dv_tab_close(const char *path)
+{
+	if (!mapped)
+		return;
+	unlink(path);
+	munmap(mapped, sizeof(*mapped));
+	mapped = NULL;
+	tab = NULL;
 }

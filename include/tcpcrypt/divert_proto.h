@@ -34,4 +34,70 @@ struct tcd_resp {
 	struct tcpcrypt_eno_result res;    /* TCD_OP_RESULT with err == 0 */
 };
 
+/*
+ * The handshake table, shared read-only with applications: the daemon keeps
+ * its per-connection state in a file it maps (CONTROL_PATH TCD_TAB_SUFFIX,
+ * mode 0644), writing each decision there before the verdict that lets the
+ * segment go on. When the daemon does not answer a result request (it
+ * died), the shim reads the outcome of its socket (marked by the daemon,
+ * SO_MARK & TCD_MARK_MASK == TCD_MARK) from the file, so both ends still
+ * agree on what went on the wire. Only the file's owner (root) writes it;
+ * it holds 4-tuples and option bytes, which are public anyway.
+ */
+#define TCD_MARK          0x54430000u
+#define TCD_MARK_MASK     0xffff0000u
+#define TCD_TAB_SUFFIX    ".tab"
+#define TCD_TAB_MAGIC     0x54434454u  /* "TCDT" */
+#define TCD_TAB_SLOTS     16384        /* a power of 2 */
+#define TCD_TAB_PROBE     16
+#define TCD_TAB_TTL_MS    120000       /* older entries are dead (CLOCK_MONOTONIC) */
+
+/* Handshake states. */
+enum {
+	TCD_S_A_SYN = 1,     /* A: our SYN went out (with or without ENO) */
+	TCD_S_A_ENO,         /* A: negotiated; our segments carry 45 02 (acked: one did) */
+	TCD_S_A_DONE,        /* A: fell back */
+	TCD_S_B_SYN,         /* B: A's SYN seen (its option kept) */
+	TCD_S_B_WAIT_ACK,    /* B: our SYN-ACK carried ENO; A's first ACK decides */
+	TCD_S_B_DONE,        /* B: decided */
+};
+
+struct tcd_key {
+	uint8_t family;          /* AF_INET (v4-mapped included) or AF_INET6 */
+	uint8_t pad;
+	uint16_t lport, rport;   /* host order */
+	uint8_t laddr[16], raddr[16]; /* IPv4 in the first 4 bytes, the rest 0 */
+};
+
+struct tcd_slot {
+	struct tcd_key key;
+	uint64_t t_ms;           /* creation (CLOCK_MONOTONIC ms); 0 = free */
+	uint8_t state;           /* TCD_S_* */
+	uint8_t acked;           /* A: a segment with 45 02 was let go */
+	int8_t a_count;          /* B: ENO options in A's SYN (-1: ill-formed options) */
+	uint8_t syn_data;        /* B: A's SYN carried data */
+	uint16_t offer_id;
+	uint8_t pad[2];
+	struct tcpcrypt_eno_result res;
+};
+
+struct tcd_tab {
+	uint32_t magic;
+	uint32_t nslots;
+	uint64_t pad;
+	struct tcd_slot slot[TCD_TAB_SLOTS];
+};
+
+/* The slot index where the probe for key starts. */
+static inline uint32_t tcd_hash(const struct tcd_key *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+	unsigned i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
 #endif
