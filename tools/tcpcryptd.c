@@ -36,6 +36,8 @@ static void usage(FILE *f)
 		"                       per network namespace) or auto (default: bpf, and divert\n"
 		"                       when the kernel lacks eBPF TCP header options)\n"
 		"  -p, --queue NUM      NFQUEUE of the divert backend (default: %d)\n"
+		"  -n, --netns NAME     divert backend: serve network namespace NAME (or a path\n"
+		"                       to its nsfs file) while the daemon stays outside it\n"
 		"  -v, --verbose        more log output (repeat for debug)\n"
 		"      --syslog         log to syslog instead of stderr\n"
 		"  -h, --help           this help\n"
@@ -60,6 +62,7 @@ static int parse_args(int argc, char **argv, struct tcpcryptd_cfg *cfg)
 		{ "control", required_argument, 0, 'u' },
 		{ "backend", required_argument, 0, 'b' },
 		{ "queue", required_argument, 0, 'p' },
+		{ "netns", required_argument, 0, 'n' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "syslog", no_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' },
@@ -71,7 +74,7 @@ static int parse_args(int argc, char **argv, struct tcpcryptd_cfg *cfg)
 	strcpy(cfg->pin_dir, TCPCRYPTD_DEFAULT_PIN_DIR);
 	strcpy(cfg->control, TCPCRYPTD_DEFAULT_CONTROL);
 	cfg->queue = TCPCRYPTD_DEFAULT_QUEUE;
-	while ((c = getopt_long(argc, argv, "g:P:u:b:p:vhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:P:u:b:p:n:vhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (copy_opt(cfg->cgroup, sizeof(cfg->cgroup), optarg, "cgroup"))
@@ -108,6 +111,12 @@ static int parse_args(int argc, char **argv, struct tcpcryptd_cfg *cfg)
 			cfg->queue = (int)q;
 			break;
 		}
+		case 'n':
+			if (strchr(optarg, '/') ? copy_opt(cfg->netns, sizeof(cfg->netns), optarg, "netns")
+			    : (size_t)snprintf(cfg->netns, sizeof(cfg->netns), "/run/netns/%s", optarg) >=
+				      sizeof(cfg->netns))
+				return 2;
+			break;
 		case 'v':
 			cfg->verbosity++;
 			break;
@@ -145,6 +154,13 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	tclog_init("tcpcryptd", cfg.verbosity, cfg.use_syslog);
+	if (cfg.netns[0]) {     /* only the divert backend serves a namespace from outside */
+		if (cfg.backend == TCPCRYPTD_B_BPF) {
+			tclog(LOG_ERR, "--netns needs the divert backend");
+			return 2;
+		}
+		cfg.backend = TCPCRYPTD_B_DIVERT;
+	}
 	tclog_libbpf_capture();
 	if (geteuid() != 0) {
 		tclog(LOG_ERR, "must run as root (needs CAP_BPF and CAP_NET_ADMIN)");

@@ -19,6 +19,7 @@ struct tcpcryptd_cfg {
 	int use_syslog;
 	int backend;             /* TCPCRYPTD_B_* */
 	int queue;               /* divert backend: NFQUEUE number */
+	char netns[PATH_MAX];    /* divert backend: serve this network namespace from outside */
 };
 
 #endif

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ static const char *const cnames[C_MAX] = { "opt_in", "packets", "syn_eno", "syna
 static uint64_t counters[C_MAX];
 
 static struct mnl_socket *nl;
+static struct stat my_ns;           /* the network namespace we serve */
 static int syncookies_fd = -1;      /* /proc/sys/net/ipv4/tcp_syncookies of our namespace */
 
 /* 1 if every SYN-ACK is a SYN cookie (tcp_syncookies=2). With 1, cookies
@@ -461,7 +463,6 @@ static int check_tcp(int fd)
 {
 	int v = 0;
 	socklen_t l = sizeof(v);
-	static struct stat my_ns;
 	struct stat st;
 	int ns;
 
@@ -480,8 +481,6 @@ static int check_tcp(int fd)
 	if (ns >= 0) {
 		int same;
 
-		if (!my_ns.st_ino && stat("/proc/self/ns/net", &my_ns) < 0)
-			my_ns.st_ino = 0;
 		same = fstat(ns, &st) == 0 && st.st_ino == my_ns.st_ino && st.st_dev == my_ns.st_dev;
 
 		close(ns);
@@ -609,6 +608,34 @@ void dv_status(FILE *out)
 		fprintf(out, "counter %s %llu\n", cnames[i], (unsigned long long)counters[i]);
 }
 
+static int home_ns = -1, target_ns = -1;
+
+/* --netns: enter the namespace to open what belongs to it (the queue, its
+ * sysctl); leave_netns() goes back, so that the daemon is no process of
+ * that namespace (`ip netns pids` does not list it). */
+static int enter_netns(const char *path)
+{
+	if (!path[0])
+		return 0;
+	target_ns = open(path, O_RDONLY | O_CLOEXEC);
+	home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (target_ns < 0 || home_ns < 0 || setns(target_ns, CLONE_NEWNET) < 0) {
+		tclog(LOG_ERR, "cannot enter network namespace %s: %s", path, strerror(errno));
+		return -1;
+	}
+	dv_ipt_set_netns(target_ns);
+	return 0;
+}
+
+static int leave_netns(void)
+{
+	if (home_ns >= 0 && setns(home_ns, CLONE_NEWNET) < 0) {
+		tclog(LOG_ERR, "cannot leave the served network namespace: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 {
 	struct pollfd pfd[72];
@@ -623,11 +650,15 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 	if (n < 0)
 		tclog(LOG_WARNING, "no shared handshake table %s (%s): applications cannot learn "
 		      "the outcome of handshakes in flight if the daemon dies", tabpath, strerror(-n));
-	if (queue_open((unsigned)cfg->queue) < 0) {
+	if (enter_netns(cfg->netns) < 0 || queue_open((unsigned)cfg->queue) < 0) {
 		dv_tab_close(tabpath);
 		return 1;
 	}
 	syncookies_fd = open("/proc/sys/net/ipv4/tcp_syncookies", O_RDONLY | O_CLOEXEC);
+	if (stat("/proc/self/ns/net", &my_ns) < 0 || leave_netns() < 0) {
+		dv_tab_close(tabpath);
+		return 1;
+	}
 	if (dv_ipt_install((unsigned)cfg->queue) < 0) {
 		mnl_socket_close(nl);
 		dv_tab_close(tabpath);

@@ -3,6 +3,7 @@
  * ENO-MECHANISMS.md A.1; iptables-nft uses the xtables compat target). */
 #include "config.h"
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +19,12 @@
 #define MAXARG 40
 
 static const char *const tools[2] = { "iptables", "ip6tables" };
+static int target_ns = -1;
+
+void dv_ipt_set_netns(int nsfd)
+{
+	target_ns = nsfd;
+}
 
 /* Runs tool with args (NULL-terminated), quietly. Returns its exit status
  * or -errno. */
@@ -39,6 +46,8 @@ static int run(const char *tool, const char *const *args)
 	if (pid == 0) {
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (target_ns >= 0 && setns(target_ns, CLONE_NEWNET) < 0)
+			_exit(126);
 		fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 0);

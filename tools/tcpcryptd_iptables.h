@@ -15,6 +15,9 @@
 
 #define DV_CONNLABEL 69
 
+/* Runs iptables inside the network namespace of nsfd (-1: our own). */
+void dv_ipt_set_netns(int nsfd);
+
 /* Removes stale rules of a crashed run, then installs ours for queue.
  * Returns 0 or -EIO (logged). */
 int dv_ipt_install(unsigned queue);

@@ -6,15 +6,15 @@
 #
 # eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins),
 # integration/eno_tcnetstat.sh and shim/test_curl_http.sh (the session
-# list of tcnetstat comes from the eBPF programs), shim/test_tamper.sh (it
-# kills every process of namespace B between its phases, B's divert daemon
-# too); shim/test_launcher.sh needs no daemon.
+# list of tcnetstat comes from the eBPF programs); shim/test_launcher.sh
+# needs no daemon.
 DIVERT_TESTS = \
 	divert/dv_test_conformance.sh \
 	divert/dv_test_fortify.sh \
 	divert/dv_test_wire.sh \
 	divert/dv_test_socat.sh \
 	divert/dv_test_fallback.sh \
+	divert/dv_test_tamper.sh \
 	divert/dv_eno_basic.sh \
 	divert/dv_eno_fallback.sh \
 	divert/dv_eno_middlebox.sh \

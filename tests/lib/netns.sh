@@ -179,13 +179,20 @@ tc_wait_port() {
 }
 
 # The divert backend (TCPCRYPT_TEST_BACKEND=divert): one `tcpcryptd -b
-# divert` inside each host namespace (A and B), control socket
-# $TC_TMP/ctl-<ns>; $TC_CONTROL becomes A's.
+# divert --netns NS` for each host namespace (A and B), control socket
+# $TC_TMP/ctl-<ns>; $TC_CONTROL becomes A's. The daemons run as processes
+# of a namespace of their own ($NS_D), so a test that kills every process
+# of A or B does not kill them.
 tc_divert_start() {
 	local ns i
 	TC_DIVERT_PIDS=()
+	if [ -z "${NS_D:-}" ]; then
+		NS_D=tcD-$TC_ID
+		ip netns add "$NS_D" || tc_fail "ip netns add"
+		TC_NETNS+=("$NS_D")
+	fi
 	for ns in "$NS_A" "$NS_B"; do
-		ip netns exec "$ns" "$TCPCRYPTD" -b divert -p 7 -u "$TC_TMP/ctl-$ns" "$@" \
+		ip netns exec "$NS_D" "$TCPCRYPTD" -b divert -p 7 --netns "$ns" -u "$TC_TMP/ctl-$ns" "$@" \
 			2> "$TC_TMP/tcpcryptd-$ns.log" &
 		TC_DIVERT_PIDS+=($!)
 		TC_PIDS+=($!)
