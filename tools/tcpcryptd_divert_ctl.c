@@ -158,17 +158,17 @@ static void serve_one(struct dv_ctl *c, int i)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	for (cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len >= CMSG_LEN(0)) {
 			size_t k, nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int fds[4];
+			int f;
 
-			memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int) <= sizeof(fds) ? nfd * sizeof(int)
-				: sizeof(fds));
-			for (k = 0; k < nfd && k < 4; k++) {
+			for (k = 0; k < nfd; k++) {
+				memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
 				if (sfd < 0)
-					sfd = fds[k];
+					sfd = f;
 				else
-					close(fds[k]);  /* one socket per request */
+					close(f);       /* one socket per request */
 			}
 		}
 	}
