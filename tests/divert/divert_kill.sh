@@ -4,7 +4,9 @@
 # sequential connections, each echoing 2 KB.
 #  1. A's daemon is killed once half of the connections are done;
 #  2. A's daemon is restarted (its stale rules are replaced) and B's daemon
-#     is killed in the middle of a second burst.
+#     is killed in the middle of a second burst;
+#  3. A's daemon is stopped (SIGSTOP): new connections go plain after the
+#     shim's 200 ms timeout, none hangs.
 # Every connection completes, encrypted or plain, with its data intact;
 # none takes longer than one SYN retransmission (1 s) plus a margin; none
 # hangs. Prints how many were encrypted (key log lines) before and after.
@@ -62,9 +64,20 @@ burst kill-a "${TC_DIVERT_PIDS[0]}"
 # A's daemon again: it replaces the stale rules of the killed one
 rm -f "$T/ctl-$NS_A"
 ip netns exec "$NS_A" "$TCPCRYPTD" -b divert -p 7 -u "$T/ctl-$NS_A" 2> "$T/a2.log" &
-TC_PIDS+=($!)
+A2=$!
+TC_PIDS+=($A2)
 for _ in $(seq 1 100); do [ -S "$T/ctl-$NS_A" ] && break; sleep 0.05; done
 [ "$(ip netns exec "$NS_A" iptables-save -t mangle 2> /dev/null | grep -c -- '-j TCPCRYPT-OUT')" = 1 ] ||
 	tc_fail "restart: the OUTPUT jump is not there exactly once"
 burst kill-b "${TC_DIVERT_PIDS[1]}"
-echo "PASS: daemon killed mid-burst (A, then B): every connection intact and on time"
+
+# 3. A's daemon hangs (SIGSTOP): the shim's opt-in request times out
+# (200 ms) and the connection goes plain, unmarked, past the queue
+kill -STOP $A2
+tc_run "$NS_A" env TCPCRYPT_KEYLOGFILE="$T/keylog.stop" timeout 60 "$RUN" "$PY" "$ECHO" \
+	client "$IP_B" 7800 20 > "$T/stop.out" 2> "$T/stop.err" || { kill -CONT $A2; tc_fail "stopped daemon: client failed"; }
+kill -CONT $A2
+[ "$(awk '$2 == "ok"' "$T/stop.out" | wc -l)" = 20 ] || tc_fail "stopped daemon: $(grep -vc ' ok ' "$T/stop.out") connections failed"
+awk '$3 > 0.6' "$T/stop.out" | head -3 | grep . && tc_fail "stopped daemon: connections took more than 0.6 s"
+tc_log "stopped daemon: 20/20 intact, $(grep -c '^TCPCRYPT_SS ' "$T/keylog.stop" 2> /dev/null) encrypted, slowest $(sort -k3 -n "$T/stop.out" | tail -1 | awk '{print $3}') s"
+echo "PASS: daemon killed mid-burst (A, then B), and stopped: every connection intact and on time"
