@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -87,8 +88,23 @@ struct tc_session {
 	uint32_t fbuf_have;               /* bytes of the frame being reassembled */
 	uint32_t pend_off;                /* undelivered plaintext: fbuf[pend_off..+pend_len] */
 	uint32_t pend_len;
+	uint32_t fbuf_hw;                 /* high-water mark of fbuf: what a wipe must clear */
+	/* last, and never zeroed as a whole: a caller that does not use
+	 * tc_session_recv never touches (never faults in) these pages */
 	uint8_t fbuf[TC_FRAME_MAX];
 };
+
+/* The part of a session that init clears: everything but fbuf. */
+#define TC_SESS_HEAD offsetof(struct tc_session, fbuf)
+
+/* Wipes fbuf as far as it was ever written. */
+static void wipe_fbuf(tc_session *s)
+{
+	size_t hw = s->fbuf_hw < sizeof s->fbuf ? s->fbuf_hw : sizeof s->fbuf;
+
+	sodium_memzero(s->fbuf, hw);
+	s->fbuf_hw = 0;
+}
 
 /*
  * The stream offset of the first frame in each direction: the literal
@@ -115,7 +131,7 @@ static int fail(tc_session *s, int err)
 	sodium_memzero(s->mk_recv, sizeof s->mk_recv);
 	sodium_memzero(s->ss1, sizeof s->ss1);
 	sodium_memzero(s->resume, sizeof s->resume);
-	sodium_memzero(s->fbuf, sizeof s->fbuf);
+	wipe_fbuf(s);
 	s->fbuf_have = s->pend_len = s->pend_off = 0;
 	s->state = ST_FAILED;
 	s->err = err;
@@ -150,7 +166,7 @@ static int init_common(tc_session *s, const struct tc_session_params *p,
 		list = p->aeads;
 	}
 
-	memset(s, 0, sizeof *s);
+	memset(s, 0, TC_SESS_HEAD);
 	/* only the AEADs this host can use are offered or chosen */
 	for (i = 0; i < n; i++)
 		if (tc_aead_supported(list[i]))
@@ -173,7 +189,7 @@ static int init_common(tc_session *s, const struct tc_session_params *p,
 		randombytes_buf(s->nonce, sizeof s->nonce);
 	}
 	if (crypto_scalarmult_base(s->pk, s->sk) != 0) {
-		sodium_memzero(s, sizeof *s);
+		sodium_memzero(s, TC_SESS_HEAD);
 		return -EINVAL;
 	}
 	s->state = s->role == TCPCRYPT_ROLE_A ? ST_A_START : ST_B_WAIT_INIT1;
@@ -211,10 +227,14 @@ int tc_session_new(tc_session **out, const struct tc_session_params *p)
 	return 0;
 }
 
+/* Wipes the session: its head (keys, secrets, state) and as much of the
+ * reassembly buffer as was ever written (the rest was never touched). */
 void tc_session_wipe(tc_session *s)
 {
-	if (s != NULL)
-		sodium_memzero(s, sizeof *s);
+	if (s != NULL) {
+		wipe_fbuf(s);
+		sodium_memzero(s, TC_SESS_HEAD);
+	}
 }
 
 void tc_session_free(tc_session *s)
@@ -595,6 +615,8 @@ ssize_t tc_session_recv(tc_session *s, const uint8_t *in, size_t inlen,
 			n = inlen - used;
 		memcpy(s->fbuf + s->fbuf_have, in + used, n);
 		s->fbuf_have += (uint32_t)n;
+		if (s->fbuf_have > s->fbuf_hw)
+			s->fbuf_hw = s->fbuf_have;
 		used += n;
 		if (s->fbuf_have < TC_FRAME_HDR)
 			break;
