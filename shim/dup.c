@@ -65,6 +65,14 @@ static int do_fcntl(int fd, int cmd, long arg)
 
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && tc_fd_maybe(fd))
 		share(fd, r);
+	if (r >= 0 && cmd == F_SETFL && tc_fd_maybe(fd)) {
+		struct tc_sock *s = tc_conn_get(fd);
+
+		if (s) {
+			tc_sock_note_nonblock(s, (arg & O_NONBLOCK) != 0);
+			tc_fd_put(s);
+		}
+	}
 	return r;
 }
 

@@ -1,6 +1,6 @@
 /*
  * ioctl.c - ioctl(FIONREAD/SIOCINQ): plaintext bytes available, never
- * ciphertext counts.
+ * ciphertext counts; FIONBIO is noted (see tc_sock_note_nonblock).
  */
 #include "config.h"
 
@@ -22,6 +22,14 @@ TC_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (req == FIONBIO) {
+		r = tc_real_ioctl(fd, req, arg);
+		if (r == 0 && arg && (s = tc_conn_get(fd))) {
+			tc_sock_note_nonblock(s, *(int *)arg != 0);
+			tc_fd_put(s);
+		}
+		return r;
+	}
 	if (req != FIONREAD || !(s = tc_conn_get(fd)))
 		return tc_real_ioctl(fd, req, arg);
 	tc_in_shim++;

@@ -32,6 +32,11 @@ void tc_keylog_init(void)
 		tc_own_fd_add(keylog_fd);
 }
 
+void tc_keylog_suspend(void)
+{
+	__atomic_store_n(&keylog_fd, -1, __ATOMIC_RELAXED);
+}
+
 int tc_keylog_enabled(void)
 {
 	return keylog_fd >= 0;

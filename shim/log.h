@@ -12,6 +12,9 @@ extern int tc_log_level;
 
 /* Opens the destination (TCPCRYPT_LOG_FILE or stderr) for the level. */
 void tc_log_init(int level, const char *path);
+/* No more log lines from this process (a file size limit would turn any
+ * write into SIGXFSZ). */
+void tc_log_suspend(void);
 void tc_log_write(int level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -114,10 +114,8 @@ static void *progress_main(void *arg)
 	return NULL;
 }
 
-void tc_progress_kick(void)
+void tc_progress_start(void)
 {
-	uint64_t one = 1;
-
 	if (!__atomic_load_n(&started, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&start_lock);
 		if (!started) {
@@ -141,6 +139,13 @@ void tc_progress_kick(void)
 		}
 		pthread_mutex_unlock(&start_lock);
 	}
+}
+
+void tc_progress_kick(void)
+{
+	uint64_t one = 1;
+
+	tc_progress_start();
 	if (wake_fd >= 0)
 		(void)tc_real_write(wake_fd, &one, sizeof(one));
 }

@@ -9,6 +9,8 @@
 
 /* Starts the thread if needed and wakes it to look at the sockets again. */
 void tc_progress_kick(void);
+/* Starts the thread (and its eventfd) now if it is not running. */
+void tc_progress_start(void);
 /* The close path holds this while it takes an fd away, so the thread never
  * works on an fd number that is being closed or reused. */
 void tc_progress_lock(void);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -36,7 +37,8 @@
 
 struct tc_shm {
 	pthread_mutex_t rx_lock, tx_lock, sess_lock;
-	size_t size;
+	size_t size;                 /* of the whole region (session + this) */
+	uint8_t shared;              /* ever held by another process: never pooled */
 	int nprocs;                  /* processes holding the socket (atomic) */
 	int state;                   /* enum tc_state (atomic) */
 	int error;                   /* errno for I/O once failed */
@@ -47,6 +49,7 @@ struct tc_shm {
 	uint64_t since_rekey;        /* application bytes sealed since the last rekey */
 	uint8_t fresh;               /* keys set, the application has not read data yet */
 	uint16_t aead;
+	uint8_t nonblock;            /* O_NONBLOCK of the socket, as of the sandbox's start */
 	uint8_t sessid[TCPCRYPT_SESSID_MAX];
 	size_t rx_len;               /* bytes of the current frame in rx */
 	size_t plain_off, plain_len; /* opened plaintext left in rx */
@@ -59,9 +62,17 @@ struct tc_shm {
 	uint8_t peekbuf[TC_FRAME_MAX];
 };
 
-static size_t sess_off, shm_size;
+/*
+ * A connection's region: [tc_session][struct tc_shm], page-aligned. The
+ * session comes first so that its small head shares page 0 with nothing
+ * and its never-used reassembly buffer (at its end) ends right before the
+ * header, which shares a page with the start of rx: a connection touches
+ * about four pages (session head, header + rx start, tx start) out of 114.
+ */
+static size_t sess_off, shm_size, pg_size = 4096;
 
-#define SESS(sh) ((tc_session *)((uint8_t *)(sh) + sess_off))
+#define SESS(sh) ((tc_session *)((uint8_t *)(sh) - sess_off))
+#define REGION(sh) ((void *)((uint8_t *)(sh) - sess_off))
 #define STATE(sh) __atomic_load_n(&(sh)->state, __ATOMIC_ACQUIRE)
 #define SET_STATE(sh, v) __atomic_store_n(&(sh)->state, (v), __ATOMIC_RELEASE)
 
@@ -71,8 +82,9 @@ void tc_sock_global_init(void)
 
 	if (pg <= 0)
 		pg = 4096;
-	sess_off = (sizeof(struct tc_shm) + 63) & ~(size_t)63;
-	shm_size = (sess_off + tc_session_size() + (size_t)pg - 1) & ~((size_t)pg - 1);
+	pg_size = (size_t)pg;
+	sess_off = (tc_session_size() + 63) & ~(size_t)63;
+	shm_size = (sess_off + sizeof(struct tc_shm) + (size_t)pg - 1) & ~((size_t)pg - 1);
 }
 
 /* ---- locks: process-shared and robust (a process that died holding one
@@ -155,16 +167,116 @@ struct tc_sock *tc_sock_new(int kind, const struct tc_prefs *prefs)
 	return s;
 }
 
+/*
+ * Pool of free regions of this process (cause of cost: mmap + first-touch
+ * faults + munmap per connection). Only a region whose connection was never
+ * shared with another process goes back (so nothing else can still touch
+ * it), wiped; pooled regions are MADV_DONTFORK so a child never inherits
+ * them, and a pool seen from another pid (a child) is dropped. The lock is
+ * only ever tried: a child forked while it was held just skips the pool.
+ */
+#define TC_POOL_MAX        16
+#define TC_POOL_KEEP_PAGES 4     /* buffer pages a pooled region keeps resident */
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *pool[TC_POOL_MAX];
+static int pool_n;
+static pid_t pool_pid;
+
+static void *pool_take(void)
+{
+	void *r = NULL;
+
+	if (pthread_mutex_trylock(&pool_lock) != 0)
+		return NULL;
+	if (pool_pid != getpid()) {
+		pool_n = 0;             /* inherited list: the regions are not mapped here */
+		pool_pid = getpid();
+	}
+	if (pool_n > 0)
+		r = pool[--pool_n];
+	pthread_mutex_unlock(&pool_lock);
+	if (r && madvise(r, shm_size, MADV_DOFORK) < 0) {
+		munmap(r, shm_size);
+		r = NULL;
+	}
+	return r;
+}
+
+/* Keeps a wiped region for reuse; 0 if it was taken. */
+static int pool_put(void *r)
+{
+	int ok = 0;
+
+	if (madvise(r, shm_size, MADV_DONTFORK) < 0)
+		return -1;
+	if (pthread_mutex_trylock(&pool_lock) != 0)
+		return -1;
+	if (pool_pid != getpid()) {
+		pool_n = 0;
+		pool_pid = getpid();
+	}
+	if (pool_n < TC_POOL_MAX) {
+		pool[pool_n++] = r;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Wipes what a connection left in its buffers: the resident pages only
+ * (mincore; pages never touched hold nothing and are not faulted in).
+ * With keep, pages past the first TC_POOL_KEEP_PAGES are released instead
+ * (MADV_REMOVE: they read back as zeros), so a pooled region stays small.
+ * The session is wiped by tc_session_wipe() (its head and the used part
+ * of its reassembly buffer).
+ */
+static void wipe_buffers(struct tc_shm *sh, int keep)
+{
+	uint8_t *base = REGION(sh), *end = base + shm_size;
+	uint8_t *from = (uint8_t *)sh->rx;
+	uint8_t *pg0 = base + ((size_t)(from - base) & ~(pg_size - 1));
+	size_t npg = (size_t)(end - pg0) / pg_size;
+	unsigned char vec[160];
+	int kept = 0;
+
+	if (npg > sizeof(vec) || mincore(pg0, (size_t)(end - pg0), vec) < 0) {
+		sodium_memzero(from, (size_t)(end - from));
+		return;
+	}
+	for (size_t i = 0; i < npg; i++) {
+		uint8_t *p = pg0 + i * pg_size, *q = p + pg_size;
+
+		if (!(vec[i] & 1))
+			continue;
+		if (p < from)
+			p = from;
+		if (keep && kept >= TC_POOL_KEEP_PAGES && p == pg0 + i * pg_size &&
+		    madvise(p, pg_size, MADV_REMOVE) == 0)
+			continue;
+		sodium_memzero(p, (size_t)(q - p));
+		kept++;
+	}
+}
+
 int tc_sock_make_conn(struct tc_sock *s, int state)
 {
 	struct tc_shm *sh;
+	void *r = pool_take();
 
-	sh = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
-		return -ENOMEM;
+	if (r) {
+		sh = (struct tc_shm *)((uint8_t *)r + sess_off);
+		memset(sh, 0, offsetof(struct tc_shm, rx));  /* the rest was wiped */
+	} else {
+		r = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (r == MAP_FAILED)
+			return -ENOMEM;
+		sh = (struct tc_shm *)((uint8_t *)r + sess_off);
+	}
 	sh->size = shm_size;
 	if (init_mutex(&sh->rx_lock) || init_mutex(&sh->tx_lock) || init_mutex(&sh->sess_lock)) {
-		munmap(sh, shm_size);
+		munmap(r, shm_size);
 		return -ENOMEM;
 	}
 	sh->nprocs = 1;
@@ -179,20 +291,29 @@ void tc_sock_free(struct tc_sock *s)
 	struct tc_shm *sh = s->shm;
 
 	if (sh) {
+		void *r = REGION(sh);
+
 		if (__atomic_load_n(&sh->nprocs, __ATOMIC_ACQUIRE) <= 0) {
+			int reuse = !__atomic_load_n(&sh->shared, __ATOMIC_ACQUIRE);
+
 			tc_session_wipe(SESS(sh));
-			sodium_memzero(sh->rx, sizeof(sh->rx));
-			sodium_memzero(sh->pre, sh->pre_len);
+			wipe_buffers(sh, reuse);
+			if (reuse && pool_put(r) == 0)
+				r = NULL;
 		}
-		munmap(sh, sh->size);
+		if (r)
+			munmap(r, shm_size);
 	}
 	free(s);
 }
 
 void tc_sock_proc_ref(struct tc_sock *s, int delta)
 {
-	if (s->shm)
+	if (s->shm) {
+		if (delta > 0)
+			__atomic_store_n(&s->shm->shared, 1, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&s->shm->nprocs, delta, __ATOMIC_ACQ_REL);
+	}
 }
 
 int tc_sock_proc_unref(struct tc_sock *s)
@@ -250,19 +371,71 @@ int tc_fd_nonblocking(int fd)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+int tc_sandboxed;
+
+#define SANDBOXED() __atomic_load_n(&tc_sandboxed, __ATOMIC_RELAXED)
+
+/* O_NONBLOCK of a connection: in a sandbox (no fcntl), the flag recorded
+ * when it started or set since through the shim's fcntl/ioctl. */
+static int nonblocking(const struct tc_shm *sh, int fd)
+{
+	if (SANDBOXED())
+		return __atomic_load_n(&sh->nonblock, __ATOMIC_RELAXED);
+	return tc_fd_nonblocking(fd);
+}
+
+void tc_sock_note_nonblock(struct tc_sock *s, int on)
+{
+	if (s->shm)
+		__atomic_store_n(&s->shm->nonblock, on ? 1 : 0, __ATOMIC_RELAXED);
+}
+
 /* ---- kernel I/O (internal sends never raise SIGPIPE) ---- */
+
+static int k_wait(int fd, short events, int ms);
+
+/* In a seccomp sandbox only read, write and poll are sure to be allowed
+ * (OpenSSH's pre-auth child): MSG_DONTWAIT becomes a poll with no timeout
+ * first, a blocking call on a non-blocking socket waits in poll. There is
+ * no MSG_PEEK (callers do not peek there) and no MSG_NOSIGNAL (a write to
+ * a reset connection may raise SIGPIPE, as the application's own would). */
+static ssize_t sb_io(int fd, void *b, size_t n, int flags, int out)
+{
+	short ev = out ? POLLOUT : POLLIN;
+
+	if (flags & MSG_PEEK)
+		return -EAGAIN;
+	for (;;) {
+		ssize_t r;
+
+		if ((flags & MSG_DONTWAIT) && k_wait(fd, ev, 0) == 0)
+			return -EAGAIN;
+		r = out ? tc_real_write(fd, b, n) : tc_real_read(fd, b, n);
+		if (r >= 0)
+			return r;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) || (flags & MSG_DONTWAIT))
+			return -errno;
+		k_wait(fd, ev, -1);
+	}
+}
 
 static ssize_t k_recv(int fd, void *b, size_t n, int flags)
 {
-	ssize_t r = tc_real_recvfrom(fd, b, n, flags, NULL, NULL);
+	ssize_t r;
 
+	if (SANDBOXED())
+		return sb_io(fd, b, n, flags, 0);
+	r = tc_real_recvfrom(fd, b, n, flags, NULL, NULL);
 	return r < 0 ? -errno : r;
 }
 
 static ssize_t k_send(int fd, const void *b, size_t n, int flags)
 {
-	ssize_t r = tc_real_sendto(fd, b, n, flags | MSG_NOSIGNAL, NULL, 0);
+	ssize_t r;
 
+	if (SANDBOXED())
+		return sb_io(fd, (void *)(uintptr_t)b, n, flags, 1);
+	r = tc_real_sendto(fd, b, n, flags | MSG_NOSIGNAL, NULL, 0);
 	return r < 0 ? -errno : r;
 }
 
@@ -343,6 +516,11 @@ static void abort_conn(struct tc_shm *sh, int fd, int err, const char *why)
 	sh->error = err;
 	__atomic_store_n(&sh->so_error, err, __ATOMIC_RELEASE);
 	SET_STATE(sh, TC_ST_FAILED);
+	if (SANDBOXED()) {            /* no setsockopt/connect there: FIN both ways */
+		tc_real_shutdown(fd, SHUT_RDWR);
+		tc_warn("fd %d: connection aborted (%s): %s", fd, why, strerror(err));
+		return;
+	}
 	tc_real_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_family = AF_UNSPEC;
@@ -473,7 +651,8 @@ static void keys_set(struct tc_shm *sh, int fd)
 	rep.aead = sh->aead;
 	rep.sessid_len = sh->sessid_len;
 	memcpy(rep.sessid, sh->sessid, sh->sessid_len);
-	tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &rep, sizeof(rep));
+	if (!SANDBOXED())
+		tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &rep, sizeof(rep));
 
 	if (tc_log_level >= TC_LOG_INFO) {
 		sodium_bin2hex(hex, sizeof(hex), sh->sessid, sh->sessid_len);
@@ -767,7 +946,7 @@ static void set_lowat(struct tc_shm *sh, int fd, size_t v)
 {
 	int x = v < 1 ? 1 : v > TC_FRAME_MAX ? TC_FRAME_MAX : (int)v;
 
-	if (sh->lowat == x)
+	if (sh->lowat == x || SANDBOXED())   /* (tc_sock_sandbox set it to 1) */
 		return;
 	sh->lowat = x;
 	tc_real_setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &x, sizeof(x));
@@ -831,7 +1010,8 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
 				return -EBADMSG;
 			}
 			need = flen - sh->rx_len;
-			hold = peek || flen - TC_FRAME_OVERHEAD > room;
+			/* (no peeking in a sandbox: the frame is read whole) */
+			hold = (peek || flen - TC_FRAME_OVERHEAD > room) && !SANDBOXED();
 		}
 		if (need == 0)
 			break;
@@ -902,7 +1082,7 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 	struct tc_shm *sh = s->shm;
 	size_t len = iov_total(iov, iovcnt), total = 0;
 	int peek = flags & MSG_PEEK, waitall = (flags & MSG_WAITALL) && !peek;
-	int nonblock = (flags & MSG_DONTWAIT) || tc_fd_nonblocking(fd);
+	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd);
 	ssize_t r;
 
 	r = pre_io(s, fd, nonblock);
@@ -996,7 +1176,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 {
 	struct tc_shm *sh = s->shm;
 	size_t len = iov_total(iov, iovcnt), done = 0;
-	int nonblock = (flags & MSG_DONTWAIT) || tc_fd_nonblocking(fd);
+	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd);
 	int r;
 
 	r = pre_io(s, fd, nonblock);
@@ -1093,7 +1273,7 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 		lock(&sh->tx_lock);
 		sh->fin_pending = 1;
 		if (STATE(sh) == TC_ST_READY)
-			r = tx_flush(sh, fd, tc_fd_nonblocking(fd));
+			r = tx_flush(sh, fd, nonblocking(sh, fd));
 		unlock(&sh->tx_lock);
 		if (tx_pending(sh) || STATE(sh) == TC_ST_HANDSHAKE)
 			tc_progress_kick();
@@ -1242,6 +1422,20 @@ void tc_sock_progress(struct tc_sock *s, int fd)
 		tx_flush(sh, fd, 1);
 		unlock(&sh->tx_lock);
 	}
+}
+
+/* ---- seccomp sandbox ---- */
+
+void tc_sock_sandbox(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	int one = 1;
+
+	if (!sh)
+		return;
+	tc_sock_note_nonblock(s, tc_fd_nonblocking(fd));
+	sh->lowat = 1;
+	tc_real_setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
 }
 
 /* ---- information ---- */

@@ -75,6 +75,14 @@ void tc_prefs_default(struct tc_prefs *p);
 int tc_is_tcp_socket(int fd);
 /* 1 if O_NONBLOCK is set on fd. */
 int tc_fd_nonblocking(int fd);
+/* Set (never cleared) once the process entered a seccomp sandbox (see
+ * sandbox.c): the data path then uses only read, write, poll, shutdown. */
+extern int tc_sandboxed;
+/* The application set or cleared O_NONBLOCK (fcntl F_SETFL, FIONBIO). */
+void tc_sock_note_nonblock(struct tc_sock *s, int on);
+/* Before a sandbox: records what the data path will no longer be able to
+ * ask the kernel (O_NONBLOCK) and sets a low-water mark of 1. */
+void tc_sock_sandbox(struct tc_sock *s, int fd);
 
 /* Opt-in: sends our ENO offer for fd (listener != 0 for listen()).
  * Returns 0, or -ENOPROTOOPT when no tcpcryptd serves this host. */
