@@ -98,11 +98,16 @@ static int fb_ioctl(int fd, unsigned long req, ...)
 	return (int)syscall(SYS_ioctl, fd, req, arg);
 }
 
-#define TC_DEF_REAL(ret, name, params, args) ret (*tc_real_##name) params = fb_##name;
-TC_LIBC_LIST(TC_DEF_REAL)
-#undef TC_DEF_REAL
-int (*tc_real_fcntl)(int fd, int cmd, ...) = fb_fcntl;
-int (*tc_real_ioctl)(int fd, unsigned long req, ...) = fb_ioctl;
+/*
+ * Lazy resolution: each tc_real_NAME starts at a stub that looks NAME up
+ * (dlsym(RTLD_NEXT)) on its first call, stores the answer and calls it, so
+ * a program that never calls NAME never pays for the lookup (about 90
+ * dlsym calls at every exec otherwise). The store is atomic and idempotent
+ * (two threads resolving at once store the same pointer). A call made from
+ * inside dlsym itself (a wrapped function glibc uses while resolving) goes
+ * to the system-call fallback without storing it.
+ */
+static __thread int resolving __attribute__((tls_model("initial-exec")));
 
 /* Looks a symbol up in the libraries after this one; NULL if missing or if
  * it would be ourselves (a second copy of the shim). */
@@ -113,23 +118,94 @@ static void *next_sym(const char *name, void *self)
 	return p == self ? NULL : p;
 }
 
+/* The real NAME, or fb if there is none; *keep 0 while resolving
+ * recursively (the answer must not be cached then). */
+static void *resolve(const char *name, int self_check, void *fb, int *keep)
+{
+	void *p;
+
+	*keep = !resolving;
+	if (resolving)
+		return fb;
+	resolving++;
+	tc_in_shim++;
+	p = next_sym(name, self_check ? dlsym(RTLD_DEFAULT, name) : NULL);
+	tc_in_shim--;
+	resolving--;
+	return p ? p : fb;
+}
+
+#define TC_DEF_REAL(ret, name, params, args) \
+	static ret lz_##name params; \
+	ret (*tc_real_##name) params = lz_##name; \
+	static ret lz_##name params \
+	{ \
+		int keep; \
+		ret (*f_) params = (ret (*) params)resolve(#name, 1, (void *)fb_##name, &keep); \
+		if (keep) \
+			__atomic_store_n(&tc_real_##name, f_, __ATOMIC_RELEASE); \
+		return f_ args; \
+	}
+TC_LIBC_LIST(TC_DEF_REAL)
+#undef TC_DEF_REAL
+
+static int lz_fcntl(int fd, int cmd, ...);
+static int lz_ioctl(int fd, unsigned long req, ...);
+int (*tc_real_fcntl)(int fd, int cmd, ...) = lz_fcntl;
+int (*tc_real_ioctl)(int fd, unsigned long req, ...) = lz_ioctl;
+
+/* fcntl and ioctl: the shim always passes one long argument. */
+static int lz_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+	int keep;
+	int (*f)(int, int, ...);
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	f = (int (*)(int, int, ...))resolve("fcntl", 0, (void *)fb_fcntl, &keep);
+	if (keep)
+		__atomic_store_n(&tc_real_fcntl, f, __ATOMIC_RELEASE);
+	return f(fd, cmd, arg);
+}
+
+static int lz_ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	long arg;
+	int keep;
+	int (*f)(int, unsigned long, ...);
+
+	va_start(ap, req);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	f = (int (*)(int, unsigned long, ...))resolve("ioctl", 0, (void *)fb_ioctl, &keep);
+	if (keep)
+		__atomic_store_n(&tc_real_ioctl, f, __ATOMIC_RELEASE);
+	return f(fd, req, arg);
+}
+
+/*
+ * Resolves at load the few functions a signal handler commonly calls
+ * (async-signal-safe ones: a first call from a handler would otherwise run
+ * dlsym there); everything else is resolved on first use.
+ */
 void tc_libc_init(void)
 {
 	static int done;
-	void *p;
+	int keep;
 
-	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
-	tc_in_shim++;
-#define TC_RESOLVE(ret, name, params, args) \
-	if ((p = next_sym(#name, dlsym(RTLD_DEFAULT, #name))) != NULL) \
-		tc_real_##name = (ret (*) params)p;
-	TC_LIBC_LIST(TC_RESOLVE)
-#undef TC_RESOLVE
-	if ((p = next_sym("fcntl", NULL)) != NULL)
-		tc_real_fcntl = (int (*)(int, int, ...))p;
-	if ((p = next_sym("ioctl", NULL)) != NULL)
-		tc_real_ioctl = (int (*)(int, unsigned long, ...))p;
-	tc_in_shim--;
-	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+#define TC_EAGER(name) do { \
+		__typeof__(tc_real_##name) f_ = (__typeof__(tc_real_##name))resolve(#name, 1, (void *)fb_##name, &keep); \
+		if (keep) \
+			__atomic_store_n(&tc_real_##name, f_, __ATOMIC_RELEASE); \
+	} while (0)
+	TC_EAGER(read);
+	TC_EAGER(write);
+	TC_EAGER(close);
+#undef TC_EAGER
 }

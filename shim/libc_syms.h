@@ -2,10 +2,10 @@
  * libc_syms.h - the real libc functions behind the shim's wrappers.
  *
  * One X-macro list names every function the shim interposes and calls
- * through. Each tc_real_NAME pointer starts at a fallback that issues the
- * system call directly, and the constructor replaces it with the next
- * definition (dlsym(RTLD_NEXT)), so a wrapper called before the constructor
- * ran, or from inside dlsym, still works.
+ * through. Each tc_real_NAME pointer starts at a stub that, on the first
+ * call, looks up the next definition (dlsym(RTLD_NEXT)), stores it and
+ * calls it; while that lookup is under way (a wrapper called from inside
+ * dlsym) the call goes to a fallback that issues the system call directly.
  */
 #ifndef TC_SHIM_LIBC_SYMS_H
 #define TC_SHIM_LIBC_SYMS_H
@@ -75,7 +75,8 @@ TC_LIBC_LIST(TC_DECL_REAL)
 extern int (*tc_real_fcntl)(int fd, int cmd, ...);
 extern int (*tc_real_ioctl)(int fd, unsigned long req, ...);
 
-/* Resolves every real symbol (idempotent; the constructor calls it). */
+/* Resolves at once the few functions signal handlers use (idempotent;
+ * the constructor calls it); the others are resolved on first use. */
 void tc_libc_init(void);
 
 #endif

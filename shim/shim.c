@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <sodium.h>
-
 #include "fork.h"
 #include "keylog.h"
 #include "libc_syms.h"
@@ -20,14 +18,14 @@ __attribute__((constructor)) static void tc_shim_init(void)
 	tc_in_shim++;
 	tc_config_init();
 	tc_sock_global_init();
+	/* sodium_init() (CPUID probes, getrandom) waits for the first TCP
+	 * socket that opts in (tc_sock_opt_in): most programs run under
+	 * tcpcrypt-run never open one. */
 	if (!tc_cfg.disable) {
-		if (sodium_init() < 0) {
-			tc_err("libsodium failed to start; tcpcrypt disabled");
-			tc_cfg.disable = 1;
-		}
 		tc_keylog_init();
 		tc_fork_init();
 	}
+	tc_exec_adopt();              /* connections handed over across exec (exec.c) */
 	tc_in_shim--;
 	tc_debug("shim loaded%s", tc_cfg.disable ? " (disabled)" : "");
 }

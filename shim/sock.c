@@ -757,6 +757,11 @@ int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener)
 	struct tc_eno_policy pol;
 	int n;
 
+	/* libsodium starts here, at the first connection (not at load) */
+	if (sodium_init() < 0) {
+		tc_err("libsodium failed to start; tcpcrypt disabled");
+		return -EIO;
+	}
 	policy_of(p, &pol);
 	memset(&offer, 0, sizeof(offer));
 	offer.version = TCPCRYPT_ENO_ABI_VERSION;
