@@ -42,6 +42,8 @@ static int dup_onto(int fd, int fd2, int flags, int three)
 
 	if (fd != fd2 && tc_fd_maybe(fd2) && tc_real_fcntl(fd, F_GETFD, 0) >= 0)
 		tc_close_fd(fd2);
+	if (fd != fd2 && !tc_in_shim && tc_own_fd(fd2))
+		tc_own_fd_move(fd2);  /* our log must not end up in the application's fd */
 	errno = saved;
 	r = three ? tc_real_dup3(fd, fd2, flags) : tc_real_dup2(fd, fd2);
 	if (r >= 0 && fd != fd2 && tc_fd_maybe(fd))

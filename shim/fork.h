@@ -17,5 +17,8 @@ extern pid_t tc_pid;
 void tc_fork_init(void);
 /* Adds delta to this process's reference on every connection it holds. */
 void tc_fork_proc_refs(int delta);
+/* Start of a new image (constructor): adopts the connections the previous
+ * image handed over across exec (TCPCRYPT_INHERIT, see exec.c). */
+void tc_exec_adopt(void);
 
 #endif

@@ -29,7 +29,7 @@ void tc_keylog_init(void)
 	if (keylog_fd < 0)
 		tc_err("TCPCRYPT_KEYLOGFILE: cannot open %s", path);
 	else
-		tc_own_fd_add(keylog_fd);
+		tc_own_fd_add(&keylog_fd);
 }
 
 void tc_keylog_suspend(void)

@@ -26,7 +26,7 @@ void tc_log_init(int level, const char *path)
 		if (log_fd < 0)
 			tc_log_level = TC_LOG_NONE; /* never fall back to the application's stderr */
 		else
-			tc_own_fd_add(log_fd);
+			tc_own_fd_add(&log_fd);
 	} else {
 		log_fd = STDERR_FILENO;
 	}

@@ -3,35 +3,65 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include "libc_syms.h"
 
 #include "shim.h"
 
 #define TC_OWN_MAX 4
-static int own[TC_OWN_MAX] = { -1, -1, -1, -1 };
+static int *own[TC_OWN_MAX];     /* where the owner keeps each fd */
 
-void tc_own_fd_add(int fd)
+static int own_get(int i)
 {
-	for (int i = 0; i < TC_OWN_MAX && fd > STDERR_FILENO; i++)
-		if (__atomic_load_n(&own[i], __ATOMIC_RELAXED) < 0) {
-			__atomic_store_n(&own[i], fd, __ATOMIC_RELEASE);
-			return;
-		}
+	int *p = __atomic_load_n(&own[i], __ATOMIC_ACQUIRE);
+
+	return p ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : -1;
 }
 
-void tc_own_fd_del(int fd)
+void tc_own_fd_add(int *fdp)
+{
+	for (int i = 0; i < TC_OWN_MAX && *fdp > STDERR_FILENO; i++) {
+		int *none = NULL;
+
+		if (__atomic_compare_exchange_n(&own[i], &none, fdp, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return;
+	}
+}
+
+void tc_own_fd_del(int *fdp)
 {
 	for (int i = 0; i < TC_OWN_MAX; i++)
-		if (__atomic_load_n(&own[i], __ATOMIC_RELAXED) == fd)
-			__atomic_store_n(&own[i], -1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&own[i], __ATOMIC_RELAXED) == fdp)
+			__atomic_store_n(&own[i], NULL, __ATOMIC_RELEASE);
 }
 
 int tc_own_fd(int fd)
 {
 	for (int i = 0; i < TC_OWN_MAX; i++)
-		if (fd >= 0 && __atomic_load_n(&own[i], __ATOMIC_ACQUIRE) == fd)
+		if (fd >= 0 && own_get(i) == fd)
 			return 1;
 	return 0;
+}
+
+int tc_own_fd_move(int fd)
+{
+	for (int i = 0; i < TC_OWN_MAX; i++) {
+		int *p = __atomic_load_n(&own[i], __ATOMIC_ACQUIRE), n;
+
+		if (!p || fd < 0 || __atomic_load_n(p, __ATOMIC_ACQUIRE) != fd)
+			continue;
+		n = tc_real_fcntl(fd, F_DUPFD_CLOEXEC, 256);
+		if (n < 0)
+			n = tc_real_fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+		if (n < 0)
+			return -errno;
+		__atomic_store_n(p, n, __ATOMIC_RELEASE);
+		return n;
+	}
+	return -ENOENT;
 }
 
 int tc_own_fds(int *out, int cap)
@@ -39,7 +69,7 @@ int tc_own_fds(int *out, int cap)
 	int n = 0;
 
 	for (int i = 0; i < TC_OWN_MAX && n < cap; i++) {
-		int fd = __atomic_load_n(&own[i], __ATOMIC_ACQUIRE);
+		int fd = own_get(i);
 
 		if (fd >= 0)
 			out[n++] = fd;

@@ -124,7 +124,7 @@ void tc_progress_start(void)
 			pthread_t t;
 
 			if (wake_fd < 0 && (wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0)
-				tc_own_fd_add(wake_fd);
+				tc_own_fd_add(&wake_fd);
 			sigfillset(&all);
 			pthread_sigmask(SIG_SETMASK, &all, &old);
 			pthread_attr_init(&a);
@@ -168,7 +168,7 @@ void tc_progress_atfork_child(void)
 	pthread_mutex_init(&start_lock, NULL);
 	started = 0;
 	if (wake_fd >= 0) {
-		tc_own_fd_del(wake_fd);
+		tc_own_fd_del(&wake_fd);
 		tc_real_close(wake_fd);
 		wake_fd = -1;
 	}

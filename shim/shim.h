@@ -17,9 +17,12 @@ extern __thread int tc_in_shim __attribute__((tls_model("initial-exec")));
 /* The shim's own file descriptors (log file, key log, progress thread's
  * eventfd): the application's close/close_range/closefrom leave them open,
  * so the shim never writes into an fd the application reused. */
-void tc_own_fd_add(int fd);
-void tc_own_fd_del(int fd);
+void tc_own_fd_add(int *fdp);   /* the owner's variable: see tc_own_fd_move */
+void tc_own_fd_del(int *fdp);
 int tc_own_fd(int fd);
+/* The application is about to dup2/dup3 onto fd, one of ours: moves it to
+ * another number (the owner's variable follows). Returns it, or -errno. */
+int tc_own_fd_move(int fd);
 /* Fills out (sorted) with the own fds; returns how many. */
 int tc_own_fds(int *out, int cap);
 

@@ -137,6 +137,19 @@ void tc_sock_progress(struct tc_sock *s, int fd);
  * connect()/accept(). Returns 0 when ready, -ENOTCONN or -ETIMEDOUT. */
 int tc_sock_wait_ready(struct tc_sock *s, int fd, int ms);
 
+/* exec handover (exec.c): an fd (not close-on-exec) with a READY
+ * connection's state for the next image: its shared memory itself when
+ * /proc/self/map_files allows (*shared = 1: the holders keep sharing it),
+ * else, if this process is its only holder, a copy in a new memfd, the
+ * original marked failed (undo puts it back if the exec fails). Returns
+ * the fd or -errno (-EAGAIN: not READY; -EBUSY: shared, no map_files). */
+int tc_sock_export(struct tc_sock *s, int *shared);
+void tc_sock_export_undo(struct tc_sock *s);
+/* The new image: maps an exported state; *out has no fd yet. */
+int tc_sock_adopt(int memfd, struct tc_sock **out);
+/* A socket whose state is lost: reset it (RST), never pass ciphertext. */
+void tc_sock_abort_fd(int fd, const char *why);
+
 /* Information for getsockopt. */
 int tc_sock_sessid(struct tc_sock *s, uint8_t *buf, size_t cap);
 int tc_sock_info(struct tc_sock *s, int *role, int *aead, int *peer_app);
