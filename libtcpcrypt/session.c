@@ -121,6 +121,11 @@ size_t tc_session_size(void)
 	return sizeof(struct tc_session);
 }
 
+size_t tc_session_head_size(void)
+{
+	return TC_SESS_HEAD;
+}
+
 /* Wipes every secret and fails the session for good with err. */
 static int fail(tc_session *s, int err)
 {

@@ -66,6 +66,11 @@ struct tc_session_params {
 
 /* Size of a tc_session, for callers that place it in their own memory. */
 size_t tc_session_size(void);
+/* The bytes a session uses when tc_session_recv() is never called on it:
+ * its reassembly buffer (the last ~64 KiB) is left out. A caller that only
+ * uses tc_session_handshake(), _seal(), _open() and the queries may place
+ * the session in this much memory (16-byte aligned) instead. */
+size_t tc_session_head_size(void);
 
 /* Initialises a session in mem (tc_session_size() bytes, 16-byte aligned)
  * and generates the ephemeral X25519 key pair and nonce with randombytes. */

@@ -36,10 +36,11 @@
 #define TC_PRE_MAX        65536   /* plaintext written before the keys existed */
 #define TC_CLOSE_WAIT_MS  2000    /* how long close() may wait to flush and send FINp */
 #define TC_GRACE_MS       20      /* how long a non-blocking read waits for the rest of a frame */
+#define TC_SESS_SPACE     6016    /* >= tc_session_head_size() (checked at start-up) */
 
 struct tc_shm {
 	pthread_mutex_t rx_lock, tx_lock, sess_lock;
-	size_t size;                 /* of the whole region (session + this) */
+	size_t size;                 /* of the whole region */
 	uint8_t shared;              /* ever held by another process: never pooled */
 	int nprocs;                  /* processes holding the socket (atomic) */
 	int state;                   /* enum tc_state (atomic) */
@@ -57,6 +58,10 @@ struct tc_shm {
 	size_t plain_off, plain_len; /* opened plaintext left in rx */
 	size_t tx_off, tx_len;       /* ciphertext in tx not yet accepted by the kernel */
 	size_t pre_len;              /* plaintext queued before the keys */
+	/* the session without its reassembly buffer (tc_session_head_size();
+	 * the shim never calls tc_session_recv), between the fields and rx so
+	 * that both share the first two pages with the start of rx */
+	_Alignas(64) uint8_t sess[TC_SESS_SPACE];
 	uint8_t rx[TC_FRAME_MAX + 64];
 	uint8_t tx[2 * TC_FRAME_MAX + TC_HANDSHAKE_MAX];
 	uint8_t pre[TC_PRE_MAX];
@@ -65,15 +70,14 @@ struct tc_shm {
 };
 
 /*
- * A connection's region: [tc_session][struct tc_shm], page-aligned. The
- * session comes first so that its small head shares page 0 with nothing
- * and its never-used reassembly buffer (at its end) ends right before the
- * header, which shares a page with the start of rx: a connection touches
- * about four pages (session head, header + rx start, tx start) out of 114.
+ * A connection's region is one struct tc_shm, page-aligned, the session's
+ * head inside it: a connection touches about three of its 114 pages (the
+ * fields, session and start of rx; the start of tx). sess_off is where the
+ * struct starts in the region (0).
  */
 static size_t sess_off, shm_size, pg_size = 4096;
 
-#define SESS(sh) ((tc_session *)((uint8_t *)(sh) - sess_off))
+#define SESS(sh) ((tc_session *)(void *)(sh)->sess)
 #define REGION(sh) ((void *)((uint8_t *)(sh) - sess_off))
 #define STATE(sh) __atomic_load_n(&(sh)->state, __ATOMIC_ACQUIRE)
 #define SET_STATE(sh, v) __atomic_store_n(&(sh)->state, (v), __ATOMIC_RELEASE)
@@ -85,8 +89,13 @@ void tc_sock_global_init(void)
 	if (pg <= 0)
 		pg = 4096;
 	pg_size = (size_t)pg;
-	sess_off = (tc_session_size() + 63) & ~(size_t)63;
-	shm_size = (sess_off + sizeof(struct tc_shm) + (size_t)pg - 1) & ~((size_t)pg - 1);
+	sess_off = 0;
+	shm_size = (sizeof(struct tc_shm) + (size_t)pg - 1) & ~((size_t)pg - 1);
+	if (tc_session_head_size() > TC_SESS_SPACE) {
+		tc_err("internal error: a session needs %zu bytes, the shim has room for %d; tcpcrypt disabled",
+		       tc_session_head_size(), TC_SESS_SPACE);
+		tc_cfg.disable = 1;
+	}
 }
 
 /* ---- locks: process-shared and robust (a process that died holding one
@@ -269,7 +278,7 @@ int tc_sock_make_conn(struct tc_sock *s, int state)
 
 	if (r) {
 		sh = (struct tc_shm *)((uint8_t *)r + sess_off);
-		memset(sh, 0, offsetof(struct tc_shm, rx));  /* the rest was wiped */
+		memset(sh, 0, offsetof(struct tc_shm, sess));  /* the rest was wiped */
 	} else {
 		r = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (r == MAP_FAILED)
