@@ -207,5 +207,6 @@ void tc_libc_init(void)
 	TC_EAGER(read);
 	TC_EAGER(write);
 	TC_EAGER(close);
+	TC_EAGER(_exit);             /* also a vfork child's way out */
 #undef TC_EAGER
 }
