@@ -1537,6 +1537,8 @@ int tc_sock_adopt(int mfd, struct tc_sock **out)
 	struct tc_sock *s;
 	void *r;
 
+	if (sodium_init() < 0)       /* (this image has not started libsodium yet) */
+		return -EIO;
 	if (fstat(mfd, &st) < 0 || (size_t)st.st_size != shm_size)
 		return -EINVAL;
 	r = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
@@ -1551,6 +1553,9 @@ int tc_sock_adopt(int mfd, struct tc_sock **out)
 	}
 	s->shm = sh;
 	s->opted_in = 1;
+	tc_debug("adopted state: rx %zu, plain %zu+%zu, held %d, lowat %d, tx %zu/%zu, pre %zu, nprocs %d",
+	         sh->rx_len, sh->plain_off, sh->plain_len, sh->held, sh->lowat, sh->tx_off, sh->tx_len,
+	         sh->pre_len, sh->nprocs);
 	*out = s;
 	return 0;
 }

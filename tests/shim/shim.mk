@@ -23,6 +23,10 @@ check_PROGRAMS += shim/static_true
 shim_static_true_SOURCES = shim/static_true.c
 shim_static_true_LDFLAGS = -all-static
 
+# Sandboxes and exec handover (test_handover.sh).
+check_PROGRAMS += shim/handover
+shim_handover_SOURCES = shim/handover.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -32,6 +36,7 @@ shim_scripts = \
 	shim/test_tamper.sh \
 	shim/test_curl_http.sh \
 	shim/test_launcher.sh \
-	shim/test_tls.sh
+	shim/test_tls.sh \
+	shim/test_handover.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)

@@ -1,0 +1,77 @@
+#!/bin/bash
+# test_handover.sh - encrypted connections in a seccomp sandbox and across
+# exec (tests/shim/handover.c), both ends under tcpcrypt-run.
+#
+# Asserts:
+#  1. sandbox: a client that enters an OpenSSH-like pre-auth sandbox (file
+#     size, fd and process limits, then a seccomp filter allowing read,
+#     write, poll & co. and trapping the rest) after connecting sends 100 KB
+#     and gets the same echo back, with no trapped system call, encrypted
+#     (key logs); the same with O_NONBLOCK set before the sandbox;
+#  2. exec handover: a server forks, puts the accepted socket on fds 0 and 1
+#     and execs a new image, which reads the client's line in plaintext,
+#     runs a grandchild that execs with the socket inherited, and replies:
+#     the client gets "reply:LINE", and the new image's session ID equals
+#     the client's (the session went across both execs);
+#  3. a new environment without the shim: the connection is closed for the
+#     new program (it cannot read it), and the client never gets a reply or
+#     ciphertext as data.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
+tc_require_root
+
+H=$TC_TOP_BUILDDIR/tests/shim/handover
+RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+[ -x "$H" ] || tc_fail "handover not built at $H"
+[ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
+
+tc_netns_setup
+tc_daemon_start
+export TCPCRYPT_CONTROL=$TC_CONTROL
+T=$TC_TMP
+KA=$T/keylog.a KB=$T/keylog.b
+
+# 1. sandbox.
+tc_bg "$NS_B" env TCPCRYPT_KEYLOGFILE="$KB" "$RUN" "$H" echo "$IP_B" 7600
+tc_wait_port "$NS_B" 7600
+for mode in blocking nb; do
+	out=$(tc_run "$NS_A" env TCPCRYPT_KEYLOGFILE="$KA" timeout 20 "$RUN" "$H" sandbox "$IP_B" 7600 100000 \
+		"$mode" 2> "$T/sandbox-$mode.err")
+	rc=$?
+	grep -q SIGSYS "$T/sandbox-$mode.err" &&
+		tc_fail "sandbox ($mode): the shim made system calls the sandbox forbids: $(grep SIGSYS "$T/sandbox-$mode.err" | sort | uniq -c | tr '\n' ' ')"
+	[ $rc = 0 ] && [ "$out" = "sandbox ok" ] ||
+		tc_fail "sandbox ($mode): exit $rc, output '$out': $(head -3 "$T/sandbox-$mode.err" | tr '\n' ' ')"
+done
+n=$(grep -c '^TCPCRYPT_SS ' "$KA" 2> /dev/null)
+[ "${n:-0}" = 2 ] || tc_fail "sandbox: the client's key log shows ${n:-0} sessions, expected 2"
+tc_log "sandbox: 100 KB echoed under seccomp, blocking and non-blocking"
+
+# 2. exec handover.
+tc_bg "$NS_B" env TCPCRYPT_KEYLOGFILE="$KB" timeout 20 "$RUN" "$H" serve "$IP_B" 7601 2> "$T/server.err"
+SRV=$TC_LAST_PID
+tc_wait_port "$NS_B" 7601
+out=$(tc_run "$NS_A" timeout 20 "$RUN" "$H" client "$IP_B" 7601 hello-across-exec 2> "$T/client.err")
+wait "$SRV" 2> /dev/null
+rc=$?
+[ "$out" = "reply:hello-across-exec" ] ||
+	tc_fail "exec handover: the client got '$out' (server exit $rc): $(tr '\n' ' ' < "$T/client.err")"
+cid=$(sed -n 's/^client sessid //p' "$T/client.err")
+[ -n "$cid" ] && [ "$cid" != - ] || tc_fail "exec handover: the connection was not encrypted"
+sid=$(sed -n 's/^child sessid //p' "$T/server.err")
+[ "$sid" = "$cid" ] ||
+	tc_fail "exec handover: the new image's session ID '$sid' is not the client's '$cid': $(tr '\n' ' ' < "$T/server.err")"
+grep -q 'grandchild failed' "$T/server.err" && tc_fail "exec handover: the grandchild's exec failed"
+[ $rc = 0 ] || tc_fail "exec handover: the server exited $rc: $(tr '\n' ' ' < "$T/server.err")"
+tc_log "exec handover: reply received, session $cid in the new image"
+
+# 3. the new environment does not preload the shim.
+tc_bg "$NS_B" timeout 20 "$RUN" "$H" serve "$IP_B" 7602 noshim 2> "$T/server3.err"
+SRV=$TC_LAST_PID
+tc_wait_port "$NS_B" 7602
+out=$(tc_run "$NS_A" timeout 20 "$RUN" "$H" client "$IP_B" 7602 secret-line 2> "$T/client3.err" | wc -c)
+wait "$SRV" 2> /dev/null
+[ "$out" = 0 ] || tc_fail "no shim after exec: the client received $out bytes of data"
+grep -q 'child read: Bad file descriptor' "$T/server3.err" ||
+	tc_fail "no shim after exec: the new program could read the connection: $(tr '\n' ' ' < "$T/server3.err")"
+grep -q 'child sessid -' "$T/server3.err" || tc_fail "no shim after exec: unexpected: $(tr '\n' ' ' < "$T/server3.err")"
+echo "PASS: sessions in a seccomp sandbox and across exec"
