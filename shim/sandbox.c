@@ -32,9 +32,15 @@
 
 static void prepare_one(int fd, struct tc_sock *s, void *arg)
 {
+	int st = tc_sock_state(s);
+
 	(void)arg;
-	if (s->kind == TC_K_CONN && s->shm)
-		tc_sock_sandbox(s, fd);
+	if (s->kind != TC_K_CONN || !s->shm)
+		return;
+	/* The Init exchange peeks (recvfrom): finish it first. */
+	if (st == TC_ST_CONNECTING || st == TC_ST_HANDSHAKE)
+		tc_sock_wait_ready(s, fd, 3000);
+	tc_sock_sandbox(s, fd);
 }
 
 /* Everything the data path needs once a filter may forbid the rest. */
