@@ -330,8 +330,10 @@ void tc_exec_adopt(void)
 	const char *v = getenv(INHERIT);
 	char *copy, *save = NULL;
 
-	if (!v)
+	if (!v) {
+		tc_spawn_check();
 		return;
+	}
 	copy = strdup(v);
 	unsetenv(INHERIT);
 	if (!copy)
@@ -339,6 +341,7 @@ void tc_exec_adopt(void)
 	for (char *ent = strtok_r(copy, ",", &save); ent; ent = strtok_r(NULL, ",", &save))
 		adopt_entry(ent);
 	free(copy);
+	tc_spawn_check();
 }
 
 /* Collects the NULL-terminated variadic argument list of execl*; also

@@ -20,5 +20,8 @@ void tc_fork_proc_refs(int delta);
 /* Start of a new image (constructor): adopts the connections the previous
  * image handed over across exec (TCPCRYPT_INHERIT, see exec.c). */
 void tc_exec_adopt(void);
+/* Start of a new image started by posix_spawn from a process holding
+ * connections: closes the encrypted ones it inherited (spawn.c). */
+void tc_spawn_check(void);
 
 #endif

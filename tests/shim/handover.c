@@ -12,6 +12,8 @@
  *       ID as "child sessid X" on stderr, reads a line from fd 0, forks a
  *       grandchild that execs "handover noop" with the socket inherited,
  *       waits for it, writes "reply:LINE" to fd 1 with dprintf.
+ *   handover spawn HOST PORT          as serve, the child started by
+ *       posix_spawn (no handover there: the new image must not read it).
  *   handover echo HOST PORT           accepts connections, echoes each (forked).
  *   handover sandbox HOST PORT N [nb] connects, enters an OpenSSH-like
  *       pre-auth sandbox (rlimits, then a seccomp filter that allows read,
@@ -29,6 +31,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -159,6 +162,29 @@ static int do_serve(const char *self, const char *host, int port, int noshim)
 	close(c);
 	waitpid(p, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* serve, but the child is started with posix_spawn (fds 0 and 1 by file
+ * actions). */
+static int do_spawn(const char *self, const char *host, int port)
+{
+	int l = listen_on(host, port), c, st;
+	char *argv[] = { (char *)self, (char *)"child", NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t p;
+
+	c = accept(l, NULL, NULL);
+	if (c < 0)
+		die("accept");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, c, 0);
+	posix_spawn_file_actions_adddup2(&fa, c, 1);
+	if ((errno = posix_spawn(&p, self, &fa, NULL, argv, environ)) != 0)
+		die("posix_spawn");
+	posix_spawn_file_actions_destroy(&fa);
+	close(c);
+	waitpid(p, &st, 0);
+	return 0;
 }
 
 static int do_child(const char *self)
@@ -327,6 +353,8 @@ int main(int argc, char **argv)
 		return do_client(argv[2], atoi(argv[3]), argv[4]);
 	if (!strcmp(m, "serve") && argc >= 4)
 		return do_serve(argv[0], argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "noshim"));
+	if (!strcmp(m, "spawn") && argc == 4)
+		return do_spawn(argv[0], argv[2], atoi(argv[3]));
 	if (!strcmp(m, "child"))
 		return do_child(argv[0]);
 	if (!strcmp(m, "noop"))

@@ -15,7 +15,9 @@
 #     the client's (the session went across both execs);
 #  3. a new environment without the shim: the connection is closed for the
 #     new program (it cannot read it), and the client never gets a reply or
-#     ciphertext as data.
+#     ciphertext as data;
+#  4. the same for a child started with posix_spawn (file actions put the
+#     socket on its fds 0 and 1).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
@@ -74,4 +76,15 @@ wait "$SRV" 2> /dev/null
 grep -q 'child read: Bad file descriptor' "$T/server3.err" ||
 	tc_fail "no shim after exec: the new program could read the connection: $(tr '\n' ' ' < "$T/server3.err")"
 grep -q 'child sessid -' "$T/server3.err" || tc_fail "no shim after exec: unexpected: $(tr '\n' ' ' < "$T/server3.err")"
+
+# 4. posix_spawn (no exec hooks in glibc there): the new program must not
+# be able to read the encrypted stream.
+tc_bg "$NS_B" timeout 20 "$RUN" "$H" spawn "$IP_B" 7603 2> "$T/server4.err"
+SRV=$TC_LAST_PID
+tc_wait_port "$NS_B" 7603
+out=$(tc_run "$NS_A" timeout 20 "$RUN" "$H" client "$IP_B" 7603 secret-line 2> "$T/client4.err" | wc -c)
+wait "$SRV" 2> /dev/null
+[ "$out" = 0 ] || tc_fail "posix_spawn: the client received $out bytes of data"
+grep -q 'child read: Bad file descriptor' "$T/server4.err" ||
+	tc_fail "posix_spawn: the new program could read the connection: $(tr '\n' ' ' < "$T/server4.err")"
 echo "PASS: sessions in a seccomp sandbox and across exec"

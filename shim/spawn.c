@@ -1,0 +1,124 @@
+/*
+ * spawn.c - posix_spawn, posix_spawnp: glibc execs the new program inside
+ * without the shim's exec hooks, so connections cannot be handed over
+ * there (exec.c). A process holding connections marks the new program's
+ * environment (TCPCRYPT_SPAWNED); the new image's shim then closes every
+ * inherited socket on which ENO negotiated (a raw encrypted stream it has
+ * no session for: the parent keeps its connection, the new program sees
+ * the fd closed, never ciphertext as data). Not covered: vfork + exec, and
+ * the divert backend (the check asks the kernel's ENO result).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "fdtable.h"
+#include "fork.h"
+#include "libc_syms.h"
+#include "log.h"
+#include "shim.h"
+#include "tcpcrypt/eno_abi.h"
+
+#define SPAWNED "TCPCRYPT_SPAWNED"
+
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+
+/* envp plus the marker (malloc'd), or NULL. */
+static char **marked(char *const envp[])
+{
+	static char mark[] = SPAWNED "=1";
+	size_t n = 0;
+	char **e;
+
+	while (envp && envp[n])
+		n++;
+	if (!(e = malloc((n + 2) * sizeof(*e))))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		e[i] = envp[i];
+	e[n] = mark;
+	e[n + 1] = NULL;
+	return e;
+}
+
+static int spawn(const char *name, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+	spawn_fn real = (spawn_fn)dlsym(RTLD_NEXT, name);
+	char **env = NULL;
+	int r;
+
+	if (!real)
+		return ENOSYS;
+	if (__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim)
+		env = marked(envp);
+	r = real(pid, path, fa, at, argv, env ? env : envp);
+	free(env);
+	return r;
+}
+
+TC_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+	return spawn("posix_spawn", pid, path, fa, at, argv, envp);
+}
+
+TC_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+	return spawn("posix_spawnp", pid, file, fa, at, argv, envp);
+}
+
+/* 1 if fd is a socket on which ENO negotiated. */
+static int negotiated(int fd)
+{
+	struct tcpcrypt_eno_result res;
+	socklen_t len = sizeof(res);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	memset(&res, 0, sizeof(res));
+	return tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len) == 0 &&
+	       (res.flags & TCPCRYPT_RES_F_ENO_OK);
+}
+
+void tc_spawn_check(void)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (!getenv(SPAWNED))
+		return;
+	unsetenv(SPAWNED);
+	if (!(d = opendir("/proc/self/fd")))
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		struct tc_sock *s;
+
+		if (*end || end == e->d_name || fd < 0 || fd == dirfd(d))
+			continue;
+		if ((s = tc_fd_get((int)fd))) {   /* handed over */
+			tc_fd_put(s);
+			continue;
+		}
+		if (negotiated((int)fd)) {
+			tc_real_close((int)fd);
+			tc_warn("fd %ld: an encrypted connection inherited through posix_spawn (no session "
+			        "here); closed", fd);
+		}
+	}
+	closedir(d);
+}
