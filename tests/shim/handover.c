@@ -94,7 +94,9 @@ static void print_sessid(const char *who, int fd)
 	socklen_t l = sizeof(id);
 
 	fprintf(stderr, "%s sessid ", who);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_CRYPT_SESSID, id, &l) < 0 || l == 0)
+	if (getsockopt(fd, IPPROTO_TCP, TCP_CRYPT_SESSID, id, &l) < 0)
+		l = 0;
+	if (l == 0)
 		fprintf(stderr, "-");
 	for (socklen_t i = 0; i < l && i < sizeof(id); i++)
 		fprintf(stderr, "%02x", id[i]);
@@ -199,7 +201,7 @@ static int do_child(const char *self)
 		ssize_t r = read(0, line + n, 1);
 
 		if (r <= 0) {
-			fprintf(stderr, "child read: %s\n", r < 0 ? strerror(errno) : "EOF");
+			fprintf(stderr, "child read: %s after %zu bytes\n", r < 0 ? strerror(errno) : "EOF", n);
 			return 1;
 		}
 		if (line[n] == '\n')
