@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
@@ -232,27 +233,16 @@ TC_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout
 	return wait_filtered(epfd, ev, max, timeout, do_pwait, m);
 }
 
-static void ts_add(struct timespec *a, const struct timespec *b)
-{
-	a->tv_sec += b->tv_sec;
-	a->tv_nsec += b->tv_nsec;
-	if (a->tv_nsec >= 1000000000L) {
-		a->tv_sec++;
-		a->tv_nsec -= 1000000000L;
-	}
-}
-
 TC_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct timespec *t,
                            const sigset_t *m)
 {
-	struct timespec end, now, left;
+	struct timespec end, left;
 	int r;
 
 	if (!__atomic_load_n(&nslots, __ATOMIC_RELAXED) || tc_in_shim)
 		return tc_real_epoll_pwait2(epfd, ev, max, t, m);
 	if (t) {
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		ts_add(&end, t);
+		tc_deadline_start(&end, t);
 		left = *t;
 	}
 	for (int round = 0;; round++) {
@@ -264,16 +254,7 @@ TC_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const stru
 		errno = saved;
 		if (r > 0 || (t && !t->tv_sec && !t->tv_nsec))
 			return r;
-		if (t) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left.tv_sec = end.tv_sec - now.tv_sec;
-			left.tv_nsec = end.tv_nsec - now.tv_nsec;
-			if (left.tv_nsec < 0) {
-				left.tv_sec--;
-				left.tv_nsec += 1000000000L;
-			}
-			if (left.tv_sec < 0)
-				return 0;
-		}
+		if (t && !tc_deadline_left(&end, &left))
+			return 0;
 	}
 }

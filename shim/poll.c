@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "shim.h"
@@ -85,19 +86,13 @@ TC_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdsle
 
 TC_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask)
 {
-	struct timespec end, now, left;
+	struct timespec end, left;
 	int r;
 
 	if (!__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) || tc_in_shim)
 		return tc_real_ppoll(fds, n, t, mask);
 	if (t) {
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += t->tv_sec;
-		end.tv_nsec += t->tv_nsec;
-		if (end.tv_nsec >= 1000000000L) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000L;
-		}
+		tc_deadline_start(&end, t);
 		left = *t;
 	}
 	for (int round = 0;; round++) {
@@ -109,17 +104,8 @@ TC_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, cons
 		errno = saved;
 		if (r > 0 || (t && !t->tv_sec && !t->tv_nsec))
 			return r;
-		if (t) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left.tv_sec = end.tv_sec - now.tv_sec;
-			left.tv_nsec = end.tv_nsec - now.tv_nsec;
-			if (left.tv_nsec < 0) {
-				left.tv_sec--;
-				left.tv_nsec += 1000000000L;
-			}
-			if (left.tv_sec < 0)
-				return 0;
-		}
+		if (t && !tc_deadline_left(&end, &left))
+			return 0;
 	}
 }
 

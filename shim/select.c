@@ -8,6 +8,7 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "shim.h"
@@ -61,13 +62,7 @@ static int tc_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
 	} else if (ts) {
 		left = *ts;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += left.tv_sec;
-	end.tv_nsec += left.tv_nsec;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
+	tc_deadline_start(&end, &left);
 	for (int round = 0;; round++) {
 		n = tc_real_pselect(nfds, r, w, e, (tv || ts) ? &left : NULL, mask);
 		if (n <= 0 || round >= 64)
@@ -78,17 +73,8 @@ static int tc_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
 		errno = saved;
 		if (n > 0 || zero)
 			break;
-		if (tv || ts) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left.tv_sec = end.tv_sec - now.tv_sec;
-			left.tv_nsec = end.tv_nsec - now.tv_nsec;
-			if (left.tv_nsec < 0) {
-				left.tv_sec--;
-				left.tv_nsec += 1000000000L;
-			}
-			if (left.tv_sec < 0)
-				break;
-		}
+		if ((tv || ts) && !tc_deadline_left(&end, &left))
+			break;
 		if (r)
 			*r = r0;
 		if (w)
