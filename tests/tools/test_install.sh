@@ -79,8 +79,10 @@ inst true || tc_fail "cannot lay $D$prefix over $prefix in a private mount names
 # 2. The installed daemon and launcher.
 tc_netns_setup
 tc_cgroup_setup
-inst "$sbindir/tcpcryptd" --cgroup "$TC_CGROUP" --pin-dir "$TC_PIN_DIR" --control "$TC_CONTROL" \
-	2> "$T/tcpcryptd.log" &
+# Not through the inst function: backgrounded, it would run in a subshell and
+# $! would not be the daemon's PID (unshare and inst.sh exec into it).
+"${INST[@]}" "$sbindir/tcpcryptd" --cgroup "$TC_CGROUP" --pin-dir "$TC_PIN_DIR" \
+	--control "$TC_CONTROL" 2> "$T/tcpcryptd.log" &
 TC_DAEMON_PID=$!
 for _ in $(seq 1 100); do
 	[ -S "$TC_CONTROL" ] && break
