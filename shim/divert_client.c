@@ -137,44 +137,6 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer)
 	return r;
 }
 
-/* The key of a connected socket, v4-mapped addresses as IPv4. */
-static int sock_key(int fd, struct tcd_key *k)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	struct sockaddr_storage l, r;
-	socklen_t ll = sizeof(l), rl = sizeof(r);
-	const uint8_t *la, *ra;
-
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0 || l.ss_family != r.ss_family)
-		return -ENOTCONN;
-	memset(k, 0, sizeof(*k));
-	if (l.ss_family == AF_INET) {
-		k->family = AF_INET;
-		memcpy(k->laddr, &((struct sockaddr_in *)&l)->sin_addr, 4);
-		memcpy(k->raddr, &((struct sockaddr_in *)&r)->sin_addr, 4);
-		k->lport = ntohs(((struct sockaddr_in *)&l)->sin_port);
-		k->rport = ntohs(((struct sockaddr_in *)&r)->sin_port);
-		return 0;
-	}
-	if (l.ss_family != AF_INET6)
-		return -ENOTSOCK;
-	la = (const uint8_t *)&((struct sockaddr_in6 *)&l)->sin6_addr;
-	ra = (const uint8_t *)&((struct sockaddr_in6 *)&r)->sin6_addr;
-	if (!memcmp(la, mapped, 12)) {
-		k->family = AF_INET;
-		memcpy(k->laddr, la + 12, 4);
-		memcpy(k->raddr, ra + 12, 4);
-	} else {
-		k->family = AF_INET6;
-		memcpy(k->laddr, la, 16);
-		memcpy(k->raddr, ra, 16);
-	}
-	k->lport = ntohs(((struct sockaddr_in6 *)&l)->sin6_port);
-	k->rport = ntohs(((struct sockaddr_in6 *)&r)->sin6_port);
-	return 0;
-}
-
 /* The daemon did not answer (it died): the outcome of an opted-in socket's
  * handshake as the daemon's shared table recorded it before each verdict.
  * Encrypted only where the segments that went out say so on both ends:
@@ -195,7 +157,7 @@ static int result_from_table(int fd, struct tcpcrypt_eno_result *res)
 	void *m;
 
 	if (tc_real_getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &ml) < 0 ||
-	    (mark & TCD_MARK_MASK) != TCD_MARK || sock_key(fd, &k) < 0)
+	    (mark & TCD_MARK_MASK) != TCD_MARK || tcd_sock_key(fd, &k) < 0)
 		return -ENOPROTOOPT;
 	if (snprintf(path, sizeof(path), "%s" TCD_TAB_SUFFIX, control_path()) >= (int)sizeof(path))
 		return -ENOPROTOOPT;

@@ -535,46 +535,6 @@ int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred 
 	return 0;
 }
 
-/* The key of a connected socket, v4-mapped addresses as IPv4. */
-static int sock_key(int fd, struct tcd_key *k)
-{
-	struct sockaddr_storage l, r;
-	socklen_t ll = sizeof(l), rl = sizeof(r);
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0)
-		return -ENOTCONN;
-	memset(k, 0, sizeof(*k));
-	if (l.ss_family == AF_INET) {
-		k->family = AF_INET;
-		memcpy(k->laddr, &((struct sockaddr_in *)&l)->sin_addr, 4);
-		memcpy(k->raddr, &((struct sockaddr_in *)&r)->sin_addr, 4);
-		k->lport = ntohs(((struct sockaddr_in *)&l)->sin_port);
-		k->rport = ntohs(((struct sockaddr_in *)&r)->sin_port);
-		return 0;
-	}
-	if (l.ss_family != AF_INET6)
-		return -ENOTSOCK;
-	{
-		const uint8_t *la = (const uint8_t *)&((struct sockaddr_in6 *)&l)->sin6_addr;
-		const uint8_t *ra = (const uint8_t *)&((struct sockaddr_in6 *)&r)->sin6_addr;
-
-		if (!memcmp(la, mapped, 12)) {
-			k->family = AF_INET;
-			memcpy(k->laddr, la + 12, 4);
-			memcpy(k->raddr, ra + 12, 4);
-		} else {
-			k->family = AF_INET6;
-			memcpy(k->laddr, la, 16);
-			memcpy(k->raddr, ra, 16);
-		}
-	}
-	k->lport = ntohs(((struct sockaddr_in6 *)&l)->sin6_port);
-	k->rport = ntohs(((struct sockaddr_in6 *)&r)->sin6_port);
-	return 0;
-}
-
 int dv_result(int fd, struct tcpcrypt_eno_result *res)
 {
 	struct tcd_slot *c;
@@ -590,7 +550,7 @@ int dv_result(int fd, struct tcpcrypt_eno_result *res)
 	res->version = TCPCRYPT_ENO_ABI_VERSION;
 	res->flags = TCPCRYPT_RES_F_OPTED_IN;
 	res->reason = TCPCRYPT_ENO_R_PENDING;
-	if (sock_key(fd, &k) < 0)
+	if (tcd_sock_key(fd, &k) < 0)
 		return 0;
 	c = dv_conn_find(&k, dv_now_ms());
 	if (c)

@@ -14,7 +14,12 @@
 #ifndef TCPCRYPT_DIVERT_PROTO_H
 #define TCPCRYPT_DIVERT_PROTO_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "tcpcrypt/eno_abi.h"
 
 #define TCD_MAGIC     0x54434431u  /* "TCD1", host order: the socket is local */
@@ -68,6 +73,46 @@ struct tcd_key {
 	uint16_t lport, rport;   /* host order */
 	uint8_t laddr[16], raddr[16]; /* IPv4 in the first 4 bytes, the rest 0 */
 };
+
+/* The table key of a connected socket, v4-mapped addresses as IPv4. The
+ * shim and the daemon must compute it the same way: this is the one
+ * definition. Returns 0, -ENOTCONN or -ENOTSOCK. */
+static inline int tcd_sock_key(int fd, struct tcd_key *k)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct sockaddr_storage l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+	const uint8_t *la, *ra;
+
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0 || l.ss_family != r.ss_family)
+		return -ENOTCONN;
+	memset(k, 0, sizeof(*k));
+	if (l.ss_family == AF_INET) {
+		k->family = AF_INET;
+		memcpy(k->laddr, &((struct sockaddr_in *)&l)->sin_addr, 4);
+		memcpy(k->raddr, &((struct sockaddr_in *)&r)->sin_addr, 4);
+		k->lport = ntohs(((struct sockaddr_in *)&l)->sin_port);
+		k->rport = ntohs(((struct sockaddr_in *)&r)->sin_port);
+		return 0;
+	}
+	if (l.ss_family != AF_INET6)
+		return -ENOTSOCK;
+	la = (const uint8_t *)&((struct sockaddr_in6 *)&l)->sin6_addr;
+	ra = (const uint8_t *)&((struct sockaddr_in6 *)&r)->sin6_addr;
+	if (!memcmp(la, mapped, 12)) {
+		k->family = AF_INET;
+		memcpy(k->laddr, la + 12, 4);
+		memcpy(k->raddr, ra + 12, 4);
+	} else {
+		k->family = AF_INET6;
+		memcpy(k->laddr, la, 16);
+		memcpy(k->raddr, ra, 16);
+	}
+	k->lport = ntohs(((struct sockaddr_in6 *)&l)->sin6_port);
+	k->rport = ntohs(((struct sockaddr_in6 *)&r)->sin6_port);
+	return 0;
+}
 
 struct tcd_slot {
 	struct tcd_key key;
