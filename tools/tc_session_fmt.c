@@ -63,10 +63,12 @@ int tcs_format(uint64_t cookie, const struct tc_session *s, char *buf, size_t le
 	n = snprintf(buf, len,
 		     "session cookie=%llu family=%d laddr=%s lport=%u raddr=%s rport=%u state=%u "
 		     "flags=0x%02x reason=%u local=%s peer=%s report=%u role=%u aead=0x%04x "
-		     "sessid=%s pid=%u uid=%u comm=%s\n",
+		     "sessid=%s pid=%u uid=%u comm=%s est=%llu bytes_out=%lld bytes_in=%lld\n",
 		     (unsigned long long)cookie, af == AF_INET ? 4 : 6, la, s->tuple.lport, ra,
 		     s->tuple.rport, s->state, s->result.flags, s->result.reason, lo, po,
-		     s->has_report, s->report.role, s->report.aead, sid, s->pid, s->uid, comm);
+		     s->has_report, s->report.role, s->report.aead, sid, s->pid, s->uid, comm,
+		     (unsigned long long)s->est_ns, s->has_bytes ? (long long)s->bytes_acked : -1LL,
+		     s->has_bytes ? (long long)s->bytes_received : -1LL);
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : n;
 }
 
@@ -133,6 +135,13 @@ int tcs_parse(const char *line, uint64_t *cookie, struct tc_session *s)
 			s->pid = strtoul(val, NULL, 10);
 		else if (!strcmp(key, "uid"))
 			s->uid = strtoul(val, NULL, 10);
+		else if (!strcmp(key, "est"))
+			s->est_ns = strtoull(val, NULL, 10);
+		else if (!strcmp(key, "bytes_out") && val[0] != '-') {
+			s->bytes_acked = strtoull(val, NULL, 10);
+			s->has_bytes = 1;
+		} else if (!strcmp(key, "bytes_in") && val[0] != '-')
+			s->bytes_received = strtoull(val, NULL, 10);
 		else if (!strcmp(key, "comm"))
 			memcpy(s->comm, val, vl < sizeof(s->comm) ? vl : sizeof(s->comm) - 1);
 		p = end;

@@ -2,8 +2,9 @@
  * control socket sends it ("list") and tcnetstat reads it. One line:
  *   session cookie=N family=4|6 laddr=A lport=N raddr=A rport=N state=N
  *     flags=0xNN reason=N local=HEX peer=HEX report=0|1 role=N aead=0xNNNN
- *     sessid=HEX pid=N uid=N comm=STR
- * (comm has no white space: it is replaced by '?'). */
+ *     sessid=HEX pid=N uid=N comm=STR est=NS bytes_out=N bytes_in=N
+ * (comm has no white space: it is replaced by '?'; est is CLOCK_MONOTONIC
+ * nanoseconds at establishment, 0 when unknown; bytes are -1 when unknown). */
 #ifndef TC_SESSION_FMT_H
 #define TC_SESSION_FMT_H
 

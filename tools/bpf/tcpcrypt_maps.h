@@ -42,6 +42,11 @@ struct tc_session {
 	char comm[TC_COMM_LEN];
 	struct tcpcrypt_eno_result result;
 	struct tcpcrypt_eno_report report;
+	__u64 est_ns;                        /* CLOCK_MONOTONIC ns when established, 0: unknown */
+	__u64 bytes_acked;                   /* TCP payload bytes sent and acked (has_bytes) */
+	__u64 bytes_received;                /* TCP payload bytes received (has_bytes) */
+	__u8 has_bytes;                      /* the two counts above are valid */
+	__u8 pad3[7];
 };
 
 /* What the tc_sessions iterator writes for each connection. */
