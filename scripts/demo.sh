@@ -12,12 +12,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it creates network namespaces and loads eBPF programs)" >&2; exit 1; }
 
-echo "== building (installing Debian packages first if needed)"
-bash scripts/install-deps.sh
-[ -x configure ] || autoreconf -fi >/dev/null 2>&1
-mkdir -p _build-demo
-( cd _build-demo && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)" >/dev/null )
-export top_builddir=$top/_build-demo top_srcdir=$top
+if [ -n "${TCPCRYPT_DEMO_BUILDDIR:-}" ]; then
+	# the test suite runs the demo on the tree it has just built
+	builddir=$(cd "$TCPCRYPT_DEMO_BUILDDIR" && pwd)
+else
+	echo "== building (installing Debian packages first if needed)"
+	bash scripts/install-deps.sh
+	[ -x configure ] || autoreconf -fi >/dev/null 2>&1
+	mkdir -p _build-demo
+	( cd _build-demo && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)" >/dev/null )
+	builddir=$top/_build-demo
+fi
+export top_builddir=$builddir top_srcdir=$top
 set +e +u
 source tests/lib/netns.sh
 set -u

@@ -222,3 +222,26 @@ int tcs_read_iter(int link_fd, int (*fn)(uint64_t cookie, const struct tc_sessio
 	free(buf);
 	return r;
 }
+
+int tcs_read_table(int map_fd, int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
+                   void *arg)
+{
+	uint64_t key, next, *prev = NULL;
+	struct tc_session s;
+	int r = 0;
+
+	/* a key deleted under us restarts the walk at the first key
+	 * (the kernel's behaviour): bound the walk by the map's size */
+	for (unsigned n = 0; n < (1u << 20); n++) {
+		if (bpf_map_get_next_key(map_fd, prev, &next) < 0)
+			return errno == ENOENT ? r : -errno;
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(map_fd, &key, &s) < 0)
+			continue;       /* closed meanwhile */
+		r = fn(key, &s, arg);
+		if (r)
+			return r;
+	}
+	return r;
+}

@@ -22,4 +22,8 @@ const char *tcs_aead_name(unsigned aead);
 int tcs_read_iter(int link_fd, int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
                   void *arg);
 
+/* Same, over the sessions table map (TC_MAP_SESSIONS_TAB) whose fd is map_fd. */
+int tcs_read_table(int map_fd, int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
+                   void *arg);
+
 #endif

@@ -16,6 +16,8 @@
 #include <bpf/bpf.h>
 #include "eno.h"
 #include "tc_session_fmt.h"
+#include "tcnetstat_diag.h"
+#include <time.h>
 
 #define DEFAULT_CONTROL "/run/tcpcrypt/control"
 #define MAX_SESSIONS 65536
@@ -96,7 +98,8 @@ static int add_cb(uint64_t cookie, const struct tc_session *s, void *arg)
 	return add(arg, cookie, s);
 }
 
-/* Runs the pinned sessions iterator (root only). */
+/* Runs the pinned sessions iterator or, where the kernel refused it,
+ * reads the pinned sessions table (root only). */
 static int from_map(const char *pin_dir, struct list *l)
 {
 	char path[4096];
@@ -104,9 +107,16 @@ static int from_map(const char *pin_dir, struct list *l)
 
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, TC_ITER_SESSIONS);
 	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		r = tcs_read_iter(fd, add_cb, l);
+		close(fd);
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, TC_MAP_SESSIONS_TAB);
+	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	r = tcs_read_iter(fd, add_cb, l);
+	r = tcs_read_table(fd, add_cb, l);
 	close(fd);
 	return r;
 }
@@ -128,6 +138,95 @@ static void hexstr(char *out, const uint8_t *p, size_t n)
 	for (i = 0; i < n; i++)
 		sprintf(out + 2 * i, "%02x", p[i]);
 	out[2 * n] = '\0';
+}
+
+/* A resumed session's ID starts with its TEP byte with the high bit set
+ * (0xa3 for TEP 0x23, RFC 8548 3.5). */
+static int resumed(const struct tc_session *s)
+{
+	return s->has_report && s->report.sessid_len > 0 && (s->report.sessid[0] & 0x80);
+}
+
+/* Seconds since the connection was established, or -1 if unknown. */
+static double age_s(const struct tc_session *s)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!s->est_ns || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return -1;
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return now > s->est_ns ? (double)(now - s->est_ns) / 1e9 : 0;
+}
+
+static void age_str(const struct tc_session *s, char *out, size_t len)
+{
+	double a = age_s(s);
+	unsigned long t = a < 0 ? 0 : (unsigned long)a;
+
+	if (a < 0)
+		snprintf(out, len, "-");
+	else if (t < 60)
+		snprintf(out, len, "%lus", t);
+	else if (t < 3600)
+		snprintf(out, len, "%lum%02lus", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(out, len, "%luh%02lum", t / 3600, t / 60 % 60);
+	else
+		snprintf(out, len, "%lud%02luh", t / 86400, t / 3600 % 24);
+}
+
+/* 1234 -> "1234", 123456 -> "121K" (binary units, as ls -h). */
+static void size_str(uint64_t v, char *out, size_t len)
+{
+	static const char u[] = "KMGTP";
+	int i = -1;
+
+	while (v >= 10240 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(out, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(out, len, "%llu%c", (unsigned long long)v, u[i]);
+}
+
+static void bytes_str(const struct tc_session *s, char *out, size_t len)
+{
+	char a[24], b[24];
+
+	if (!s->has_bytes) {
+		snprintf(out, len, "-");
+		return;
+	}
+	size_str(s->bytes_acked, a, sizeof(a));
+	size_str(s->bytes_received, b, sizeof(b));
+	snprintf(out, len, "%s/%s", a, b);
+}
+
+/* Byte counts the listing lacks (the sessions table has them only from
+ * the last state change): from socket diagnostics, for the sockets of
+ * this network namespace. */
+static void fill_bytes(struct list *l)
+{
+	uint64_t *c = calloc(l->n ? l->n : 1, sizeof(*c));
+	struct tc_session **s = calloc(l->n ? l->n : 1, sizeof(*s));
+	size_t i, k = 0;
+
+	if (c && s) {
+		for (i = 0; i < l->n; i++) {
+			if (l->e[i].s.state == 1 /* ESTABLISHED */ || !l->e[i].s.has_bytes) {
+				l->e[i].s.has_bytes = 0;    /* prefer live counts */
+				c[k] = l->e[i].cookie;
+				s[k++] = &l->e[i].s;
+			}
+		}
+		if (k)
+			tcd_fill_bytes(c, s, k);
+	}
+	free(c);
+	free(s);
 }
 
 static const char *eno_status(const struct tc_session *s)
@@ -178,23 +277,35 @@ static void print_json(const struct list *l, int all)
 		       (s->result.flags & TCPCRYPT_RES_F_ROLE_B) ? "B" : "A", ok ? "true" : "false",
 		       s->result.reason);
 		json_str(tc_eno_reason_str(s->result.reason));
-		printf(", \"aead\": \"%s\", \"aead_id\": %u, \"session_id\": \"%s\", \"pid\": %u, "
-		       "\"uid\": %u, \"command\": ",
+		printf(", \"aead\": \"%s\", \"aead_id\": %u, \"session_id\": \"%s\", "
+		       "\"resumed\": %s, \"pid\": %u, \"uid\": %u, \"command\": ",
 		       s->has_report ? tcs_aead_name(s->report.aead) : "-",
-		       s->has_report ? s->report.aead : 0, sid, s->pid, s->uid);
+		       s->has_report ? s->report.aead : 0, sid, resumed(s) ? "true" : "false",
+		       s->pid, s->uid);
 		json_str(s->comm);
-		printf("}");
+		if (s->has_bytes)
+			printf(", \"bytes_sent\": %llu, \"bytes_received\": %llu",
+			       (unsigned long long)s->bytes_acked,
+			       (unsigned long long)s->bytes_received);
+		else
+			printf(", \"bytes_sent\": null, \"bytes_received\": null");
+		if (age_s(s) >= 0)
+			printf(", \"age_seconds\": %.3f", age_s(s));
+		else
+			printf(", \"age_seconds\": null");
+		printf(", \"cookie\": %llu}", (unsigned long long)l->e[i].cookie);
 	}
 	printf("%s]\n", shown ? "\n" : "");
 }
 
 static void print_table(const struct list *l, int all)
 {
-	char la[64], ra[64], sid[129], pc[64];
+	char la[64], ra[64], sid[129], pc[64], age[48], by[56];
 	size_t i;
 
-	printf("%-5s %-28s %-28s %-12s %-4s %-24s %-18s %-20s %s\n", "Proto", "Local Address",
-	       "Foreign Address", "State", "Role", "TCP-ENO", "AEAD", "PID/Program", "Session ID");
+	printf("%-5s %-28s %-28s %-12s %-4s %-24s %-18s %-20s %-7s %-13s %s\n", "Proto",
+	       "Local Address", "Foreign Address", "State", "Role", "TCP-ENO", "AEAD",
+	       "PID/Program", "Age", "Sent/Recv", "Session ID");
 	for (i = 0; i < l->n; i++) {
 		const struct tc_session *s = &l->e[i].s;
 
@@ -204,10 +315,13 @@ static void print_table(const struct list *l, int all)
 		addr_port(s, 0, ra, sizeof(ra));
 		hexstr(sid, s->report.sessid, s->has_report ? s->report.sessid_len : 0);
 		snprintf(pc, sizeof(pc), "%u/%.16s", s->pid, s->comm[0] ? s->comm : "-");
-		printf("%-5s %-28s %-28s %-12s %-4s %-24.24s %-18s %-20s %s\n",
+		age_str(s, age, sizeof(age));
+		bytes_str(s, by, sizeof(by));
+		printf("%-5s %-28s %-28s %-12s %-4s %-24.24s %-18s %-20s %-7s %-13s %s%s\n",
 		       s->tuple.family == AF_INET ? "tcp" : "tcp6", la, ra, tcs_state_name(s->state),
 		       (s->result.flags & TCPCRYPT_RES_F_ROLE_B) ? "B" : "A", eno_status(s),
-		       s->has_report ? tcs_aead_name(s->report.aead) : "-", pc, sid[0] ? sid : "-");
+		       s->has_report ? tcs_aead_name(s->report.aead) : "-", pc, age, by,
+		       sid[0] ? sid : "-", resumed(s) ? " (resumed)" : "");
 	}
 }
 
@@ -221,7 +335,8 @@ static void usage(FILE *f)
 		"  -n, --numeric        numeric addresses and ports (always the case)\n"
 		"  -j, --json           JSON output\n"
 		"  -u, --control PATH   tcpcryptd's control socket (default " DEFAULT_CONTROL ")\n"
-		"  -P, --pin-dir DIR    run the iterator pinned in DIR instead of asking tcpcryptd (root)\n"
+		"  -P, --pin-dir DIR    read the sessions pinned in DIR (iterator or table) instead of\n"
+		"                       asking tcpcryptd (root)\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        version\n");
 }
@@ -266,6 +381,7 @@ int main(int argc, char **argv)
 		free(l.e);
 		return 1;
 	}
+	fill_bytes(&l);
 	if (json)
 		print_json(&l, all);
 	else

@@ -30,6 +30,7 @@
 #include "tcpcryptd_log.h"
 #include "tc_session_fmt.h"
 #include "tcpcrypt_eno.skel.h"
+#include "tcpcrypt_iter.skel.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -45,7 +46,10 @@ struct tc_backend {
 	char pin_dir[PATH_MAX];
 	char cgroup[PATH_MAX];
 	int attached[3];
-	struct bpf_link *iter;     /* tc_sessions */
+	struct tcpcrypt_iter *iskel; /* optional: the sessions iterator */
+	struct bpf_link *iter;     /* tc_sessions, or NULL */
+	int use_table;             /* the sock_ops program keeps tc_sessions_tab */
+	char iter_state[160];      /* "loaded" or "refused REASON" */
 };
 
 struct prog_desc {
@@ -329,31 +333,81 @@ static int check_kernel(void)
 	return 0;
 }
 
-/* Creates the sessions iterator over the socket storage and pins it
- * (replacing the pin of an earlier daemon). */
-static int attach_iter(struct tc_backend *b)
+/* Does the test-only switch TCPCRYPTD_TEST_REFUSE (a comma-separated list
+ * of feature names) say to treat this feature as refused by the kernel?
+ * The loader then takes the very path it takes when the kernel answers
+ * EPERM, which is what kernels that forbid tracing programs do. */
+static int test_refused(const char *feature)
 {
+	const char *v = getenv("TCPCRYPTD_TEST_REFUSE"), *p;
+	size_t n = strlen(feature);
+
+	for (p = v; p && *p; p += strcspn(p, ","), p += *p == ',') {
+		if (!strncmp(p, feature, n) && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Loads the sessions iterator (a tracing program, which many kernels
+ * refuse even to root) over the pinned tc_sk map, attaches and pins it,
+ * replacing the pin of an earlier daemon. */
+static int load_iter(struct tc_backend *b)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = b->pin_dir);
+	LIBBPF_OPTS(bpf_iter_attach_opts, io);
 	union bpf_iter_link_info li;
-	LIBBPF_OPTS(bpf_iter_attach_opts, io, .link_info = &li, .link_info_len = sizeof(li));
 	char path[PATH_MAX + 256];
 	int r;
 
+	if (test_refused("sessions_iter"))
+		return -EPERM;
+	b->iskel = tcpcrypt_iter__open_opts(&oo);
+	if (!b->iskel)
+		return -errno;
+	r = tcpcrypt_iter__load(b->iskel);
+	if (r < 0)
+		return r;
 	memset(&li, 0, sizeof(li));
 	li.map.map_fd = bpf_map__fd(b->skel->maps.tc_sk);
-	b->iter = bpf_program__attach_iter(b->skel->progs.tc_iter, &io);
-	if (!b->iter) {
-		r = -errno;
-		tclog(LOG_ERR, "cannot create the sessions iterator: %s", strerror(-r));
-		return r;
-	}
+	io.link_info = &li;
+	io.link_info_len = sizeof(li);
+	b->iter = bpf_program__attach_iter(b->iskel->progs.tc_iter, &io);
+	if (!b->iter)
+		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", b->pin_dir, TC_ITER_SESSIONS);
 	unlink(path);
-	r = bpf_link__pin(b->iter, path);
-	if (r < 0) {
-		tclog(LOG_ERR, "cannot pin %s: %s", path, strerror(-r));
-		return r;
+	return bpf_link__pin(b->iter, path);
+}
+
+/* The optional sessions listing: the iterator when the kernel allows it,
+ * else the sessions table kept by the sock_ops program. Never fails: a
+ * refusal is logged once, with what it costs the user. Runs before the
+ * programs are attached, so no connection is missed by either. */
+static void start_listing(struct tc_backend *b)
+{
+	char path[PATH_MAX + 256];
+	int r = load_iter(b);
+
+	if (r == 0) {
+		snprintf(b->iter_state, sizeof(b->iter_state), "loaded");
+		return;
 	}
-	return 0;
+	if (b->iter) {
+		bpf_link__destroy(b->iter);
+		b->iter = NULL;
+	}
+	tcpcrypt_iter__destroy(b->iskel);
+	b->iskel = NULL;
+	snprintf(path, sizeof(path), "%s/%s", b->pin_dir, TC_ITER_SESSIONS);
+	unlink(path);             /* an earlier daemon's iterator */
+	snprintf(b->iter_state, sizeof(b->iter_state), "refused %s", strerror(-r));
+	b->skel->bss->tc_use_table = 1;
+	b->use_table = 1;
+	tclog(LOG_WARNING, "optional feature sessions_iter (BPF iterator, a tracing program) "
+	      "refused by the kernel: %s; tcnetstat lists sessions from the sessions table "
+	      "instead (one map update per connection)", strerror(-r));
+	tclog_libbpf_dump_at(LOG_DEBUG, 8);
 }
 
 /* Opens and loads the object, reusing pinned maps; retries once with
@@ -370,7 +424,7 @@ static int load(struct tc_backend *b)
 			tclog(LOG_ERR, "cannot open the BPF object: %s", strerror(-r));
 			return r;
 		}
-		r = tcpcrypt_eno__load(b->skel);
+		r = test_refused("eno") ? -EPERM : tcpcrypt_eno__load(b->skel);
 		if (r == 0)
 			return 0;
 		tcpcrypt_eno__destroy(b->skel);
@@ -379,7 +433,7 @@ static int load(struct tc_backend *b)
 			/* maybe incompatible maps from another version:
 			 * drop the map pins (not the programs) and retry */
 			const char *maps[] = { "tc_sk", "tc_listen", "tc_syn", TC_MAP_COUNTERS,
-					       TC_MAP_OWNER };
+					       TC_MAP_OWNER, TC_MAP_SESSIONS_TAB };
 			char path[PATH_MAX + 256];
 			size_t i;
 			int any = 0;
@@ -453,14 +507,12 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 	r = load(b);
 	if (r < 0)
 		goto fail;
+	start_listing(b);
 	for (i = 0; i < 3; i++) {
 		r = attach_one(b, i);
 		if (r < 0)
 			goto fail;
 	}
-	r = attach_iter(b);
-	if (r < 0)
-		goto fail;
 	own.pid = getpid();
 	own.start_time = time(NULL);
 	bpf_map_update_elem(bpf_map__fd(b->skel->maps.tc_owner), &k, &own, BPF_ANY);
@@ -479,6 +531,7 @@ fail_nolock:
 		bpf_link__unpin(b->iter);
 		bpf_link__destroy(b->iter);
 	}
+	tcpcrypt_iter__destroy(b->iskel);
 	if (created)
 		rmdir(b->pin_dir);  /* only if still empty */
 	if (b->skel)
@@ -507,6 +560,7 @@ void tcb_stop(struct tc_backend *b)
 	if (rmdir(b->pin_dir) < 0)
 		tclog(LOG_WARNING, "cannot remove %s: %s", b->pin_dir, strerror(errno));
 	bpf_link__destroy(b->iter);
+	tcpcrypt_iter__destroy(b->iskel);
 	tcpcrypt_eno__destroy(b->skel);
 	close(b->cg_fd);
 	close(b->pin_fd);
@@ -518,7 +572,18 @@ int tcb_foreach_session(struct tc_backend *b,
                         int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
                         void *arg)
 {
-	return tcs_read_iter(bpf_link__fd(b->iter), fn, arg);
+	if (b->iter)
+		return tcs_read_iter(bpf_link__fd(b->iter), fn, arg);
+	return tcs_read_table(bpf_map__fd(b->skel->maps.tc_sessions_tab), fn, arg);
+}
+
+void tcb_features(struct tc_backend *b, FILE *out)
+{
+	fprintf(out, "feature eno loaded sock_ops, cgroup/setsockopt, cgroup/getsockopt\n");
+	fprintf(out, "feature sessions_iter %s%s\n", b->iter_state,
+		b->use_table ? " (tcnetstat lists from the sessions table instead)" : "");
+	fprintf(out, "feature sessions_table %s\n",
+		b->use_table ? "loaded kept by the sock_ops program" : "off the iterator lists sessions");
 }
 
 int tcb_counters(struct tc_backend *b, uint64_t *c)

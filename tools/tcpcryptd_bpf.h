@@ -3,6 +3,7 @@
 #define TCPCRYPTD_BPF_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include "tcpcryptd.h"
 #include "bpf/tcpcrypt_maps.h"
 
@@ -20,6 +21,10 @@ void tcb_stop(struct tc_backend *b);
 int tcb_foreach_session(struct tc_backend *b,
                         int (*fn)(uint64_t cookie, const struct tc_session *s, void *arg),
                         void *arg);
+
+/* Writes one "feature NAME STATE DETAIL" line per kernel feature: eno
+ * (essential), sessions_iter and sessions_table (optional listing). */
+void tcb_features(struct tc_backend *b, FILE *out);
 
 /* Sums the per-CPU counters into c[TC_C_MAX]. */
 int tcb_counters(struct tc_backend *b, uint64_t *c);

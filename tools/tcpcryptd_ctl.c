@@ -97,6 +97,7 @@ static void status(FILE *out, const struct tcpcryptd_cfg *cfg, struct tc_backend
 		fclose(lc.out);
 	}
 	fprintf(out, "sessions %u\n", lc.n);
+	tcb_features(b, out);
 	if (tcb_counters(b, c) == 0)
 		for (i = 0; i < TC_C_MAX; i++)
 			fprintf(out, "counter %s %llu\n", counter_names[i], (unsigned long long)c[i]);

@@ -91,11 +91,16 @@ void tclog_libbpf_capture(void)
 
 void tclog_libbpf_dump(int max_lines)
 {
+	tclog_libbpf_dump_at(LOG_ERR, max_lines);
+}
+
+void tclog_libbpf_dump_at(int prio, int max_lines)
+{
 	unsigned start, i;
 
 	if (max_lines > RING_LINES)
 		max_lines = RING_LINES;
 	start = ring_next > (unsigned)max_lines ? ring_next - max_lines : 0;
 	for (i = start; i < ring_next; i++)
-		tclog(LOG_ERR, "  %s", ring[i % RING_LINES]);
+		tclog(prio, "  %s", ring[i % RING_LINES]);
 }

@@ -13,5 +13,6 @@ void tclog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
  * load) and prints them on demand. */
 void tclog_libbpf_capture(void);
 void tclog_libbpf_dump(int max_lines);
+void tclog_libbpf_dump_at(int prio, int max_lines);
 
 #endif

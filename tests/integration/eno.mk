@@ -5,6 +5,7 @@ ENO_TESTS = \
 	integration/eno_middlebox.sh \
 	integration/eno_robust.sh \
 	integration/eno_tcnetstat.sh \
+	integration/eno_optional.sh \
 	integration/eno_daemon.sh \
 	integration/eno_badsyn.sh \
 	integration/eno_badsynack.sh

@@ -10,9 +10,12 @@
  *  - sockops: writes the SYN-form option into an opted-in socket's SYN, B's
  *    answer into an opted-in listener's SYN-ACK, `45 02` into A's segments
  *    until B's first non-SYN segment, and decides the outcome on both ends.
- *  - iter/bpf_sk_storage_map: lists the live sessions (for tcnetstat) by
- *    walking the per-socket storage, so a closed socket is gone at once and
- *    a connection costs no map update nor state callback.
+ * The sessions listing (tcnetstat) comes from the optional iterator in
+ * tcpcrypt_iter.bpf.c, which walks tc_sk and costs a connection nothing.
+ * When the kernel refuses it (tracing programs are often forbidden),
+ * tcpcryptd sets tc_use_table and the sock_ops program keeps the sessions
+ * table tc_sessions_tab instead: one entry per established connection,
+ * removed by the state callback at close.
  * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy.
  */
 #include <linux/bpf.h>
@@ -22,6 +25,7 @@
 #include <bpf/bpf_core_read.h>
 #include "tcpcrypt/eno_abi.h"
 #include "tcpcrypt_maps.h"
+#include "tcpcrypt_sk.h"
 
 #define SOL_TCP     6
 #define IPPROTO_TCP 6
@@ -36,44 +40,6 @@
 #define TCPHDR_ACK  0x10
 #define GLOBAL_A    0x02
 #define GLOBAL_B    0x01
-
-/* Internal state bits (struct tc_sk.st). */
-#define ST_OPTED    0x01   /* opted in */
-#define ST_ACTIVE   0x02   /* connect() seen */
-#define ST_LISTENER 0x04
-#define ST_SYN_DEC  0x08   /* first SYN decided whether ENO goes out */
-#define ST_SYN_ENO  0x10   /* our SYN carries ENO */
-#define ST_ACK_ENO  0x20   /* A: put 45 02 into non-SYN segments */
-#define ST_SESSION  0x40   /* established: listed by the tc_sessions iterator */
-
-/* Per-socket state (sk_storage; cloned into accepted children). */
-struct tc_sk {
-	__u8 st;
-	__u8 offer_flags;
-	__u8 offer_len;
-	__u8 pad;
-	__u32 pid;
-	__u32 uid;
-	__u32 una0;            /* A: snd_una / rcv_nxt when established, to */
-	__u32 rcv0;            /*    notice B's first non-SYN segment */
-	__u32 pad2;
-	__u64 cookie;
-	char comm[TC_COMM_LEN];
-	__u8 offer[TCPCRYPT_ENO_CONTENT_MAX];
-	struct tcpcrypt_eno_result res;
-	struct tcpcrypt_eno_report rep;
-	__u8 has_report;
-	__u8 pad3[3];
-	struct tc_tuple tuple;  /* set when established */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
-	__type(key, int);
-	__type(value, struct tc_sk);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tc_sk SEC(".maps");
 
 /* Opted-in listeners, for their SYN-ACKs (a request sock cannot reach the
  * listener's sk_storage). Key: netns cookie and port. An LRU map, so that a
@@ -136,6 +102,21 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tc_owner SEC(".maps");
 
+/* The sessions table, kept only when tc_use_table is set (the iterator
+ * was refused): key socket cookie. Not preallocated: an idle host pays
+ * nothing; when full, new sessions are not listed (counted as errors). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct tc_session);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_sessions_tab SEC(".maps");
+
+/* Set by tcpcryptd after load (the program's .bss): keep tc_sessions_tab. */
+volatile __u32 tc_use_table;
+
 /* What a SYN-form option says (RFC 8547 4.1-4.2). */
 struct parsed {
 	__u8 global;           /* first global suboption or implicit 0 */
@@ -169,7 +150,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct tc_session_rec);
 } tc_scratch_rec SEC(".maps");
@@ -397,11 +378,82 @@ static __always_inline void copy40(__u8 *dst, const __u8 *src, __u32 len)
 }
 
 /* Marks an established opted-in connection for the sessions iterator. */
+/* Callback flags for a socket: those asked for, plus the state callback
+ * while it has a sessions table entry to remove at close. */
+static __always_inline void cb_set(struct bpf_sock_ops *skops, struct tc_sk *s, __u32 flags)
+{
+	if (s && (s->st & ST_TABLE))
+		flags |= BPF_SOCK_OPS_STATE_CB_FLAG;
+	bpf_sock_ops_cb_flags_set(skops, flags);
+}
+
+/* Copies a socket's state into its sessions table record. */
+static __always_inline void table_fill(struct tc_session *r, const struct tc_sk *s, __u8 state)
+{
+	__builtin_memcpy(&r->tuple, &s->tuple, sizeof(r->tuple));
+	r->state = state;
+	r->pid = s->pid;
+	r->uid = s->uid;
+	__builtin_memcpy(r->comm, s->comm, TC_COMM_LEN);
+	__builtin_memcpy(&r->result, &s->res, sizeof(r->result));
+	if (s->has_report) {
+		__builtin_memcpy(&r->report, &s->rep, sizeof(r->report));
+		r->has_report = 1;
+	}
+	r->est_ns = s->est_ns;
+}
+
+/* The connection is established: listed from now on. */
 static __always_inline void session_put(struct bpf_sock_ops *skops, struct tc_sk *s)
 {
+	struct tc_session_rec *rec;
+	__u32 k = 0;
+
 	get_tuple(skops, &s->tuple);
 	s->cookie = bpf_get_socket_cookie(skops);
+	s->est_ns = bpf_ktime_get_ns();
 	s->st |= ST_SESSION;
+	if (!tc_use_table)
+		return;
+	rec = bpf_map_lookup_elem(&tc_scratch_rec, &k);
+	if (!rec)
+		return;
+	__builtin_memset(rec, 0, sizeof(*rec));
+	table_fill(&rec->s, s, BPF_TCP_ESTABLISHED);
+	if (bpf_map_update_elem(&tc_sessions_tab, &s->cookie, &rec->s, BPF_ANY)) {
+		count(TC_C_ERRORS);
+		return;
+	}
+	s->st |= ST_TABLE;
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* State callback of a socket in the sessions table: follow its TCP state,
+ * remove it at close. */
+static __always_inline void on_state(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_session *r;
+	struct tc_sk *s;
+	__u32 st = skops->args[1];
+
+	if (!sk)
+		return;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_TABLE))
+		return;
+	if (st == BPF_TCP_CLOSE) {
+		bpf_map_delete_elem(&tc_sessions_tab, &s->cookie);
+		s->st &= ~ST_TABLE;
+		return;
+	}
+	r = bpf_map_lookup_elem(&tc_sessions_tab, &s->cookie);
+	if (r) {
+		r->state = st;
+		r->bytes_acked = skops->bytes_acked;
+		r->bytes_received = skops->bytes_received;
+		r->has_bytes = 1;
+	}
 }
 
 /* ---------------------------------------------------------------- sock_ops */
@@ -667,7 +719,7 @@ static __always_inline void syn_write(struct bpf_sock_ops *skops, struct tc_sk *
 static __always_inline void a_stop(struct bpf_sock_ops *skops, struct tc_sk *s)
 {
 	s->st &= ~ST_ACK_ENO;
-	bpf_sock_ops_cb_flags_set(skops, 0);
+	cb_set(skops, s, 0);
 }
 
 /* A, on the SYN-ACK that completes the handshake. */
@@ -834,6 +886,9 @@ int tc_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		passive_established(skops);
 		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		on_state(skops);
+		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		fl = skops->skb_tcp_flags;
 		if ((fl & (TCPHDR_SYN | TCPHDR_ACK)) == (TCPHDR_SYN | TCPHDR_ACK) &&
@@ -961,6 +1016,17 @@ static __always_inline int do_report(struct bpf_sockopt *ctx, struct bpf_sock *s
 	s->has_report = 1;
 	set_caller(s);
 	count(TC_C_REPORTS);
+	if (s->st & ST_TABLE) {
+		struct tc_session *t = bpf_map_lookup_elem(&tc_sessions_tab, &s->cookie);
+
+		if (t) {
+			__builtin_memcpy(&t->report, &s->rep, sizeof(t->report));
+			t->has_report = 1;
+			t->pid = s->pid;
+			t->uid = s->uid;
+			__builtin_memcpy(t->comm, s->comm, TC_COMM_LEN);
+		}
+	}
 	return 0;
 }
 
@@ -1022,55 +1088,6 @@ int tc_getsockopt(struct bpf_sockopt *ctx)
 	asm volatile("" ::: "memory");
 	ctx->retval = 0;
 	return 1;
-}
-
-/* ------------------------------------------------------------- iterator */
-
-/* Kernel types, relocated by libbpf against the running kernel's BTF. */
-struct bpf_iter_meta {
-	struct seq_file *seq;
-} __attribute__((preserve_access_index));
-struct sock_common {
-	unsigned char skc_state;
-} __attribute__((preserve_access_index));
-struct sock {
-	struct sock_common __sk_common;
-} __attribute__((preserve_access_index));
-struct bpf_iter__bpf_sk_storage_map {
-	struct bpf_iter_meta *meta;
-	struct bpf_map *map;
-	struct sock *sk;
-	void *value;
-} __attribute__((preserve_access_index));
-
-/* One struct tc_session_rec per established opted-in socket. */
-SEC("iter/bpf_sk_storage_map")
-int tc_iter(struct bpf_iter__bpf_sk_storage_map *ctx)
-{
-	struct tc_sk *s = ctx->value;
-	struct sock *sk = ctx->sk;
-	struct tc_session_rec *rec;
-	__u32 k = 1;
-
-	if (!s || !sk || !(s->st & ST_SESSION))
-		return 0;
-	rec = bpf_map_lookup_elem(&tc_scratch_rec, &k);
-	if (!rec)
-		return 0;
-	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->cookie = s->cookie;
-	__builtin_memcpy(&rec->s.tuple, &s->tuple, sizeof(rec->s.tuple));
-	rec->s.state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	rec->s.pid = s->pid;
-	rec->s.uid = s->uid;
-	__builtin_memcpy(rec->s.comm, s->comm, TC_COMM_LEN);
-	__builtin_memcpy(&rec->s.result, &s->res, sizeof(rec->s.result));
-	if (s->has_report) {
-		__builtin_memcpy(&rec->s.report, &s->rep, sizeof(rec->s.report));
-		rec->s.has_report = 1;
-	}
-	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
-	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

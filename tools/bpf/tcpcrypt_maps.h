@@ -14,6 +14,9 @@
  * link: reading it (bpf_iter_create on bpf_obj_get, or plain read()) gives
  * one struct tc_session_rec per live established opted-in connection. */
 #define TC_ITER_SESSIONS "tc_sessions"
+/* The sessions table (hash map: __u64 socket cookie -> struct tc_session)
+ * that the sock_ops program keeps when the iterator is unavailable. */
+#define TC_MAP_SESSIONS_TAB "tc_sessions_tab"
 #define TC_MAP_COUNTERS "tc_counters"
 #define TC_MAP_OWNER    "tc_owner"
 
