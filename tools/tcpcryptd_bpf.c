@@ -402,6 +402,12 @@ static void start_listing(struct tc_backend *b)
 	snprintf(path, sizeof(path), "%s/%s", b->pin_dir, TC_ITER_SESSIONS);
 	unlink(path);             /* an earlier daemon's iterator */
 	snprintf(b->iter_state, sizeof(b->iter_state), "refused %s", strerror(-r));
+	if (test_refused("sessions_table")) {
+		/* for benchmarks: what the table costs a connection */
+		tclog(LOG_WARNING, "optional features sessions_iter and sessions_table refused "
+		      "(%s): tcnetstat lists no sessions", strerror(-r));
+		return;
+	}
 	b->skel->bss->tc_use_table = 1;
 	b->use_table = 1;
 	tclog(LOG_WARNING, "optional feature sessions_iter (BPF iterator, a tracing program) "
@@ -583,7 +589,8 @@ void tcb_features(struct tc_backend *b, FILE *out)
 	fprintf(out, "feature sessions_iter %s%s\n", b->iter_state,
 		b->use_table ? " (tcnetstat lists from the sessions table instead)" : "");
 	fprintf(out, "feature sessions_table %s\n",
-		b->use_table ? "loaded kept by the sock_ops program" : "off the iterator lists sessions");
+		b->use_table ? "loaded kept by the sock_ops program" :
+		b->iter ? "off the iterator lists sessions" : "refused test switch (no listing)");
 }
 
 int tcb_counters(struct tc_backend *b, uint64_t *c)
