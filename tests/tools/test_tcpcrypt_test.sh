@@ -16,7 +16,7 @@
 tc_require_root
 
 TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 [ -x "$TT" ] || tc_fail "tcpcrypt-test not built at $TT"
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 command -v socat > /dev/null || tc_fail "socat not installed (scripts/install-deps.sh)"
