@@ -61,8 +61,8 @@ static int check_features(struct tct_ctx *c)
 		return 1;
 	}
 	if (c->warned)
-		printf("tcpcrypt-test: the kernel and tcpcryptd can encrypt; %d optional feature%s "
-		       "missing (see [ warn ])\n", c->warned, c->warned > 1 ? "s are" : " is");
+		printf("tcpcrypt-test: the kernel and tcpcryptd can encrypt, without some optional "
+		       "features (see [ warn ] above)\n");
 	else
 		printf("tcpcrypt-test: the kernel and tcpcryptd provide every feature\n");
 	return 0;
@@ -94,8 +94,8 @@ static int check_host(struct tct_ctx *c)
 		return 1;
 	}
 	if (c->warned)
-		printf("tcpcrypt works on this host; %d optional feature%s missing (see [ warn ])\n",
-		       c->warned, c->warned > 1 ? "s are" : " is");
+		printf("tcpcrypt works on this host, without some optional features (see [ warn ] "
+		       "above)\n");
 	else
 		printf("tcpcrypt works on this host\n");
 	return 0;

@@ -3,6 +3,7 @@
 # installed programs making an encrypted connection.
 tools_scripts = \
 	tools/test_tcpcrypt_test.sh \
+	tools/test_tct_features.sh \
 	tools/test_install.sh
 TESTS += $(tools_scripts)
 EXTRA_DIST += $(tools_scripts)
