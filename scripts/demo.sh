@@ -28,7 +28,7 @@ set +e +u
 source tests/lib/netns.sh
 set -u
 
-RUN=$top_builddir/shim/tcpcrypt-run
+RUN=$top_builddir/tcpcrypt-run
 PEER=$top/scripts/demo_peer.py
 SECRET="the secret plan is $(head -c6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 

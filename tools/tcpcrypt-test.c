@@ -1,15 +1,17 @@
 /*
  * tcpcrypt-test - answers "it runs, but is anything encrypted?".
  *
- *   tcpcrypt-test            checks this host: tcpcryptd, its programs, the
+ *   tcpcrypt-test            checks this host: tcpcryptd, the kernel's BPF
+ *                            and NFQUEUE features (probed here and as the
+ *                            daemon reports them), its programs, the
  *                            opt-in of this process, the shim, and an
  *                            encrypted loopback connection through the shim
  *   tcpcrypt-test HOST PORT  tells whether that peer negotiates tcpcrypt:
  *                            the ENO options, the role, the AEAD and the
  *                            session ID, or why the connection fell back
  *
- * Exit status 0 only when everything asked for works; 1 otherwise; 2 for
- * a usage error.
+ * Exit status 0 only when everything asked for works (optional features
+ * that are missing are warnings); 1 otherwise; 2 for a usage error.
  */
 #include "config.h"
 
@@ -33,15 +35,37 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: tcpcrypt-test [options]            check this host\n"
+		"       tcpcrypt-test [options] -f         check the kernel's features only\n"
 		"       tcpcrypt-test [options] HOST PORT  check whether a peer negotiates tcpcrypt\n"
 		"\n"
 		"  -u, --control PATH   tcpcryptd's control socket (default: $TCPCRYPT_CONTROL or "
 		DEFAULT_CONTROL ")\n"
+		"  -f, --features       check only the kernel's features and tcpcryptd's report of them\n"
 		"  -t, --timeout SECS   bound of each network wait (default 5)\n"
 		"  -v, --verbose        list each check and its result\n"
 		"  -h, --help           print this help and exit\n"
 		"  -V, --version        print the version and exit\n"
 		"Exit status: 0 when everything checked works, 1 when something does not, 2 usage.\n");
+}
+
+/* -f: the kernel's features and the daemon's report of them only; returns
+ * the exit status. */
+static int check_features(struct tct_ctx *c)
+{
+	tct_check_daemon(c);
+	tct_check_kernel(c);
+	tct_check_features(c);
+	if (c->failed) {
+		printf("tcpcrypt-test: %d check%s failed: connections will not be encrypted\n",
+		       c->failed, c->failed > 1 ? "s" : "");
+		return 1;
+	}
+	if (c->warned)
+		printf("tcpcrypt-test: the kernel and tcpcryptd can encrypt, without some optional "
+		       "features (see [ warn ] above)\n");
+	else
+		printf("tcpcrypt-test: the kernel and tcpcryptd provide every feature\n");
+	return 0;
 }
 
 /* The host checks; returns the exit status. */
@@ -51,6 +75,8 @@ static int check_host(struct tct_ctx *c)
 	int opt_in, shim_ok;
 
 	tct_check_daemon(c);
+	tct_check_kernel(c);
+	tct_check_features(c);
 	tct_check_programs(c);
 	opt_in = tct_check_opt_in(c);
 	tct_find_run(c, run, sizeof(run), shim, sizeof(shim));
@@ -67,7 +93,11 @@ static int check_host(struct tct_ctx *c)
 		       c->failed, c->failed > 1 ? "s" : "");
 		return 1;
 	}
-	printf("tcpcrypt works on this host\n");
+	if (c->warned)
+		printf("tcpcrypt works on this host, without some optional features (see [ warn ] "
+		       "above)\n");
+	else
+		printf("tcpcrypt works on this host\n");
 	return 0;
 }
 
@@ -126,6 +156,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "control", required_argument, 0, 'u' },
 		{ "timeout", required_argument, 0, 't' },
+		{ "features", no_argument, 0, 'f' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
@@ -139,12 +170,12 @@ int main(int argc, char **argv)
 	char *end;
 	ssize_t n;
 	long t;
-	int o;
+	int o, features = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.control = env && *env ? env : DEFAULT_CONTROL;
 	c.timeout_ms = 5000;
-	while ((o = getopt_long(argc, argv, "u:t:vhV", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "u:t:fvhV", lo, NULL)) != -1) {
 		switch (o) {
 		case 'u':
 			c.control = optarg;
@@ -156,6 +187,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			c.timeout_ms = (int)t * 1000;
+			break;
+		case 'f':
+			features = 1;
 			break;
 		case 'v':
 			c.verbose = 1;
@@ -176,6 +210,13 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (features) {
+		if (optind != argc) {
+			usage(stderr);
+			return 2;
+		}
+		return check_features(&c);
 	}
 	if (optind == argc) {
 		n = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);

@@ -35,7 +35,8 @@
 
 void tct_check(struct tct_ctx *c, enum tct_verdict v, const char *what, const char *fmt, ...)
 {
-	static const char *const word[] = { "[  ok  ]", "[ FAIL ]", "[ skip ]" };
+	static const char *const word[] = { "[  ok  ]", "[ FAIL ]", "[ skip ]", "[ warn ]",
+					    "[ note ]" };
 	char detail[1024] = "";
 	va_list ap;
 
@@ -46,7 +47,9 @@ void tct_check(struct tct_ctx *c, enum tct_verdict v, const char *what, const ch
 	}
 	if (v == TCT_FAIL)
 		c->failed++;
-	if (!c->quiet && (c->verbose || v == TCT_FAIL))
+	if (v == TCT_WARN)
+		c->warned++;
+	if (!c->quiet && (c->verbose || v == TCT_FAIL || v == TCT_WARN || v == TCT_NOTE))
 		printf("%s %s%s%s\n", word[v], what, detail[0] ? ": " : "", detail);
 	fflush(stdout);
 }
@@ -68,6 +71,7 @@ int tct_check_daemon(struct tct_ctx *c)
 	FILE *f;
 	int fd, ok = 0;
 
+	c->nfeat = 0;
 	snprintf(what, sizeof(what), "tcpcryptd answers on %s", c->control);
 	if (strlen(c->control) >= sizeof(sa.sun_path)) {
 		tct_check(c, TCT_FAIL, what, "path too long");
@@ -104,6 +108,7 @@ int tct_check_daemon(struct tct_ctx *c)
 		status_field(line, "pin_dir", c->pin_dir, sizeof(c->pin_dir));
 		status_field(line, "pid", pid, sizeof(pid));
 		status_field(line, "sessions", sessions, sizeof(sessions));
+		tct_feature_parse(c, line);
 	}
 	fclose(f);
 	if (!ok) {
@@ -285,7 +290,7 @@ void tct_find_run(const struct tct_ctx *c, char *run, size_t runcap, char *shim,
 	char dir[PATH_MAX];
 
 	self_dir(c, dir, sizeof(dir));
-	snprintf(run, runcap, "%s/../shim/tcpcrypt-run", dir);
+	snprintf(run, runcap, "%s/../tcpcrypt-run", dir);
 	snprintf(shim, shimcap, "%s/../shim/.libs/libtcpcrypt-shim.so", dir);
 	if (access(run, X_OK) == 0 && access(shim, R_OK) == 0)
 		return;         /* a build tree */

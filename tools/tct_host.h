@@ -7,13 +7,25 @@
 #include <limits.h>
 #include <stdio.h>
 
-enum tct_verdict { TCT_OK, TCT_FAIL, TCT_SKIP };
+/* WARN: an optional feature is missing, tcpcrypt still encrypts (the exit
+ * status stays 0); NOTE: something this program does not know how to judge. */
+enum tct_verdict { TCT_OK, TCT_FAIL, TCT_SKIP, TCT_WARN, TCT_NOTE };
+
+/* One "feature NAME STATE DETAIL" line of the daemon's status (tct_feature.c). */
+#define TCT_MAX_FEATURES 16
+struct tct_feature {
+	char name[32];
+	char state[16];
+	char detail[256];
+	char raw[320];           /* the line as received, for unknown names */
+};
 
 struct tct_ctx {
 	int verbose;             /* -v: print every check */
 	int quiet;               /* print no check at all */
 	int timeout_ms;          /* bound of each network wait */
 	int failed;              /* number of failed checks */
+	int warned;              /* number of degraded optional features */
 	const char *control;     /* control socket of tcpcryptd */
 	char self[PATH_MAX];     /* this program, for the shimmed peers */
 	/* from the daemon's "status" answer */
@@ -21,9 +33,12 @@ struct tct_ctx {
 	char backend[32];
 	char cgroup[PATH_MAX];
 	char pin_dir[PATH_MAX];
+	struct tct_feature feat[TCT_MAX_FEATURES];
+	int nfeat;
 };
 
-/* Records one check: printed with -v, and always when it failed. */
+/* Records one check: printed with -v, and always when it failed, warns
+ * or notes. */
 void tct_check(struct tct_ctx *c, enum tct_verdict v, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -32,6 +47,15 @@ int tct_check_daemon(struct tct_ctx *c);
 int tct_check_programs(struct tct_ctx *c);
 int tct_check_opt_in(struct tct_ctx *c);
 int tct_check_shim(struct tct_ctx *c, const char *shim);
+
+/* What this kernel offers tcpcryptd, probed here (tct_kernel.c), and what
+ * the running daemon says it loaded (tct_feature.c); each with what it
+ * means for the user. */
+int tct_check_kernel(struct tct_ctx *c);
+int tct_feature_parse(struct tct_ctx *c, const char *line);
+int tct_check_features(struct tct_ctx *c);
+/* STATE of the daemon's feature NAME, or NULL when it reported none. */
+const char *tct_feature_state(const struct tct_ctx *c, const char *name);
 
 /* Paths of the launcher and the shim that go with this program: the build
  * tree's when run from one, else the installed ones. */

@@ -10,7 +10,7 @@
 #                             key log (checks every line is well formed)
 #   app_show FILE...          prints files (tail) to stderr, for failures
 
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)

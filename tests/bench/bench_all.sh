@@ -39,7 +39,7 @@
 
 # make -C tests bench runs us from the build tree's tests/ directory
 if [ -z "${top_builddir:-}" ] && [ -f ./Makefile ] && [ -d ./bench ]; then top_builddir=$(cd .. && pwd); fi
-if [ -z "${top_builddir:-}" ] && [ -x ./shim/tcpcrypt-run ]; then top_builddir=$(pwd); fi
+if [ -z "${top_builddir:-}" ] && [ -x ./tcpcrypt-run ]; then top_builddir=$(pwd); fi
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 export top_builddir top_srcdir
@@ -59,7 +59,7 @@ TSV=${OUT%.txt}.tsv
 
 NET=$top_builddir/tests/bench/bench_net
 ENGINE=$top_builddir/tests/bench/bench_engine
-RUN=$top_builddir/shim/tcpcrypt-run
+RUN=$top_builddir/tcpcrypt-run
 if [ ! -x "$NET" ] || [ ! -x "$ENGINE" ]; then
 	make -s -C "$top_builddir/tests" bench/bench_net bench/bench_engine >&2 ||
 		tc_fail "cannot build bench_net / bench_engine in $top_builddir/tests"

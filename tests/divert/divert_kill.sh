@@ -13,7 +13,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 export TCPCRYPT_TEST_BACKEND=divert
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 ECHO=$TC_TOP_SRCDIR/tests/divert/divert_echo.py
 N=${DIVERT_KILL_N:-200}
 MAXT=${DIVERT_KILL_MAXT:-1.6}

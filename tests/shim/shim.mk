@@ -36,6 +36,7 @@ shim_scripts = \
 	shim/test_tamper.sh \
 	shim/test_curl_http.sh \
 	shim/test_launcher.sh \
+	shim/test_run.sh \
 	shim/test_tls.sh \
 	shim/test_handover.sh
 TESTS += $(shim_scripts)

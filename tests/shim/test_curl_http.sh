@@ -14,7 +14,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3) || tc_fail "python3 not installed"

@@ -15,7 +15,7 @@
 tc_require_root
 
 CONF=$TC_TOP_BUILDDIR/tests/shim/conformance
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 [ -x "$CONF" ] || tc_fail "conformance not built at $CONF"
 
 syms=$(nm -D --undefined-only "$CONF") || tc_fail "nm -D $CONF"

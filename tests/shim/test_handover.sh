@@ -22,7 +22,7 @@
 tc_require_root
 
 H=$TC_TOP_BUILDDIR/tests/shim/handover
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 [ -x "$H" ] || tc_fail "handover not built at $H"
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 

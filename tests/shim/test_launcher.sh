@@ -12,13 +12,19 @@
 #     set-user-ID program, a set-group-ID program and a static program, and
 #     a command that does not exist;
 #  5. the shim writes nothing to the application's output when no logging
-#     was asked for, and the command's exit status is passed through.
+#     was asked for, and the command's exit status is passed through;
+#  6. it lives at the top of the build tree: `./tcpcrypt-run CMD` from
+#     there, and the same script by a relative path from elsewhere, map the
+#     build tree's shim (shim/.libs) into CMD; in a git checkout the file an
+#     in-tree build generates there is ignored by git.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
+BUILT_SHIM=$TC_TOP_BUILDDIR/shim/.libs/libtcpcrypt-shim.so
 STATIC=$TC_TOP_BUILDDIR/tests/shim/static_true
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 [ -x "$STATIC" ] || tc_fail "static_true not built at $STATIC"
+[ -f "$BUILT_SHIM" ] || tc_fail "shim not built at $BUILT_SHIM"
 T=$TC_TMP
 unset LD_PRELOAD TCPCRYPT_LOG TCPCRYPT_LOG_FILE TCPCRYPT_REQUIRE TCPCRYPT_PORTS \
 	TCPCRYPT_EXCLUDE_PORTS TCPCRYPT_AEAD TCPCRYPT_APP_AWARE TCPCRYPT_DISABLE TCPCRYPT_KEYLOGFILE
@@ -98,4 +104,22 @@ grep -v '^tcpcrypt-run: warning: tcpcryptd is not running' "$T/err" > "$T/err2"
 [ ! -s "$T/err2" ] || tc_fail "the shim wrote to stderr without logging asked for: $(cat "$T/err2")"
 "$RUN" sh -c 'exit 7'
 [ $? = 7 ] || tc_fail "the command's exit status is not passed through"
-echo "PASS: tcpcrypt-run options, LD_PRELOAD, refusals"
+
+# 6. From the top of the build tree: the build tree's shim, mapped.
+maps_of() { # maps_of DIR RUN: the shim lines of CMD's own /proc/self/maps
+	(cd "$1" && "$2" sh -c 'cat /proc/$$/maps' 2> /dev/null) | grep -F libtcpcrypt-shim.so
+}
+built=$(cd "$(dirname "$BUILT_SHIM")" && pwd -P)/libtcpcrypt-shim.so
+maps_of "$TC_TOP_BUILDDIR" ./tcpcrypt-run > "$T/maps" ||
+	tc_fail "./tcpcrypt-run in $TC_TOP_BUILDDIR: the shim is not mapped into the command"
+grep -qF "$built" "$T/maps" || tc_fail "./tcpcrypt-run maps another shim than the build tree's: $(head -1 "$T/maps")"
+rel=$(realpath --relative-to="$T" "$TC_TOP_BUILDDIR")/tcpcrypt-run
+maps_of "$T" "$rel" | grep -qF "$built" || tc_fail "$rel (relative, from $T) does not map $built"
+# An in-tree build generates ./tcpcrypt-run in the source tree: git ignores it.
+if git -C "$TC_TOP_SRCDIR" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+	git -C "$TC_TOP_SRCDIR" check-ignore -q tcpcrypt-run ||
+		tc_fail "git does not ignore the ./tcpcrypt-run an in-tree build generates"
+	git -C "$TC_TOP_SRCDIR" status --porcelain -- tcpcrypt-run | grep -q . &&
+		tc_fail "git status shows ./tcpcrypt-run"
+fi
+echo "PASS: tcpcrypt-run options, LD_PRELOAD, refusals, ./tcpcrypt-run from the build tree"

@@ -13,7 +13,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 command -v socat > /dev/null || tc_fail "socat not installed (scripts/install-deps.sh)"
 command -v nc > /dev/null || tc_fail "nc not installed (scripts/install-deps.sh: netcat-openbsd)"

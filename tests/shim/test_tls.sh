@@ -13,7 +13,7 @@ tls=$((${tls:-0}))
 echo "# shim static TLS: $tls bytes"
 [ "$tls" -le 1024 ] || { echo "FAIL: the shim's static TLS is $tls bytes (> 1 KiB)"; exit 1; }
 out=$("$prog") || { echo "FAIL: small_stack fails even without the shim"; exit 1; }
-out=$("$top_builddir/shim/tcpcrypt-run" "$prog" 2>/dev/null)
+out=$("$top_builddir/tcpcrypt-run" "$prog" 2>/dev/null)
 rc=$?
 [ $rc = 0 ] && [ "$out" = ok ] || { echo "FAIL: small_stack under tcpcrypt-run: rc=$rc out=$out"; exit 1; }
 echo "small stacks: ok under the shim"

@@ -1,8 +1,10 @@
 #!/bin/bash
 # test_tcpcrypt_test.sh - tcpcrypt-test answers "is it encrypted, and if
 # not, why?" correctly. In two namespaces with this test's own tcpcryptd:
-#  1. no arguments: every host check passes (daemon, opt-in, shim, the
-#     loopback connections through the shim) and a session ID is printed;
+#  1. no arguments: every host check passes (daemon, the kernel's features,
+#     opt-in, shim, the loopback connections through the shim) and a
+#     session ID is printed (the feature lines against a fake daemon:
+#     test_tct_features.sh);
 #  2. HOST PORT against a shimmed socat: exit 0, the ENO options of both
 #     sides, role A, the AEAD, and a 66-hex-digit session ID equal to the
 #     one in the server's key log;
@@ -16,7 +18,7 @@
 tc_require_root
 
 TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 [ -x "$TT" ] || tc_fail "tcpcrypt-test not built at $TT"
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 command -v socat > /dev/null || tc_fail "socat not installed (scripts/install-deps.sh)"
@@ -41,6 +43,8 @@ for c in "tcpcryptd answers on $TC_CONTROL" "this process can opt sockets in" "t
 	grep -F "$c" "$T/host.out" | grep -q '^\[  ok  \] ' ||
 		{ cat "$T/host.out" >&2; tc_fail "host check: '$c' not listed as ok"; }
 done
+grep -Eq '^\[  ok  \] kernel: sock_ops programs' "$T/host.out" ||
+	{ cat "$T/host.out" >&2; tc_fail "host check: the kernel's sock_ops programs not listed as ok"; }
 grep -q 'tcpcrypt works on this host' "$T/host.out" || tc_fail "host check: no verdict"
 
 # 2. A shimmed server.

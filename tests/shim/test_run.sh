@@ -2,7 +2,7 @@
 # test_run.sh - the launcher tcpcrypt-run: options, LD_PRELOAD, refusals.
 # Needs no root and no daemon.
 set -u
-RUN=${builddir:-.}/tcpcrypt-run
+RUN=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}/tcpcrypt-run
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x "$RUN" ] || fail "tcpcrypt-run not built at $RUN"
 
