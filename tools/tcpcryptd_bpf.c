@@ -586,8 +586,7 @@ int tcb_foreach_session(struct tc_backend *b,
 void tcb_features(struct tc_backend *b, FILE *out)
 {
 	fprintf(out, "feature eno loaded sock_ops, cgroup/setsockopt, cgroup/getsockopt\n");
-	fprintf(out, "feature sessions_iter %s%s\n", b->iter_state,
-		b->use_table ? " (tcnetstat lists from the sessions table instead)" : "");
+	fprintf(out, "feature sessions_iter %s\n", b->iter_state);
 	fprintf(out, "feature sessions_table %s\n",
 		b->use_table ? "loaded kept by the sock_ops program" :
 		b->iter ? "off the iterator lists sessions" : "refused test switch (no listing)");
