@@ -4,10 +4,8 @@
 # TCPCRYPT_TEST_BACKEND=divert for tests/lib/netns.sh), plus the tests of
 # the backend itself.
 #
-# eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins),
-# integration/eno_tcnetstat.sh and shim/test_curl_http.sh (the session
-# list of tcnetstat comes from the eBPF programs); shim/test_launcher.sh
-# needs no daemon.
+# eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins);
+# shim/test_launcher.sh needs no daemon.
 DIVERT_TESTS = \
 	divert/dv_test_conformance.sh \
 	divert/dv_test_fortify.sh \
@@ -21,6 +19,7 @@ DIVERT_TESTS = \
 	divert/dv_eno_robust.sh \
 	divert/dv_eno_badsyn.sh \
 	divert/dv_eno_badsynack.sh \
+	divert/dv_eno_tcnetstat.sh \
 	divert/divert_rules.sh \
 	divert/divert_kill.sh
 if ENABLE_BPF
