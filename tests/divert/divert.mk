@@ -41,6 +41,13 @@ TESTS += divert/check_divert_pkt
 divert_check_divert_pkt_SOURCES = divert/check_divert_pkt.c
 divert_check_divert_pkt_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 divert_check_divert_pkt_LDADD = $(CHECK_LIBS)
+# the control requests (binary kinds, lengths, reports)
+UNIT_TESTS += divert/check_divert_req
+check_PROGRAMS += divert/check_divert_req
+TESTS += divert/check_divert_req
+divert_check_divert_req_SOURCES = divert/check_divert_req.c
+divert_check_divert_req_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+divert_check_divert_req_LDADD = $(CHECK_LIBS)
 endif
 EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h \
 	divert/divert_echo.py divert/bench_divert.sh
