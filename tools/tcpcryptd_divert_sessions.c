@@ -39,7 +39,7 @@ static struct { uid_t uid; unsigned n; } ucount[DV_SESS_MAX_UIDS];
 static unsigned nuid;
 static struct mnl_socket *diag;
 static unsigned gen, seq;
-static uint64_t last_refresh_ms;
+static uint64_t last_refresh_ms, refresh_gap_ms = DV_SESS_REFRESH_MS;
 static int refreshed;
 
 static uint64_t mono_ns(void)
@@ -219,8 +219,11 @@ static int dump(int family)
 }
 
 /* Refreshes liveness, states and byte counts, and forgets the sessions
- * whose socket is gone; at most once per DV_SESS_REFRESH_MS, only when
- * there is something to refresh. */
+ * whose socket is gone; only when there is something to refresh, and at
+ * most once per DV_SESS_REFRESH_MS or ten times the last dump's duration,
+ * whichever is longer: "list" requests in a loop cannot keep the daemon
+ * (and the handshakes it serves) busy dumping a namespace full of sockets
+ * more than a tenth of the time. */
 static void refresh(void)
 {
 	uint64_t now = mono_ns() / 1000000;
@@ -228,12 +231,18 @@ static void refresh(void)
 	unsigned i;
 	int r;
 
-	if (!diag || !nrec || (refreshed && now - last_refresh_ms < DV_SESS_REFRESH_MS))
+	if (!diag || !nrec || (refreshed && now - last_refresh_ms < refresh_gap_ms))
 		return;
 	refreshed = 1;
 	last_refresh_ms = now;
 	gen++;
-	if ((r = dump(AF_INET)) < 0 || (r = dump(AF_INET6)) < 0) {
+	r = dump(AF_INET);
+	if (r == 0)
+		r = dump(AF_INET6);
+	refresh_gap_ms = 10 * (mono_ns() / 1000000 - now);
+	if (refresh_gap_ms < DV_SESS_REFRESH_MS)
+		refresh_gap_ms = DV_SESS_REFRESH_MS;
+	if (r < 0) {
 		tclog(LOG_WARNING, "sock_diag dump: %s", strerror(-r));
 		return;         /* keep what we have: better stale than lost */
 	}

@@ -20,7 +20,7 @@
 #define DV_SESS_MAX        16384
 #define DV_SESS_PER_UID    4096
 #define DV_SESS_MAX_UIDS   1024   /* distinct uids with sessions */
-#define DV_SESS_REFRESH_MS 100    /* at most one sock_diag dump per this */
+#define DV_SESS_REFRESH_MS 100    /* at least this between two sock_diag dumps */
 
 /* Opens the sock_diag socket: call it inside the namespace served (a
  * netlink socket stays in the namespace of its creation). Returns 0 or a
