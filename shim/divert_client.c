@@ -45,8 +45,9 @@ static const char *control_path(void)
 
 /* Connects to the daemon: the socket, or -ENOPROTOOPT. A missing socket
  * is remembered for a second, so that a host without any daemon pays one
- * stat() per second, not a connect() per connection. */
-static int dial(void)
+ * stat() per second, not a connect() per connection. nonblock: the socket
+ * is non-blocking, and a daemon whose backlog is full is not waited for. */
+static int dial(int nonblock)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 0, .tv_usec = TC_DIVERT_TIMEOUT_US };
@@ -64,12 +65,14 @@ static int dial(void)
 	}
 	__atomic_store_n(&absent_since, -1LL, __ATOMIC_RELAXED);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	s = tc_real_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	s = tc_real_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (s < 0)
 		return -ENOPROTOOPT;
 	/* a stuck daemon costs at most the timeout, never a hang */
-	tc_real_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	tc_real_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!nonblock) {
+		tc_real_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		tc_real_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	if (tc_real_connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		tc_real_close(s);
 		return -ENOPROTOOPT;
@@ -92,7 +95,7 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 	ssize_t n;
 	int s, tries = 0;
 
-	s = dial();
+	s = dial(0);
 	if (s < 0)
 		return s;
 	memset(&cb, 0, sizeof(cb));
@@ -135,6 +138,43 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer)
 	r = ask(fd, &rq, &rs);
 	errno = e;
 	return r;
+}
+
+int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep)
+{
+	struct tcd_req_report rq;
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cb;
+	struct iovec iov = { .iov_base = &rq, .iov_len = sizeof(rq) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
+			     .msg_controllen = sizeof(cb.b) };
+	struct cmsghdr *cm;
+	ssize_t n;
+	int e = errno, s;
+
+	s = dial(1);
+	if (s < 0) {
+		errno = e;
+		return s;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.magic = TCD_MAGIC;
+	rq.op = TCD_OP_REPORT;
+	rq.report = *rep;
+	memset(&cb, 0, sizeof(cb));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	/* fire and forget: the daemon reads it (and the socket) after we
+	 * closed; its answer is not waited for */
+	n = tc_real_sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	tc_real_close(s);
+	errno = e;
+	return n == (ssize_t)sizeof(rq) ? 0 : -ENOPROTOOPT;
 }
 
 /* The daemon did not answer (it died): the outcome of an opted-in socket's

@@ -17,4 +17,9 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer);
  * negative errno (-ENOPROTOOPT: no daemon; -ENOENT: not opted in). */
 int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len);
 
+/* Tells the daemon that fd's session has its keys (for tcnetstat), like
+ * setsockopt TCPCRYPT_ENO_REPORT does under eBPF. Never waits: a daemon
+ * that is absent or busy misses the report. Returns 0 or -ENOPROTOOPT. */
+int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep);
+
 #endif

@@ -662,8 +662,10 @@ static void keys_set(struct tc_shm *sh, int fd)
 	rep.aead = sh->aead;
 	rep.sessid_len = sh->sessid_len;
 	memcpy(rep.sessid, sh->sessid, sh->sessid_len);
-	if (!SANDBOXED())
-		tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &rep, sizeof(rep));
+	if (!SANDBOXED() &&
+	    tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &rep, sizeof(rep)) < 0 &&
+	    errno == ENOPROTOOPT)
+		tc_divert_report(fd, &rep);     /* divert backend: tell tcpcryptd */
 
 	if (tc_log_level >= TC_LOG_INFO) {
 		sodium_bin2hex(hex, sizeof(hex), sh->sessid, sh->sessid_len);

@@ -41,6 +41,7 @@
 #include "tcpcryptd_divert.h"
 #include "tcpcryptd_divert_pkt.h"
 #include "tcpcryptd_divert_tab.h"
+#include "tcpcryptd_divert_sessions.h"
 #include "tcpcryptd_iptables.h"
 #include "tcpcryptd_log.h"
 
@@ -615,6 +616,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 		return 1;
 	}
 	syncookies_fd = open("/proc/sys/net/ipv4/tcp_syncookies", O_RDONLY | O_CLOEXEC);
+	dv_sess_init();     /* tcnetstat's view of the namespace (sock_diag) */
 	if (stat("/proc/self/ns/net", &my_ns) < 0 || leave_netns() < 0) {
 		dv_tab_close(tabpath);
 		return 1;

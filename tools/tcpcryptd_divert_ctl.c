@@ -1,8 +1,8 @@
 /* tcpcryptd_divert_ctl.c - the divert backend's control socket: binary
- * opt-in / result requests with the socket passed as SCM_RIGHTS
+ * opt-in / result / report requests with the socket passed as SCM_RIGHTS
  * (include/tcpcrypt/divert_proto.h), and the text requests "status" and
- * "list". Never blocks: clients are polled, and one that sends nothing
- * within a second is dropped. */
+ * "list". Never blocks: clients are polled, one that sends nothing within a
+ * second is dropped, and a long answer is sent as the client reads it. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -13,15 +13,20 @@
 #include <sys/un.h>
 #include "tcpcryptd_ctl.h"
 #include "tcpcryptd_divert.h"
+#include "tcpcryptd_divert_req.h"
+#include "tcpcryptd_divert_sessions.h"
 #include "tcpcryptd_log.h"
 
 #define MAXCLI 64
-#define CLI_TIMEOUT_MS 1000
+#define CLI_TIMEOUT_MS 1000            /* without a request, or without reading the answer */
+#define OUT_MAX_TOTAL (16u << 20)      /* answers waiting to be read, all clients */
 
 struct dv_cli {
 	int fd;
 	uint64_t t_ms;
 	struct ucred cred;
+	char *out;                     /* the rest of a long answer */
+	size_t olen, ooff;
 };
 
 struct dv_ctl {
@@ -29,6 +34,7 @@ struct dv_ctl {
 	char path[PATH_MAX];
 	struct dv_cli cli[MAXCLI];
 	int ncli;
+	size_t out_total;
 };
 
 struct dv_ctl *dv_ctl_open(const char *path)
@@ -49,15 +55,22 @@ struct dv_ctl *dv_ctl_open(const char *path)
 	return c;
 }
 
+static void drop(struct dv_ctl *c, int i)
+{
+	close(c->cli[i].fd);
+	c->out_total -= c->cli[i].olen;
+	free(c->cli[i].out);
+	c->cli[i] = c->cli[--c->ncli];
+}
+
 void dv_ctl_close(struct dv_ctl *c)
 {
-	int i;
-
 	if (!c)
 		return;
-	for (i = 0; i < c->ncli; i++)
-		close(c->cli[i].fd);
+	while (c->ncli)
+		drop(c, c->ncli - 1);
 	tcctl_close(c->lfd, c->path);
+	dv_sess_fini();
 	free(c);
 }
 
@@ -69,79 +82,129 @@ int dv_ctl_pollfds(struct dv_ctl *c, struct pollfd *pfd, int max)
 		return 0;
 	pfd[n++] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
 	for (i = 0; i < c->ncli && n < max; i++)
-		pfd[n++] = (struct pollfd){ .fd = c->cli[i].fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = c->cli[i].fd,
+					    .events = c->cli[i].out ? POLLOUT : POLLIN };
 	return n;
 }
 
-static void drop(struct dv_ctl *c, int i)
+/* Sends what the socket takes now; returns 1 once all of it went (or the
+ * client is gone), 0 if some is left. */
+static int send_some(int fd, const char *p, size_t n, size_t *off)
 {
-	close(c->cli[i].fd);
-	c->cli[i] = c->cli[--c->ncli];
-}
-
-static void send_all(int fd, const void *b, size_t n)
-{
-	const char *p = b;
 	ssize_t w;
 
-	while (n) {
-		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (*off < n) {
+		w = send(fd, p + *off, n - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return 0;
 		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
+			return 1;
+		*off += (size_t)w;
 	}
+	return 1;
 }
 
-static void answer_binary(struct dv_cli *cl, const struct tcd_req *rq, int sfd)
+/* Answers with buf (malloc'ed, taken over): at once if the socket takes
+ * it, else the rest is kept for POLLOUT. Returns 1 when done with the client. */
+static int answer(struct dv_ctl *c, struct dv_cli *cl, char *buf, size_t n, uint64_t now_ms)
 {
-	struct tcd_resp rs;
+	size_t off = 0;
+
+	if (send_some(cl->fd, buf, n, &off)) {
+		free(buf);
+		return 1;
+	}
+	cl->out = buf;
+	cl->olen = n;
+	cl->ooff = off;
+	cl->t_ms = now_ms;
+	c->out_total += n;
+	return 0;
+}
+
+/* The binary requests; every one of them is proven by the socket sfd. */
+static int answer_binary(struct dv_ctl *c, struct dv_cli *cl, enum dv_req_kind k,
+			 const union dv_req *rq, int sfd, uint64_t now_ms)
+{
+	struct tcd_resp *rs = calloc(1, sizeof(*rs));
 	int r;
 
-	memset(&rs, 0, sizeof(rs));
-	rs.magic = TCD_MAGIC;
-	if (sfd < 0)
+	if (!rs)
+		return 1;
+	rs->magic = TCD_MAGIC;
+	if (sfd < 0) {
 		r = -EBADF;
-	else if (rq->op == TCD_OP_OPTIN)
-		r = dv_optin(sfd, &rq->offer, &cl->cred);
-	else if (rq->op == TCD_OP_RESULT)
-		r = dv_result(sfd, &rs.res);
-	else
+	} else if (k == DV_REQ_OPTIN) {
+		r = dv_optin(sfd, &rq->rq.offer, &cl->cred);
+	} else if (k == DV_REQ_RESULT) {
+		r = dv_result(sfd, &rs->res);
+		/* a decided handshake: the connection is listed (tcnetstat -a) */
+		if (r == 0 && (rs->res.flags & TCPCRYPT_RES_F_DONE))
+			dv_sess_note(sfd, &cl->cred, &rs->res, NULL);
+	} else if (k == DV_REQ_REPORT) {
+		struct tcpcrypt_eno_result res;
+
+		r = dv_report_check(&rq->rep.report);
+		if (r == 0)
+			r = dv_result(sfd, &res);
+		if (r == 0 && !(res.flags & TCPCRYPT_RES_F_ENO_OK))
+			r = -EINVAL;        /* no session without ENO */
+		if (r == 0)
+			r = dv_sess_note(sfd, &cl->cred, &res, &rq->rep.report);
+		tclog(LOG_DEBUG, "report: pid %d uid %d: %s", (int)cl->cred.pid, (int)cl->cred.uid,
+		      strerror(-r));
+	} else {
 		r = -EINVAL;
-	rs.err = -r;
-	send_all(cl->fd, &rs, sizeof(rs));
+	}
+	rs->err = -r;
+	return answer(c, cl, (char *)rs, sizeof(*rs), now_ms);
 }
 
-static void answer_text(struct dv_cli *cl, char *req, size_t n)
+static int answer_text(struct dv_ctl *c, struct dv_cli *cl, char *req, size_t n, uint64_t now_ms)
 {
-	char buf[2048];
+	char *buf = NULL;
+	size_t len = 0;
 	FILE *out;
 
 	req[n] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
-	out = fmemopen(buf, sizeof(buf), "w");
+	out = open_memstream(&buf, &len);
 	if (!out)
-		return;
+		return 1;
 	if (!strcmp(req, "status")) {
 		dv_status(out);
+		fprintf(out, "sessions %u\n", dv_sess_count());
 		fputs("ok\n", out);
 	} else if (!strcmp(req, "list")) {
-		fputs("ok\n", out);  /* the divert backend keeps no session list */
+		dv_sess_list(out, cl->cred.uid);
+		fputs("ok\n", out);
 	} else {
 		fputs("error unknown request (try: list, status)\n", out);
 	}
-	fflush(out);
-	send_all(cl->fd, buf, strnlen(buf, sizeof(buf)));
-	fclose(out);
+	if (fclose(out) != 0) {
+		free(buf);
+		return 1;
+	}
+	if (c->out_total + len > OUT_MAX_TOTAL) {
+		free(buf);
+		buf = strdup("error busy: too many answers waiting to be read\n");
+		if (!buf)
+			return 1;
+		len = strlen(buf);
+	}
+	return answer(c, cl, buf, len, now_ms);
 }
 
-/* Reads the one request of client i and answers it. */
-static void serve_one(struct dv_ctl *c, int i)
+/* Reads the one request of client i and answers it; drops the client
+ * once done with it. */
+static void serve_one(struct dv_ctl *c, int i, uint64_t now_ms)
 {
 	struct dv_cli *cl = &c->cli[i];
 	union {
-		struct tcd_req rq;
 		char text[256];
+		union dv_req rq;
 	} u;
 	union {
 		char b[CMSG_SPACE(sizeof(int) * 4)];
@@ -150,8 +213,10 @@ static void serve_one(struct dv_ctl *c, int i)
 	struct iovec iov = { .iov_base = &u, .iov_len = sizeof(u) - 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
 			     .msg_controllen = sizeof(cb.b) };
+	union dv_req rq;
+	enum dv_req_kind k;
 	struct cmsghdr *cm;
-	int sfd = -1;
+	int sfd = -1, done = 1;
 	ssize_t n;
 
 	n = recvmsg(cl->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -160,11 +225,11 @@ static void serve_one(struct dv_ctl *c, int i)
 	for (cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 		    cm->cmsg_len >= CMSG_LEN(0)) {
-			size_t k, nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			size_t j, nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int f;
 
-			for (k = 0; k < nfd; k++) {
-				memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+			for (j = 0; j < nfd; j++) {
+				memcpy(&f, CMSG_DATA(cm) + j * sizeof(int), sizeof(int));
 				if (sfd < 0)
 					sfd = f;
 				else
@@ -172,13 +237,30 @@ static void serve_one(struct dv_ctl *c, int i)
 			}
 		}
 	}
-	if (n >= (ssize_t)sizeof(u.rq) && u.rq.magic == TCD_MAGIC)
-		answer_binary(cl, &u.rq, sfd);
-	else if (n > 0)
-		answer_text(cl, u.text, (size_t)n);
+	k = dv_req_parse(u.text, n > 0 ? (size_t)n : 0, &rq);
+	if (k == DV_REQ_TEXT)
+		done = answer_text(c, cl, u.text, (size_t)n, now_ms);
+	else if (k != DV_REQ_NONE)
+		done = answer_binary(c, cl, k, &rq, sfd, now_ms);
+	/* never kept: it would hold the application's connection open */
 	if (sfd >= 0)
 		close(sfd);
-	drop(c, i);
+	if (done)
+		drop(c, i);
+}
+
+/* Client i can take more of its answer. */
+static void flush_one(struct dv_ctl *c, int i, uint64_t now_ms)
+{
+	struct dv_cli *cl = &c->cli[i];
+	size_t before = cl->ooff;
+
+	if (send_some(cl->fd, cl->out, cl->olen, &cl->ooff)) {
+		drop(c, i);
+		return;
+	}
+	if (cl->ooff != before)
+		cl->t_ms = now_ms;
 }
 
 void dv_ctl_serve(struct dv_ctl *c, const struct pollfd *pfd, int n, uint64_t now_ms)
@@ -187,10 +269,12 @@ void dv_ctl_serve(struct dv_ctl *c, const struct pollfd *pfd, int n, uint64_t no
 
 	/* clients first: pfd[1..] are c->cli[0..] as they were when polled */
 	for (i = n - 1; i >= 1; i--) {
-		if (i - 1 >= c->ncli || c->cli[i - 1].fd != pfd[i].fd)
+		if (i - 1 >= c->ncli || c->cli[i - 1].fd != pfd[i].fd || !pfd[i].revents)
 			continue;
-		if (pfd[i].revents)
-			serve_one(c, i - 1);
+		if (c->cli[i - 1].out)
+			flush_one(c, i - 1, now_ms);
+		else
+			serve_one(c, i - 1, now_ms);
 	}
 	for (i = c->ncli - 1; i >= 0; i--)
 		if (now_ms - c->cli[i].t_ms > CLI_TIMEOUT_MS)
@@ -203,6 +287,7 @@ void dv_ctl_serve(struct dv_ctl *c, const struct pollfd *pfd, int n, uint64_t no
 
 			if (fd < 0)
 				break;
+			memset(cl, 0, sizeof(*cl));
 			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &l) < 0) {
 				close(fd);
 				continue;
@@ -211,7 +296,7 @@ void dv_ctl_serve(struct dv_ctl *c, const struct pollfd *pfd, int n, uint64_t no
 			cl->t_ms = now_ms;
 			c->ncli++;
 			/* the request is usually there already */
-			serve_one(c, c->ncli - 1);
+			serve_one(c, c->ncli - 1, now_ms);
 		}
 	}
 }

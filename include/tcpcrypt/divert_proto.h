@@ -10,6 +10,12 @@
  * connecting, connected or listening), ENOENT (result of a socket that was
  * not opted in), plus ENOTSOCK (the fd is not a TCP socket) and EBUSY (the
  * socket already has an SO_MARK of its own).
+ *
+ * TCD_OP_REPORT (for tcnetstat) is a struct tcd_req_report instead: the
+ * session's public facts once its keys are set. The daemon answers it like
+ * the others (EINVAL: a bad report; ENOENT: the socket was not opted in;
+ * ENOSPC: its session table is full for this uid), but the shim does not
+ * wait for that answer: a report is fire and forget.
  */
 #ifndef TCPCRYPT_DIVERT_PROTO_H
 #define TCPCRYPT_DIVERT_PROTO_H
@@ -25,12 +31,20 @@
 #define TCD_MAGIC     0x54434431u  /* "TCD1", host order: the socket is local */
 #define TCD_OP_OPTIN  1            /* offer: opt the socket in (before connect/listen) */
 #define TCD_OP_RESULT 2            /* read the socket's struct tcpcrypt_eno_result */
+#define TCD_OP_REPORT 3            /* the session's keys are set: struct tcd_req_report */
 
 struct tcd_req {
 	uint32_t magic;
 	uint8_t op;
 	uint8_t pad[3];
 	struct tcpcrypt_eno_offer offer;   /* TCD_OP_OPTIN only */
+};
+
+struct tcd_req_report {
+	uint32_t magic;
+	uint8_t op;                        /* TCD_OP_REPORT */
+	uint8_t pad[3];
+	struct tcpcrypt_eno_report report; /* as for setsockopt TCPCRYPT_ENO_REPORT */
 };
 
 struct tcd_resp {

@@ -4,15 +4,14 @@
 # TCPCRYPT_TEST_BACKEND=divert for tests/lib/netns.sh), plus the tests of
 # the backend itself.
 #
-# eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins),
-# integration/eno_tcnetstat.sh and shim/test_curl_http.sh (the session
-# list of tcnetstat comes from the eBPF programs); shim/test_launcher.sh
-# needs no daemon.
+# eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins);
+# shim/test_launcher.sh needs no daemon.
 DIVERT_TESTS = \
 	divert/dv_test_conformance.sh \
 	divert/dv_test_fortify.sh \
 	divert/dv_test_wire.sh \
 	divert/dv_test_socat.sh \
+	divert/dv_test_curl_http.sh \
 	divert/dv_test_fallback.sh \
 	divert/dv_test_tamper.sh \
 	divert/dv_eno_basic.sh \
@@ -21,6 +20,7 @@ DIVERT_TESTS = \
 	divert/dv_eno_robust.sh \
 	divert/dv_eno_badsyn.sh \
 	divert/dv_eno_badsynack.sh \
+	divert/dv_eno_tcnetstat.sh \
 	divert/divert_rules.sh \
 	divert/divert_kill.sh
 if ENABLE_BPF
@@ -41,6 +41,13 @@ TESTS += divert/check_divert_pkt
 divert_check_divert_pkt_SOURCES = divert/check_divert_pkt.c
 divert_check_divert_pkt_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 divert_check_divert_pkt_LDADD = $(CHECK_LIBS)
+# the control requests (binary kinds, lengths, reports)
+UNIT_TESTS += divert/check_divert_req
+check_PROGRAMS += divert/check_divert_req
+TESTS += divert/check_divert_req
+divert_check_divert_req_SOURCES = divert/check_divert_req.c
+divert_check_divert_req_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+divert_check_divert_req_LDADD = $(CHECK_LIBS)
 endif
 EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h \
 	divert/divert_echo.py divert/bench_divert.sh

@@ -1,5 +1,5 @@
-/* divert_req.h - for test tools (eno_peer): the divert backend's opt-in and
- * result requests over tcpcryptd's control socket ($TCPCRYPT_CONTROL), the
+/* divert_req.h - for test tools (eno_peer): the divert backend's opt-in,
+ * result and report requests over tcpcryptd's control socket ($TCPCRYPT_CONTROL), the
  * same protocol as the shim's divert_client.c (include/tcpcrypt/
  * divert_proto.h). Header-only; each function returns 0 or a positive
  * errno like setsockopt/getsockopt would (ENOPROTOOPT: no daemon). */
@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include "tcpcrypt/divert_proto.h"
 
-static int divert_req(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
+static int divert_req(int fd, const void *rq, size_t rqlen, struct tcd_resp *rs)
 {
 	const char *path = getenv("TCPCRYPT_CONTROL");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -24,7 +24,7 @@ static int divert_req(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 		char b[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cb;
-	struct iovec iov = { .iov_base = (void *)rq, .iov_len = sizeof(*rq) };
+	struct iovec iov = { .iov_base = (void *)rq, .iov_len = rqlen };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
 			     .msg_controllen = sizeof(cb.b) };
 	struct cmsghdr *cm;
@@ -49,7 +49,7 @@ static int divert_req(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(*rq)) {
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)rqlen) {
 		close(s);
 		return ENOPROTOOPT;
 	}
@@ -70,7 +70,7 @@ static inline int divert_opt_in(int fd, const struct tcpcrypt_eno_offer *off)
 	rq.magic = TCD_MAGIC;
 	rq.op = TCD_OP_OPTIN;
 	rq.offer = *off;
-	return divert_req(fd, &rq, &rs);
+	return divert_req(fd, &rq, sizeof(rq), &rs);
 }
 
 static inline int divert_result(int fd, struct tcpcrypt_eno_result *res)
@@ -82,10 +82,23 @@ static inline int divert_result(int fd, struct tcpcrypt_eno_result *res)
 	memset(&rq, 0, sizeof(rq));
 	rq.magic = TCD_MAGIC;
 	rq.op = TCD_OP_RESULT;
-	e = divert_req(fd, &rq, &rs);
+	e = divert_req(fd, &rq, sizeof(rq), &rs);
 	if (!e)
 		*res = rs.res;
 	return e;
+}
+
+/* Unlike the shim, waits for the daemon's answer: tests see its error. */
+static inline int divert_report(int fd, const struct tcpcrypt_eno_report *rep)
+{
+	struct tcd_req_report rq;
+	struct tcd_resp rs;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.magic = TCD_MAGIC;
+	rq.op = TCD_OP_REPORT;
+	rq.report = *rep;
+	return divert_req(fd, &rq, sizeof(rq), &rs);
 }
 
 #endif

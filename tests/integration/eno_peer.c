@@ -10,6 +10,7 @@
  *   --v6                     server: listen on :: (dual stack)
  *   --count N                server: connections to accept (default 1)
  *   --report HEX             setsockopt(TCPCRYPT_ENO_REPORT) with this session ID
+ *                            (divert backend: the report request)
  *   --hold SECS              keep the connection open this long after the exchange
  *   --quiet                  no result line (benchmarks)
  *   --tfo                    client: connect with TCP Fast Open, "ping" in the SYN
@@ -95,7 +96,7 @@ static int report(int fd, const struct opts *o, int role)
 	r.sessid_len = o->report_len;
 	memcpy(r.sessid, o->report, o->report_len);
 	if (setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &r, sizeof(r)) < 0)
-		return errno;
+		return errno == ENOPROTOOPT ? divert_report(fd, &r) : errno;
 	return 0;
 }
 

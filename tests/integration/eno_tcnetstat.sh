@@ -2,8 +2,12 @@
 # tcnetstat lists the test's live tcpcrypt connections, and nothing else:
 # negotiated ones by default (both ends, roles, addresses, pid, command,
 # the session ID given with TCPCRYPT_ENO_REPORT), opted-in fallbacks only
-# with -a, never plain connections; closed connections disappear. Also
-# checks the -P (pinned map) path gives the same list.
+# with -a, never plain connections; the daemon's raw list has byte counts;
+# closed connections disappear; another user sees none of root's sessions.
+# eBPF backend: also checks the -P (pinned map) path gives the same list.
+# Divert backend (divert/dv_eno_tcnetstat.sh): each namespace has its own
+# daemon, so the client's end is listed by A's and the server's by B's;
+# a connection of another user is listed for that user too.
 source "$top_srcdir/tests/lib/netns.sh"
 source "$top_srcdir/tests/integration/eno_lib.sh"
 tc_require_root
@@ -37,11 +41,48 @@ CPID=$(pid_in "$NS_A" "eno_peer client $IP_B 7501 ")
 SPID=$(pid_in "$NS_B" "eno_peer server 7501 ")
 [ -n "$CPID" ] && [ -n "$SPID" ] || tc_fail "eno_peer pids not found"
 
-"$TCNETSTAT" -u "$TC_CONTROL" | sed 's/^/# tcnetstat: /'
-"$TCNETSTAT" -u "$TC_CONTROL" -a | sed 's/^/# tcnetstat -a: /'
-"$TCNETSTAT" -u "$TC_CONTROL" -j > "$TC_TMP/default.json" || tc_fail "tcnetstat -j"
-"$TCNETSTAT" -u "$TC_CONTROL" -a -j > "$TC_TMP/all.json" || tc_fail "tcnetstat -a -j"
-"$TCNETSTAT" -P "$TC_PIN_DIR" -a -j > "$TC_TMP/map.json" || tc_fail "tcnetstat -P"
+# the control sockets that list the test's sessions (divert: one per namespace)
+CTLS=("$TC_CONTROL")
+[ "$TCPCRYPT_TEST_BACKEND" = divert ] && CTLS=("$TC_TMP/ctl-$NS_A" "$TC_TMP/ctl-$NS_B")
+# tcn [ARGS]: tcnetstat -j ARGS on every control socket, one JSON list
+tcn() {
+	local c
+	for c in "${CTLS[@]}"; do
+		"$TCNETSTAT" -u "$c" -j "$@" || return 1
+	done | python3 -c 'import json,sys; d=json.JSONDecoder(); s=sys.stdin.read().strip(); out=[]
+while s:
+    v, i = d.raw_decode(s); out += v; s = s[i:].strip()
+print(json.dumps(out))'
+}
+for c in "${CTLS[@]}"; do
+	"$TCNETSTAT" -u "$c" | sed 's/^/# tcnetstat: /'
+	"$TCNETSTAT" -u "$c" -a | sed 's/^/# tcnetstat -a: /'
+done
+tcn > "$TC_TMP/default.json" || tc_fail "tcnetstat -j"
+tcn -a > "$TC_TMP/all.json" || tc_fail "tcnetstat -a -j"
+if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
+	cp "$TC_TMP/all.json" "$TC_TMP/map.json"     # no pinned map
+else
+	"$TCNETSTAT" -P "$TC_PIN_DIR" -a -j > "$TC_TMP/map.json" || tc_fail "tcnetstat -P"
+fi
+# the daemons' raw lists: byte counts of the negotiated connection
+for c in "${CTLS[@]}"; do echo list | socat - "UNIX-CONNECT:$c"; done > "$TC_TMP/raw.txt"
+sed 's/^/# raw: /' "$TC_TMP/raw.txt"
+python3 - "$TC_TMP/raw.txt" "$TCPCRYPT_TEST_BACKEND" <<'PY' || tc_fail "byte counts of the sessions on 7501 are wrong"
+import sys
+n = 0
+divert = sys.argv[2] == "divert"
+for line in open(sys.argv[1]):
+    f = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+    if "7501" not in (f.get("lport"), f.get("rport")): continue
+    n += 1
+    # "ping\n" one way, "pong\n" the other; the kernel counts A's SYN as
+    # acked (the eBPF list may not count yet)
+    if (divert or f["bytes_out"] != "-1") and (f["bytes_out"] not in ("5", "6") or f["bytes_in"] != "5"):
+        sys.exit("bytes: " + line)
+    if divert and f["est"] == "0": sys.exit("no establishment time: " + line)
+if n != 2: sys.exit("%d raw lines for 7501" % n)
+PY
 
 python3 - "$TC_TMP" "$IP_A" "$IP_B" "$CPID" "$SPID" "$SID_C" "$SID_S" <<'PY' || tc_fail "tcnetstat output is wrong"
 import json, sys
@@ -82,18 +123,40 @@ if sorted(map(key, m)) != sorted(map(key, a)): fail("-P differs from the daemon'
 PY
 
 # the control socket answers other users with their own sessions only
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+count() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 if command -v setpriv >/dev/null; then
-	n=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TCNETSTAT" -u "$TC_CONTROL" -a -j |
-		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') || tc_fail "tcnetstat as nobody"
-	[ "$n" = 0 ] || tc_fail "uid 65534 sees $n sessions of root"
+	[ "$TCPCRYPT_TEST_BACKEND" = divert ] && chmod 0711 "$TC_TMP"   # nobody reaches the sockets
+	for c in "${CTLS[@]}"; do
+		n=$("${NOBODY[@]}" "$TCNETSTAT" -u "$c" -a -j | count) || tc_fail "tcnetstat as nobody"
+		[ "$n" = 0 ] || tc_fail "uid 65534 sees $n sessions of root ($c)"
+	done
+	if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
+		# and nobody's own connection, to the server on 7501's neighbour
+		tc_bg "$NS_B" "$ENO_PEER" server 7504 --report $SID_S --hold 3 > "$TC_TMP/s4.out"
+		tc_wait_port "$NS_B" 7504
+		tc_bg "$NS_A" "${NOBODY[@]}" "$ENO_PEER" client "$IP_B" 7504 --report $SID_C --hold 3 \
+			> "$TC_TMP/c4.out"
+		for i in $(seq 1 50); do [ -s "$TC_TMP/c4.out" ] && break; sleep 0.1; done
+		sed 's/^/# nobody: /' "$TC_TMP/c4.out"
+		eno_expect "$(cat "$TC_TMP/c4.out")" report 0 "nobody's report"
+		"${NOBODY[@]}" "$TCNETSTAT" -u "$TC_TMP/ctl-$NS_A" -j > "$TC_TMP/nobody.json" ||
+			tc_fail "tcnetstat as nobody"
+		python3 - "$TC_TMP/nobody.json" "$SID_C" <<'PY' || tc_fail "nobody's own session is not listed right"
+import json, sys
+d = json.load(open(sys.argv[1]))
+if len(d) != 1 or d[0]["remote_port"] != 7504 or d[0]["uid"] != 65534 or d[0]["session_id"] != sys.argv[2]:
+    sys.exit("nobody sees: %s" % d)
+PY
+	fi
 fi
 
 # closed connections disappear
 wait "$S1"
 for i in $(seq 1 50); do
-	n=$("$TCNETSTAT" -u "$TC_CONTROL" -a -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	n=$(tcn -a | python3 -c 'import json,sys; print(len([s for s in json.load(sys.stdin) if 7504 not in (s["local_port"], s["remote_port"])]))')
 	[ "$n" = 0 ] && break
 	sleep 0.2
 done
-[ "$n" = 0 ] || tc_fail "closed connections still listed: $("$TCNETSTAT" -u "$TC_CONTROL" -a)"
+[ "$n" = 0 ] || tc_fail "closed connections still listed: $(tcn -a)"
 echo "PASS: eno_tcnetstat"
