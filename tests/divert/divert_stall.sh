@@ -96,8 +96,13 @@ round() {
 	[ "$ENC" = 3 ] || tc_fail "$name: after SIGCONT, new connections are not all encrypted"
 }
 
-round stop-a "$DA" "$NS_B" SYN,ACK
-round stop-b "$DB" "$NS_A" SYN
+# DIVERT_STALL_ROUNDS: which daemon(s) to stop (default: a b)
+for r in ${DIVERT_STALL_ROUNDS:-a b}; do
+	case $r in
+	a) round stop-a "$DA" "$NS_B" SYN,ACK ;;
+	b) round stop-b "$DB" "$NS_A" SYN ;;
+	esac
+done
 sleep 0.5
 kill -INT $CAP 2> /dev/null
 sleep 0.3
