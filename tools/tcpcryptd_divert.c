@@ -118,9 +118,17 @@ static int a_syn(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id, u
 	if (!of)
 		return 0;
 	c = dv_conn_get(k, now);
+	if ((c->state == TCD_S_A_ENO || c->state == TCD_S_A_DONE) && c->isn == p->seq) {
+		/* our SYN again, judged after the SYN-ACK (both were queued): the
+		 * same option, and the decision stands */
+		if (!c->res.local_len || dv_pkt_add_option(p, c->res.local_opt, c->res.local_len) < 0)
+			return 0;
+		return 1;
+	}
 	if (c->state != TCD_S_A_SYN) {
 		res_init(c, offer_id, 0);
 		c->state = TCD_S_A_SYN;
+		c->isn = p->seq;
 	}
 	o = dv_pkt_opts(p, &ol);
 	if (tc_eno_find(o, ol, &x, &xl) != 0)
