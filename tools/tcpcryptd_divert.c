@@ -42,6 +42,7 @@
 #include "tcpcryptd_divert_pkt.h"
 #include "tcpcryptd_divert_tab.h"
 #include "tcpcryptd_divert_sessions.h"
+#include "tcpcryptd_divert_watchdog.h"
 #include "tcpcryptd_iptables.h"
 #include "tcpcryptd_log.h"
 
@@ -118,9 +119,17 @@ static int a_syn(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id, u
 	if (!of)
 		return 0;
 	c = dv_conn_get(k, now);
+	if ((c->state == TCD_S_A_ENO || c->state == TCD_S_A_DONE) && c->isn == p->seq) {
+		/* our SYN again, judged after the SYN-ACK (both were queued): the
+		 * same option, and the decision stands */
+		if (!c->res.local_len || dv_pkt_add_option(p, c->res.local_opt, c->res.local_len) < 0)
+			return 0;
+		return 1;
+	}
 	if (c->state != TCD_S_A_SYN) {
 		res_init(c, offer_id, 0);
 		c->state = TCD_S_A_SYN;
+		c->isn = p->seq;
 	}
 	o = dv_pkt_opts(p, &ol);
 	if (tc_eno_find(o, ol, &x, &xl) != 0)
@@ -350,8 +359,10 @@ static int handle(struct dv_pkt *p, int out, uint32_t mark)
 
 /* ---- the queue ---- */
 
+/* One queued segment: the rules, the table write, then the verdict. */
 static int queue_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	static char vbuf[65536 + 1024];
 	static uint8_t pkt[65536 + 64];
@@ -360,9 +371,8 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	struct dv_pkt p;
 	uint32_t mark = 0;
 	size_t plen;
-	int changed = 0;
+	int changed = 0, fd = *(int *)data;
 
-	(void)data;
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
 		return MNL_CB_OK;
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
@@ -371,10 +381,16 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	plen = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
 	if (plen > 65535)
 		plen = 0;
+	dv_conn_forget();
 	if (plen) {
 		memcpy(pkt, mnl_attr_get_payload(attr[NFQA_PAYLOAD]), plen);
 		if (dv_pkt_parse(&p, pkt, plen, sizeof(pkt)) == 0)
 			changed = handle(&p, ph->hook == NF_INET_LOCAL_OUT, mark);
+	}
+	/* the decision is in the shared table before the segment goes on */
+	if (dv_conn_commit() < 0 && !dv_wd_revoked()) {
+		counters[C_ERRORS]++;
+		tclog(LOG_ERR, "table write: %s", strerror(errno));
 	}
 	v = nfq_nlmsg_put(vbuf, NFQNL_MSG_VERDICT, qnum);
 	nfq_nlmsg_verdict_put(v, ntohl(ph->packet_id), NF_ACCEPT);
@@ -382,11 +398,27 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 		nfq_nlmsg_verdict_put_mark(v, 0);   /* restored by our SYN rule: undo */
 	if (changed)
 		nfq_nlmsg_verdict_put_pkt(v, p.buf, p.len);
-	if (mnl_socket_sendto(nl, v, v->nlmsg_len) < 0) {
+	if (sendto(fd, v, v->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0 &&
+	    !dv_wd_revoked()) {
 		counters[C_ERRORS]++;
 		tclog(LOG_ERR, "verdict: %s", strerror(errno));
 	}
 	return MNL_CB_OK;
+}
+
+int dv_queue_step(int fd, int peek)
+{
+	static char buf[262144];
+	char tiny[16];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	mnl_cb_run(buf, (size_t)n, 0, portid, queue_cb, &fd);
+	if (peek)
+		(void)recv(fd, tiny, sizeof(tiny), MSG_DONTWAIT);   /* now consume it */
+	return 1;
 }
 
 /* Sends a config message and waits for its ack. */
@@ -440,20 +472,22 @@ static int queue_open(unsigned q)
 
 static void queue_drain(void)
 {
-	static char buf[262144];
-	int n, k;
+	int r, k;
 
-	/* a bounded batch, so that the control socket is served too */
+	/* a bounded batch, so that the control socket is served too. Each
+	 * segment is peeked and consumed only once judged: until then the
+	 * watchdog can see it (tcpcryptd_divert_watchdog.c). */
 	for (k = 0; k < 64; k++) {
-		n = (int)recv(mnl_socket_get_fd(nl), buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS) {
+		dv_wd_step_begin();
+		r = dv_queue_step(mnl_socket_get_fd(nl), 1);
+		dv_wd_step_end();
+		if (r <= 0) {
+			if (r < 0 && r != -ENOBUFS && !dv_wd_revoked()) {
 				counters[C_ERRORS]++;
-				tclog(LOG_ERR, "queue: %s", strerror(errno));
+				tclog(LOG_ERR, "queue: %s", strerror(-r));
 			}
 			return;
 		}
-		mnl_cb_run(buf, (size_t)n, 0, portid, queue_cb, NULL);
 	}
 }
 
@@ -556,6 +590,7 @@ int dv_result(int fd, struct tcpcrypt_eno_result *res)
 	c = dv_conn_find(&k, dv_now_ms());
 	if (c)
 		*res = c->res;
+	dv_conn_forget();
 	return 0;
 }
 
@@ -601,7 +636,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 {
 	struct pollfd pfd[72];
 	struct dv_ctl *ctl;
-	int n, running = 1, status = 0;
+	int n, nctl, running = 1, status = 0;
 
 	char tabpath[PATH_MAX + 8];
 
@@ -627,9 +662,14 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 		return 1;
 	}
 	tclog(LOG_INFO, "divert backend: rules installed, NFQUEUE %d", cfg->queue);
+	n = dv_wd_start(mnl_socket_get_fd(nl));
+	if (n < 0)
+		tclog(LOG_WARNING, "no watchdog (%s): a stopped daemon stalls the handshakes it "
+		      "holds until it resumes", strerror(-n));
 	/* last: tests and tools take the socket as the sign that we are up */
 	ctl = dv_ctl_open(cfg->control);
 	if (!ctl) {
+		dv_wd_stop();
 		dv_ipt_remove();
 		mnl_socket_close(nl);
 		dv_tab_close(tabpath);
@@ -639,8 +679,11 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 	while (running) {
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = mnl_socket_get_fd(nl), .events = POLLIN };
-		n = dv_ctl_pollfds(ctl, pfd + 2, 70);
-		if (poll(pfd, (nfds_t)(2 + n), 1000) < 0) {
+		nctl = dv_ctl_pollfds(ctl, pfd + 2, 70);
+		/* short: after a stop, the watchdog hands the queue back at our next turn */
+		n = poll(pfd, (nfds_t)(2 + nctl), 250);
+		dv_wd_beat();
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			tclog(LOG_ERR, "poll: %s", strerror(errno));
@@ -649,7 +692,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 		}
 		if (pfd[1].revents)
 			queue_drain();
-		dv_ctl_serve(ctl, pfd + 2, n, dv_now_ms());
+		dv_ctl_serve(ctl, pfd + 2, nctl, dv_now_ms());
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
 
@@ -664,6 +707,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 		}
 	}
 	dv_ctl_close(ctl);
+	dv_wd_stop();
 	dv_ipt_remove();
 	queue_drain();      /* what was queued before the rules went: verdicts, not drops */
 	mnl_socket_close(nl);

@@ -34,4 +34,10 @@ void dv_ctl_close(struct dv_ctl *c);
 
 uint64_t dv_now_ms(void);
 
+/* Reads one queued segment from the queue's netlink socket fd, applies the
+ * rules, writes the table and sends the verdict. peek: read it with
+ * MSG_PEEK and consume it only after the verdict (the daemon; see
+ * tcpcryptd_divert_watchdog.c). Returns 1, 0 (none waiting) or -errno. */
+int dv_queue_step(int fd, int peek);
+
 #endif

@@ -99,6 +99,7 @@ int dv_pkt_parse(struct dv_pkt *p, uint8_t *buf, size_t len, size_t cap)
 	p->flags = tcp[13];
 	p->sport = (uint16_t)(tcp[0] << 8 | tcp[1]);
 	p->dport = (uint16_t)(tcp[2] << 8 | tcp[3]);
+	p->seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
 	return 0;
 }
 

@@ -1,7 +1,17 @@
-/* tcpcryptd_divert_tab.c - offers and handshakes of the divert backend. */
+/* tcpcryptd_divert_tab.c - offers and handshakes of the divert backend.
+ *
+ * The table file is mapped read-only: a slot is changed in a private
+ * working copy (what dv_conn_find/dv_conn_get return) and written back by
+ * dv_conn_commit() in one pwrite() on tab_fd. That makes every write
+ * revocable: the watchdog (tcpcryptd_divert_watchdog.c) points the
+ * daemon's tab_fd elsewhere when it takes over, so a daemon stopped in the
+ * middle of a segment cannot overwrite, once resumed, what was decided
+ * without it. The offers live in a shared anonymous mapping, so that the
+ * watchdog sees those interned after it started. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -11,34 +21,52 @@
 #define NSLOT  TCD_TAB_SLOTS
 #define PROBE  TCD_TAB_PROBE
 
-static struct tcpcrypt_eno_offer offers[DV_MAX_OFFERS];
-static uid_t offer_uid[DV_MAX_OFFERS];   /* who added it */
-static unsigned noffers;
-static struct tcd_slot *tab;
+struct offer_store {
+	unsigned n;                              /* published with a release store */
+	struct tcpcrypt_eno_offer o[DV_MAX_OFFERS];
+	uid_t uid[DV_MAX_OFFERS];                /* who added it */
+};
+static struct offer_store offers_priv, *of_st = &offers_priv;
+static struct tcd_slot *tab;       /* read-only when mapped */
 static struct tcd_tab *mapped;
 static struct tcd_tab tab_store;
+static int tab_fd = -1;
+static struct tcd_slot work;       /* the working copy of one slot */
+static long work_idx = -1;
 
 int dv_offer_intern(const struct tcpcrypt_eno_offer *o, uid_t uid)
 {
-	unsigned i, mine = 0;
+	unsigned i, mine = 0, n = of_st->n;
 
-	for (i = 0; i < noffers; i++) {
-		if (!memcmp(&offers[i], o, sizeof(*o)))
+	for (i = 0; i < n; i++) {
+		if (!memcmp(&of_st->o[i], o, sizeof(*o)))
 			return (int)i + 1;
-		mine += offer_uid[i] == uid;
+		mine += of_st->uid[i] == uid;
 	}
 	/* offers are never forgotten (live sockets carry their id): one user
 	 * must not use up the table */
-	if (noffers >= DV_MAX_OFFERS || (uid != 0 && mine >= DV_MAX_OFFERS_PER_UID))
+	if (n >= DV_MAX_OFFERS || (uid != 0 && mine >= DV_MAX_OFFERS_PER_UID))
 		return -ENOSPC;
-	offer_uid[noffers] = uid;
-	offers[noffers++] = *o;
-	return (int)noffers;
+	of_st->uid[n] = uid;
+	of_st->o[n] = *o;
+	__atomic_store_n(&of_st->n, n + 1, __ATOMIC_RELEASE);
+	return (int)n + 1;
 }
 
 const struct tcpcrypt_eno_offer *dv_offer_get(unsigned id)
 {
-	return id >= 1 && id <= noffers ? &offers[id - 1] : NULL;
+	return id >= 1 && id <= __atomic_load_n(&of_st->n, __ATOMIC_ACQUIRE) ? &of_st->o[id - 1] : NULL;
+}
+
+int dv_offer_share(void)
+{
+	void *m = mmap(NULL, sizeof(*of_st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	memcpy(m, of_st, sizeof(*of_st));
+	of_st = m;
+	return 0;
 }
 
 int dv_offer_policy(const struct tcpcrypt_eno_offer *o, struct tc_eno_policy *pol)
@@ -69,48 +97,95 @@ static int live(const struct tcd_slot *c, uint64_t now)
 	return c->t_ms && now - c->t_ms < DV_TTL_MS;
 }
 
-struct tcd_slot *dv_conn_find(const struct tcd_key *key, uint64_t now_ms)
+/* Index of the live entry of key, or -1. */
+static long find_idx(const struct tcd_key *key, uint64_t now_ms)
 {
 	uint32_t h;
 	unsigned i;
 
 	if (!tab)
-		return NULL;
+		return -1;
 	h = tcd_hash(key);
 	for (i = 0; i < PROBE; i++) {
-		struct tcd_slot *c = &tab[(h + i) & (NSLOT - 1)];
+		long x = (long)((h + i) & (NSLOT - 1));
 
-		if (live(c, now_ms) && !memcmp(&c->key, key, sizeof(*key)))
-			return c;
+		if (live(&tab[x], now_ms) && !memcmp(&tab[x].key, key, sizeof(*key)))
+			return x;
 	}
-	return NULL;
+	return -1;
+}
+
+struct tcd_slot *dv_conn_find(const struct tcd_key *key, uint64_t now_ms)
+{
+	long x = find_idx(key, now_ms);
+
+	if (x < 0)
+		return NULL;
+	work = tab[x];
+	work_idx = x;
+	return &work;
 }
 
 struct tcd_slot *dv_conn_get(const struct tcd_key *key, uint64_t now_ms)
 {
-	struct tcd_slot *c, *victim = NULL;
+	long x, victim = -1;
 	uint32_t h;
 	unsigned i;
 
 	if (!tab)
 		tab = tab_store.slot;
-	c = dv_conn_find(key, now_ms);
-	if (c)
-		return c;
+	if (dv_conn_find(key, now_ms))
+		return &work;
 	h = tcd_hash(key);
 	for (i = 0; i < PROBE; i++) {
-		c = &tab[(h + i) & (NSLOT - 1)];
-		if (!live(c, now_ms)) {
-			victim = c;
+		x = (long)((h + i) & (NSLOT - 1));
+		if (!live(&tab[x], now_ms)) {
+			victim = x;
 			break;
 		}
-		if (!victim || c->t_ms < victim->t_ms)
-			victim = c;
+		if (victim < 0 || tab[x].t_ms < tab[victim].t_ms)
+			victim = x;
 	}
-	memset(victim, 0, sizeof(*victim));
-	victim->key = *key;
-	victim->t_ms = now_ms ? now_ms : 1;
-	return victim;
+	memset(&work, 0, sizeof(work));
+	work.key = *key;
+	work.t_ms = now_ms ? now_ms : 1;
+	work_idx = victim;
+	return &work;
+}
+
+int dv_conn_commit(void)
+{
+	off_t off;
+	long x = work_idx;
+
+	work_idx = -1;
+	if (x < 0 || !tab)
+		return 0;
+	if (!mapped) {
+		tab[x] = work;
+		return 0;
+	}
+	if (!memcmp(&tab[x], &work, sizeof(work)))
+		return 0;
+	off = (off_t)(offsetof(struct tcd_tab, slot) + (size_t)x * sizeof(work));
+	if (pwrite(tab_fd, &work, sizeof(work), off) != (ssize_t)sizeof(work))
+		return -errno;
+	return 0;
+}
+
+void dv_conn_forget(void)
+{
+	work_idx = -1;
+}
+
+int dv_tab_fd(void)
+{
+	return tab_fd;
+}
+
+void dv_tab_set_fd(int fd)
+{
+	tab_fd = fd;
 }
 
 unsigned dv_conn_count(uint64_t now_ms)
@@ -138,8 +213,8 @@ int dv_tab_open(const char *path)
 	}
 	m = mmap(NULL, sizeof(struct tcd_tab), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	e = errno;
-	close(fd);
 	if (m == MAP_FAILED) {
+		close(fd);
 		unlink(path);
 		return -e;
 	}
@@ -148,7 +223,10 @@ int dv_tab_open(const char *path)
 	if (tab)
 		memcpy(mapped->slot, tab, sizeof(mapped->slot));
 	mapped->magic = TCD_TAB_MAGIC;
+	/* from now on written only through tab_fd (dv_conn_commit) */
+	mprotect(m, sizeof(struct tcd_tab), PROT_READ);
 	tab = mapped->slot;
+	tab_fd = fd;
 	return 0;
 }
 
@@ -158,6 +236,8 @@ void dv_tab_close(const char *path)
 		return;
 	unlink(path);
 	munmap(mapped, sizeof(*mapped));
+	close(tab_fd);
+	tab_fd = -1;
 	mapped = NULL;
 	tab = NULL;
 }

@@ -33,10 +33,25 @@ int dv_tab_open(const char *path);
 /* Unmaps it and removes the file (a clean stop). */
 void dv_tab_close(const char *path);
 
-/* Finds the live entry of key, or NULL. */
+/* Moves the offers to memory shared with processes forked later (the
+ * watchdog). Returns 0 or a negative errno. */
+int dv_offer_share(void);
+
+/* Finds the live entry of key, or NULL. The entry returned (by this or
+ * dv_conn_get) is a working copy, one at a time: changes reach the table
+ * at dv_conn_commit(). */
 struct tcd_slot *dv_conn_find(const struct tcd_key *key, uint64_t now_ms);
 /* Finds or makes the entry of key (a new one is zeroed but for the key). */
 struct tcd_slot *dv_conn_get(const struct tcd_key *key, uint64_t now_ms);
+/* Writes the working copy back (one pwrite on the table's fd), if it
+ * changed. Returns 0 or a negative errno (the fd was revoked). */
+int dv_conn_commit(void);
+/* Drops the working copy without writing it (read-only lookups). */
+void dv_conn_forget(void);
+/* The fd the table is written through, and a replacement for it (the
+ * watchdog writes through its own duplicate). */
+int dv_tab_fd(void);
+void dv_tab_set_fd(int fd);
 /* Live entries. */
 unsigned dv_conn_count(uint64_t now_ms);
 

@@ -138,6 +138,8 @@ struct tcd_slot {
 	uint16_t offer_id;
 	uint8_t pad[2];
 	struct tcpcrypt_eno_result res;
+	uint32_t isn;            /* A: our SYN's sequence number (a retransmission keeps the decision) */
+	uint32_t pad2;
 };
 
 struct tcd_tab {

@@ -22,7 +22,8 @@ DIVERT_TESTS = \
 	divert/dv_eno_badsynack.sh \
 	divert/dv_eno_tcnetstat.sh \
 	divert/divert_rules.sh \
-	divert/divert_kill.sh
+	divert/divert_kill.sh \
+	divert/divert_stall.sh
 if ENABLE_BPF
 if HAVE_NFQ
 TESTS += $(DIVERT_TESTS)
@@ -50,4 +51,4 @@ divert_check_divert_req_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 divert_check_divert_req_LDADD = $(CHECK_LIBS)
 endif
 EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h \
-	divert/divert_echo.py divert/bench_divert.sh
+	divert/divert_echo.py divert/stall_peer.py divert/bench_divert.sh
