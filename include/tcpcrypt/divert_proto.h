@@ -66,7 +66,7 @@ struct tcd_resp {
 #define TCD_MARK          0x54430000u
 #define TCD_MARK_MASK     0xffff0000u
 #define TCD_TAB_SUFFIX    ".tab"
-#define TCD_TAB_MAGIC     0x54434454u  /* "TCDT" */
+#define TCD_TAB_MAGIC     0x54434455u  /* changed with every layout change (was "TCDT") */
 #define TCD_TAB_SLOTS     16384        /* a power of 2 */
 #define TCD_TAB_PROBE     16
 #define TCD_TAB_TTL_MS    120000       /* older entries are dead (CLOCK_MONOTONIC) */
