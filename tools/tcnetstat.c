@@ -205,9 +205,9 @@ static void bytes_str(const struct tc_session *s, char *out, size_t len)
 	snprintf(out, len, "%s/%s", a, b);
 }
 
-/* Byte counts the listing lacks (the sessions table has them only from
- * the last state change): from socket diagnostics, for the sockets of
- * this network namespace. */
+/* Byte counts the listing lacks (the sessions table has none): from
+ * socket diagnostics, for the sockets of this network namespace; live
+ * counts are preferred for established connections. */
 static void fill_bytes(struct list *l)
 {
 	uint64_t *c = calloc(l->n ? l->n : 1, sizeof(*c));

@@ -95,6 +95,18 @@ for line in open(raw):
     sys.exit(0 if int(f["bytes_in"]) > 0 and int(f["bytes_out"]) > 0 else "no bytes counted")
 sys.exit("not in the raw list")
 PY
+	# run in the client's namespace, tcnetstat shows the client's live
+	# byte counts whatever the listing (iterator, sessions table, divert)
+	if [ "${TCPCRYPT_TEST_BACKEND:-bpf}" != divert ]; then
+		ip netns exec "$NS_A" "$TCNETSTAT" -u "$TC_CONTROL" -j > "$T/tcnetstat-a.json" ||
+			tc_fail "tcnetstat in A's namespace failed"
+		"$PY" - "$T/tcnetstat-a.json" "$sid" <<'PY' || tc_fail "tcnetstat in A's namespace: no live byte counts"
+import json, sys
+l = [e for e in json.load(open(sys.argv[1])) if e["session_id"] == sys.argv[2] and e["role"] == "A"]
+print("#   A's entry:", l)
+sys.exit(0 if len(l) == 1 and (l[0]["bytes_received"] or 0) > 0 and (l[0]["bytes_sent"] or 0) > 0 else 1)
+PY
+	fi
 	kill "$cpid"
 	tc_log "tcnetstat lists the open session"
 fi

@@ -447,13 +447,11 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 		s->st &= ~ST_TABLE;
 		return;
 	}
+	/* no byte counts: a snapshot taken at a state change would be stale
+	 * at once; tcnetstat reads live ones from socket diagnostics */
 	r = bpf_map_lookup_elem(&tc_sessions_tab, &s->cookie);
-	if (r) {
+	if (r)
 		r->state = st;
-		r->bytes_acked = skops->bytes_acked;
-		r->bytes_received = skops->bytes_received;
-		r->has_bytes = 1;
-	}
 }
 
 /* ---------------------------------------------------------------- sock_ops */
