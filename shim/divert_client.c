@@ -213,3 +213,15 @@ int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len)
 	*len = sizeof(*res);
 	return 0;
 }
+
+uint64_t tc_divert_id(void)
+{
+	struct stat st;
+	uint64_t v;
+
+	if (stat(control_path(), &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	v = ((uint64_t)st.st_ino * 1000000007u) ^
+	    ((uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec);
+	return v ? v : 1;
+}

@@ -6,6 +6,7 @@
 #ifndef TC_SHIM_DIVERT_CLIENT_H
 #define TC_SHIM_DIVERT_CLIENT_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 #include "tcpcrypt/eno_abi.h"
 
@@ -16,5 +17,10 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer);
 /* Reads fd's ENO result into res (*len = its size). Returns 0 or a
  * negative errno (-ENOPROTOOPT: no daemon; -ENOENT: not opted in). */
 int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len);
+
+/* Which divert daemon serves this process now: an identity of its control
+ * socket (inode and creation time), which changes when tcpcryptd is
+ * restarted; 0 when none is there. One stat(). */
+uint64_t tc_divert_id(void);
 
 #endif
