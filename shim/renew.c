@@ -85,9 +85,9 @@ static int probe(const struct tc_sock *s, int fd)
 	return divert_marked(fd);
 }
 
-/* Looks at listener s (fd) if due: opts it in again when the daemon does
- * not know it. */
-static void check(struct tc_sock *s, int fd)
+/* Looks at listener s (fd: a private copy of the application's lfd) if
+ * due: opts it in again when the daemon does not know it. */
+static void check(struct tc_sock *s, int fd, int lfd)
 {
 	long long now = tc_renew_now(), due = __atomic_load_n(&s->renew_ms, __ATOMIC_RELAXED);
 	int saved = errno, was, ok, r, via = 0;
@@ -101,7 +101,7 @@ static void check(struct tc_sock *s, int fd)
 	ok = probe(s, fd);
 	if (ok > 0) {
 		if (!was)
-			tc_info("fd %d: listener now opted in (by another process)", fd);
+			tc_info("fd %d: listener now opted in (by another process)", lfd);
 		__atomic_store_n(&s->opted_in, 1, __ATOMIC_RELAXED);
 		goto out;
 	}
@@ -115,13 +115,13 @@ static void check(struct tc_sock *s, int fd)
 			s->renew_said = 1;
 			tc_info("fd %d: this kernel cannot opt in a socket that already listens "
 				"(Linux >= 6.12 can): the listener stays plain until the program "
-				"listens again", fd);
+				"listens again", lfd);
 		} else if (r == 0) {
-			tc_info("fd %d: listener opted in again (tcpcryptd started or restarted)", fd);
+			tc_info("fd %d: listener opted in again (tcpcryptd started or restarted)", lfd);
 		}
 	} else {
 		if (was)
-			tc_info("fd %d: listener plain until tcpcryptd returns (%s)", fd,
+			tc_info("fd %d: listener plain until tcpcryptd returns (%s)", lfd,
 				r == -ENOPROTOOPT ? "tcpcryptd is not running" : strerror(-r));
 		__atomic_store_n(&s->opted_in, 0, __ATOMIC_RELAXED);
 	}
@@ -147,7 +147,7 @@ int tc_renew_child_opted(int c)
 struct due {
 	int n, nlisten;
 	long long now, next;
-	int fd[MAX_DUE];
+	int fd[MAX_DUE], lfd[MAX_DUE];
 	struct tc_sock *s[MAX_DUE];
 };
 
@@ -174,6 +174,7 @@ static void collect(int fd, struct tc_sock *s, void *arg)
 		return;
 	s->refs++;
 	d->fd[d->n] = c;
+	d->lfd[d->n] = fd;
 	d->s[d->n++] = s;
 	if (d->now + TC_RENEW_MS < d->next)
 		d->next = d->now + TC_RENEW_MS;
@@ -196,7 +197,7 @@ int tc_renew_all(void)
 	d.next = d.now + TC_RENEW_MS;
 	tc_fd_foreach(collect, &d);
 	for (int i = 0; i < d.n; i++) {
-		check(d.s[i], d.fd[i]);
+		check(d.s[i], d.fd[i], d.lfd[i]);
 		tc_real_close(d.fd[i]);
 		tc_fd_put(d.s[i]);
 	}
