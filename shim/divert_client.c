@@ -44,9 +44,11 @@ static const char *control_path(void)
 }
 
 /* Connects to the daemon: the socket, or -ENOPROTOOPT. A missing socket
- * is remembered for a second, so that a host without any daemon pays one
- * stat() per second, not a connect() per connection. */
-static int dial(void)
+ * is remembered for a second (cached), so that a host without any daemon
+ * pays one stat() per second, not a connect() per connection. A result
+ * request is about a socket that some process opted in, maybe just now
+ * (a listener renewed by another process): it does not use the cache. */
+static int dial(int cached)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 0, .tv_usec = TC_DIVERT_TIMEOUT_US };
@@ -56,7 +58,7 @@ static int dial(void)
 	int s;
 
 	t = now_ms();
-	if (a >= 0 && t - a < TC_DIVERT_ABSENT_MS)
+	if (cached && a >= 0 && t - a < TC_DIVERT_ABSENT_MS)
 		return -ENOPROTOOPT;
 	if (strlen(path) >= sizeof(sa.sun_path) || stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		__atomic_store_n(&absent_since, t, __ATOMIC_RELAXED);
@@ -92,7 +94,7 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 	ssize_t n;
 	int s, tries = 0;
 
-	s = dial();
+	s = dial(rq->op == TCD_OP_OPTIN);
 	if (s < 0)
 		return s;
 	memset(&cb, 0, sizeof(cb));
