@@ -415,7 +415,7 @@ static void start_listing(struct tc_backend *b)
 static int load(struct tc_backend *b)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = b->pin_dir);
-	int r, attempt;
+	int r, attempt, late = 1;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		b->skel = tcpcrypt_eno__open_opts(&oo);
@@ -424,11 +424,23 @@ static int load(struct tc_backend *b)
 			tclog(LOG_ERR, "cannot open the BPF object: %s", strerror(-r));
 			return r;
 		}
-		r = test_refused("eno") ? -EPERM : tcpcrypt_eno__load(b->skel);
-		if (r == 0)
+		b->skel->rodata->tc_late_listen = late;
+		r = test_refused("eno") || (late && test_refused("late_listen")) ? -EPERM
+										    : tcpcrypt_eno__load(b->skel);
+		if (r == 0) {
+			if (!late)
+				tclog(LOG_WARNING, "this kernel refuses bpf_setsockopt in sockopt "
+				      "hooks: listeners started before tcpcryptd stay plain");
 			return 0;
+		}
 		tcpcrypt_eno__destroy(b->skel);
 		b->skel = NULL;
+		if (late && !test_refused("eno")) {
+			late = 0;       /* again without the late-listener code */
+			attempt--;
+			continue;
+		}
+		late = 1;
 		if (attempt == 0 && r == -EINVAL) {
 			/* maybe incompatible maps from another version:
 			 * drop the map pins (not the programs) and retry */

@@ -9,7 +9,10 @@
 #     (the client reads a session ID; the server logs the same one), and a
 #     capture on the veth does not show the client's marker;
 #  2. tcpcryptd stops cleanly (its programs and maps go) and starts again:
-#     within BOUND seconds encrypted again.
+#     within BOUND seconds encrypted again. The second daemon loads its
+#     programs as on a kernel that refuses bpf_setsockopt in sockopt hooks
+#     (TCPCRYPTD_TEST_REFUSE=late_listen): a listener that was served
+#     before still has its header-option flag, and is renewed all the same.
 # Run against the divert backend by tests/divert/dv_test_late_start.sh.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
@@ -103,7 +106,9 @@ tc_daemon_start
 wait_crypt "late start"
 captured late
 tc_daemon_stop || tc_fail "tcpcryptd did not stop cleanly"
-tc_daemon_start
+TCPCRYPTD_TEST_REFUSE=late_listen tc_daemon_start
+[ "$TCPCRYPT_TEST_BACKEND" = divert ] || grep -q "refuses bpf_setsockopt" "$TC_TMP/tcpcryptd.log" ||
+	tc_fail "the second tcpcryptd did not load its programs as on an older kernel"
 wait_crypt "restart"
 captured restart
 echo "PASS: a listener started before tcpcryptd, and across its restart, is encrypted within ${BOUND}s"

@@ -118,6 +118,11 @@ struct {
 /* Set by tcpcryptd after load (the program's .bss): keep tc_sessions_tab. */
 volatile __u32 tc_use_table;
 
+/* Set to 0 by tcpcryptd before load (.rodata: the verifier then skips the
+ * code it guards) on a kernel that refuses bpf_setsockopt in sockopt
+ * hooks (before 5.15): listeners are then renewed without the flag. */
+const volatile __u32 tc_late_listen = 1;
+
 /* What a SYN-form option says (RFC 8547 4.1-4.2). */
 struct parsed {
 	__u8 global;           /* first global suboption or implicit 0 */
@@ -995,7 +1000,8 @@ static __always_inline int renew_listener(struct bpf_sockopt *ctx, struct bpf_so
 		count(TC_C_ERRORS);
 		return -ENOMEM;
 	}
-	if (bpf_getsockopt(ctx->sk, SOL_TCP, TC_TCP_BPF_SOCK_OPS_CB_FLAGS, &fl, sizeof(fl)))
+	if (!tc_late_listen ||
+	    bpf_getsockopt(ctx->sk, SOL_TCP, TC_TCP_BPF_SOCK_OPS_CB_FLAGS, &fl, sizeof(fl)))
 		return -EOPNOTSUPP;
 	if (fl & BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
 		return 0;
