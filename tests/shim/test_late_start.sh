@@ -106,7 +106,7 @@ tc_daemon_start
 wait_crypt "late start"
 captured late
 tc_daemon_stop || tc_fail "tcpcryptd did not stop cleanly"
-TCPCRYPTD_TEST_REFUSE=late_listen tc_daemon_start
+TCPCRYPTD_TEST_REFUSE=${TCPCRYPTD_TEST_REFUSE:+$TCPCRYPTD_TEST_REFUSE,}late_listen tc_daemon_start
 [ "$TCPCRYPT_TEST_BACKEND" = divert ] || grep -q "refuses bpf_setsockopt" "$TC_TMP/tcpcryptd.log" ||
 	tc_fail "the second tcpcryptd did not load its programs as on an older kernel"
 wait_crypt "restart"
