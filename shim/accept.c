@@ -12,6 +12,7 @@
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
+#include "renew.h"
 #include "settings.h"
 #include "shim.h"
 #include "sock.h"
@@ -32,7 +33,10 @@ static int adopt(struct tc_sock *ls, int c)
 	struct tc_sock *cs;
 	int r, last;
 
-	if (!ls->opted_in) {
+	if (!__atomic_load_n(&ls->opted_in, __ATOMIC_RELAXED)) {
+		tc_renew_poke(ls);
+		if (tc_renew_child_opted(c))
+			goto track;     /* another process opted the listener in */
 		if (!tc_cfg.require)
 			return c;
 		tc_err("fd %d: incoming connection without tcpcrypt refused (TCPCRYPT_REQUIRE)", c);
@@ -40,6 +44,7 @@ static int adopt(struct tc_sock *ls, int c)
 		errno = ECONNABORTED;
 		return -1;
 	}
+track:
 	tc_fd_forget_stale(c);
 	cs = tc_sock_new(TC_K_CONN, &ls->prefs);
 	if (!cs || tc_sock_make_conn(cs, TC_ST_OPENING) < 0 || tc_fd_set(c, cs) < 0) {
@@ -54,6 +59,7 @@ static int adopt(struct tc_sock *ls, int c)
 	cs->opted_in = 1;
 	r = tc_sock_start(cs, c, 0);
 	if (r < 0 || tc_sock_state(cs) == TC_ST_PLAIN) {
+		tc_renew_poke(ls);      /* the daemon may have been restarted */
 		cs = tc_fd_take(c, &last);
 		tc_fd_put(cs);
 		if (r < 0) {

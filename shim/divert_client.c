@@ -44,10 +44,13 @@ static const char *control_path(void)
 }
 
 /* Connects to the daemon: the socket, or -ENOPROTOOPT. A missing socket
- * is remembered for a second, so that a host without any daemon pays one
- * stat() per second, not a connect() per connection. nonblock: the socket
- * is non-blocking, and a daemon whose backlog is full is not waited for. */
-static int dial(int nonblock)
+ * is remembered for a second (cached), so that a host without any daemon
+ * pays one stat() per second, not a connect() per connection. A result
+ * request is about a socket that some process opted in, maybe just now
+ * (a listener renewed by another process): it does not use the cache.
+ * nonblock: the socket is non-blocking, and a daemon whose backlog is full
+ * is not waited for. */
+static int dial(int cached, int nonblock)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 0, .tv_usec = TC_DIVERT_TIMEOUT_US };
@@ -57,7 +60,7 @@ static int dial(int nonblock)
 	int s;
 
 	t = now_ms();
-	if (a >= 0 && t - a < TC_DIVERT_ABSENT_MS)
+	if (cached && a >= 0 && t - a < TC_DIVERT_ABSENT_MS)
 		return -ENOPROTOOPT;
 	if (strlen(path) >= sizeof(sa.sun_path) || stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		__atomic_store_n(&absent_since, t, __ATOMIC_RELAXED);
@@ -95,7 +98,7 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 	ssize_t n;
 	int s, tries = 0;
 
-	s = dial(0);
+	s = dial(rq->op == TCD_OP_OPTIN, 0);
 	if (s < 0)
 		return s;
 	memset(&cb, 0, sizeof(cb));
@@ -154,7 +157,7 @@ int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep)
 	ssize_t n;
 	int e = errno, s;
 
-	s = dial(1);
+	s = dial(1, 1);
 	if (s < 0) {
 		errno = e;
 		return s;
@@ -252,4 +255,16 @@ int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len)
 	*res = rs.res;
 	*len = sizeof(*res);
 	return 0;
+}
+
+uint64_t tc_divert_id(void)
+{
+	struct stat st;
+	uint64_t v;
+
+	if (stat(control_path(), &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	v = ((uint64_t)st.st_ino * 1000000007u) ^
+	    ((uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec);
+	return v ? v : 1;
 }

@@ -6,6 +6,7 @@
 #ifndef TC_SHIM_DIVERT_CLIENT_H
 #define TC_SHIM_DIVERT_CLIENT_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 #include "tcpcrypt/eno_abi.h"
 
@@ -21,5 +22,10 @@ int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len);
  * setsockopt TCPCRYPT_ENO_REPORT does under eBPF. Never waits: a daemon
  * that is absent or busy misses the report. Returns 0 or -ENOPROTOOPT. */
 int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep);
+
+/* Which divert daemon serves this process now: an identity of its control
+ * socket (inode and creation time), which changes when tcpcryptd is
+ * restarted; 0 when none is there. One stat(). */
+uint64_t tc_divert_id(void);
 
 #endif

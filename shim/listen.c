@@ -1,5 +1,6 @@
 /*
- * listen.c - listen: opt the listener in (its SYN-ACKs then carry b=1).
+ * listen.c - listen: opt the listener in (its SYN-ACKs then carry b=1); a
+ * listener that finds no daemon is tracked all the same (renew.c).
  */
 #include "config.h"
 
@@ -9,6 +10,8 @@
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
+#include "progress.h"
+#include "renew.h"
 #include "settings.h"
 #include "shim.h"
 #include "sock.h"
@@ -31,7 +34,7 @@ static int tc_listen(int fd, int backlog)
 {
 	struct tc_sock *s = tc_fd_get(fd);
 	struct tc_prefs prefs;
-	int r, saved = errno, fresh = 0;
+	int r, saved = errno, fresh = 0, via = 0;
 
 	if (s && s->kind != TC_K_PREFS) {       /* listen() again: a new backlog */
 		tc_fd_put(s);
@@ -48,11 +51,13 @@ static int tc_listen(int fd, int backlog)
 		errno = saved;
 		return tc_real_listen(fd, backlog);
 	}
-	r = tc_sock_opt_in(fd, &prefs, 1);
+	r = tc_sock_opt_in_via(fd, &prefs, 1, &via);
 	if (r < 0) {
-		tc_info("fd %d: listener stays plain (%s)", fd,
-		        r == -ENOPROTOOPT ? "tcpcryptd is not running" : strerror(-r));
-		if (!tc_cfg.require) {
+		tc_info("fd %d: listener plain (%s)", fd,
+		        r == -ENOPROTOOPT ? "tcpcryptd is not running; opted in when it starts" :
+		        strerror(-r));
+		/* no daemon: tracked, so that renew.c opts it in once one runs */
+		if (!tc_cfg.require && r != -ENOPROTOOPT) {
 			tc_fd_put(s);
 			errno = saved;
 			return tc_real_listen(fd, backlog);
@@ -68,11 +73,15 @@ static int tc_listen(int fd, int backlog)
 		fresh = 1;
 	}
 	s->kind = TC_K_LISTEN;
-	s->opted_in = r == 0;
+	tc_renew_note(s, r, via);
 	if (!fresh)
 		tc_fd_put(s);
-	errno = saved;
-	return tc_real_listen(fd, backlog);
+	r = tc_real_listen(fd, backlog);
+	if (r == 0) {
+		tc_progress_kick();      /* its timer looks at the listener again */
+		errno = saved;
+	}
+	return r;
 }
 
 TC_EXPORT int listen(int fd, int backlog)

@@ -21,6 +21,7 @@
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
+#include "renew.h"
 #include "shim.h"
 #include "sock.h"
 
@@ -71,7 +72,7 @@ static void *progress_main(void *arg)
 	tc_in_shim = 0;
 	for (;;) {
 		struct collect c = { pfd + 1, 0 };
-		int r, busy = 0;
+		int r, tmo, busy = 0;
 
 		pfd[0].fd = wake_fd;
 		pfd[0].events = POLLIN;
@@ -79,7 +80,10 @@ static void *progress_main(void *arg)
 		pthread_mutex_lock(&prog_lock);
 		tc_fd_foreach(collect_one, &c);
 		pthread_mutex_unlock(&prog_lock);
-		r = tc_real_poll(pfd, (nfds_t)c.n + 1, c.n ? 200 : -1);
+		tmo = tc_renew_all();     /* listeners: see renew.h */
+		if (c.n && (tmo < 0 || tmo > 200))
+			tmo = 200;
+		r = tc_real_poll(pfd, (nfds_t)c.n + 1, tmo);
 		if (r < 0 && errno != EINTR) {
 			struct timespec ts = { 0, 10000000 };
 			nanosleep(&ts, NULL);

@@ -2,7 +2,9 @@
  * progress.h - the per-process progress thread: it finishes work that the
  * application will not drive (a non-blocking connect that completed, Init
  * messages to answer, frame tails and plaintext queued before the keys,
- * FINp after shutdown(), rekey answers). Created lazily, all signals blocked.
+ * FINp after shutdown(), rekey answers), and looks at listeners' opt-in
+ * once a second (renew.c). Created lazily (first connection or listener),
+ * all signals blocked.
  */
 #ifndef TC_SHIM_PROGRESS_H
 #define TC_SHIM_PROGRESS_H

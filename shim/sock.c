@@ -766,9 +766,18 @@ static void policy_of(const struct tc_prefs *p, struct tc_eno_policy *pol)
 
 int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener)
 {
+	int via;
+
+	return tc_sock_opt_in_via(fd, p, listener, &via);
+}
+
+int tc_sock_opt_in_via(int fd, const struct tc_prefs *p, int listener, int *via_divert)
+{
 	struct tcpcrypt_eno_offer offer;
 	struct tc_eno_policy pol;
 	int n;
+
+	*via_divert = 0;
 
 	/* libsodium starts here, at the first connection (not at load) */
 	if (sodium_init() < 0) {
@@ -783,9 +792,13 @@ int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener)
 	if (n <= 0)
 		return n < 0 ? n : -EINVAL;
 	offer.len = (uint8_t)n;
-	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &offer, sizeof(offer)) < 0)
-		return errno == ENOPROTOOPT ? tc_divert_opt_in(fd, &offer) : -errno;
-	return 0;
+	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &offer, sizeof(offer)) == 0)
+		return 0;
+	if (errno != ENOPROTOOPT)
+		return -errno;
+	n = tc_divert_opt_in(fd, &offer);
+	*via_divert = n == 0;
+	return n;
 }
 
 /* Reads the ENO result and sets the session up (tx_lock held). */

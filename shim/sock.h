@@ -56,6 +56,10 @@ struct tc_sock {
 	int nfds;                /* fds of this process in the table */
 	int kind;
 	int opted_in;            /* the kernel took our ENO offer */
+	/* TC_K_LISTEN only (renew.c) */
+	long long renew_ms;      /* next look at the listener's opt-in (monotonic ms) */
+	uint64_t divert_id;      /* opted in through this divert daemon (0: eBPF or none) */
+	int renew_said;          /* the "stays plain on this kernel" line was logged */
 	unsigned mark;           /* scratch for table walks */
 	struct tc_prefs prefs;
 	struct tc_shm *shm;      /* TC_K_CONN only */
@@ -87,6 +91,9 @@ void tc_sock_sandbox(struct tc_sock *s, int fd);
 /* Opt-in: sends our ENO offer for fd (listener != 0 for listen()).
  * Returns 0, or -ENOPROTOOPT when no tcpcryptd serves this host. */
 int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener);
+/* The same; *via_divert is set to 1 when tcpcryptd's divert backend took
+ * the offer (over its control socket), 0 otherwise. */
+int tc_sock_opt_in_via(int fd, const struct tc_prefs *p, int listener, int *via_divert);
 
 /* After connect() (blocking: returned 0) or accept(): reads the ENO result,
  * creates the session (role from the outcome), and for a blocking connect

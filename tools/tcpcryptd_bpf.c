@@ -49,6 +49,7 @@ struct tc_backend {
 	struct tcpcrypt_iter *iskel; /* optional: the sessions iterator */
 	struct bpf_link *iter;     /* tc_sessions, or NULL */
 	int use_table;             /* the sock_ops program keeps tc_sessions_tab */
+	int late_listen;           /* listeners may opt in after listen() */
 	char iter_state[160];      /* "loaded" or "refused REASON" */
 };
 
@@ -421,7 +422,7 @@ static void start_listing(struct tc_backend *b)
 static int load(struct tc_backend *b)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = b->pin_dir);
-	int r, attempt;
+	int r, attempt, late = 1;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		b->skel = tcpcrypt_eno__open_opts(&oo);
@@ -430,11 +431,24 @@ static int load(struct tc_backend *b)
 			tclog(LOG_ERR, "cannot open the BPF object: %s", strerror(-r));
 			return r;
 		}
-		r = test_refused("eno") ? -EPERM : tcpcrypt_eno__load(b->skel);
-		if (r == 0)
+		b->skel->rodata->tc_late_listen = late;
+		r = test_refused("eno") || (late && test_refused("late_listen")) ? -EPERM
+										    : tcpcrypt_eno__load(b->skel);
+		if (r == 0) {
+			b->late_listen = late;
+			if (!late)
+				tclog(LOG_WARNING, "this kernel refuses bpf_setsockopt in sockopt "
+				      "hooks: listeners started before tcpcryptd stay plain");
 			return 0;
+		}
 		tcpcrypt_eno__destroy(b->skel);
 		b->skel = NULL;
+		if (late && !test_refused("eno")) {
+			late = 0;       /* again without the late-listener code */
+			attempt--;
+			continue;
+		}
+		late = 1;
 		if (attempt == 0 && r == -EINVAL) {
 			/* maybe incompatible maps from another version:
 			 * drop the map pins (not the programs) and retry */
@@ -587,6 +601,8 @@ void tcb_features(struct tc_backend *b, FILE *out)
 {
 	fprintf(out, "feature eno loaded sock_ops, cgroup/setsockopt, cgroup/getsockopt\n");
 	fprintf(out, "feature sessions_iter %s\n", b->iter_state);
+	fprintf(out, "feature late_listen %s\n", b->late_listen ? "loaded" :
+		"refused bpf_setsockopt in sockopt hooks (servers started before tcpcryptd stay plain)");
 	fprintf(out, "feature sessions_table %s\n",
 		b->use_table ? "loaded kept by the sock_ops program" :
 		b->iter ? "off the iterator lists sessions" : "refused test switch (no listing)");

@@ -554,7 +554,9 @@ int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred 
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
 		return -errno;
-	if (ti.tcpi_state != TCP_CLOSE)
+	/* a listener may opt in late (started before us, or we restarted):
+	 * its mark is read again for each SYN (the socket match) and SYN-ACK */
+	if (ti.tcpi_state != TCP_CLOSE && ti.tcpi_state != TCP_LISTEN)
 		return -EISCONN;
 	mark = sock_mark(fd);
 	if (mark && (mark & DV_MARK_MASK) != DV_MARK)

@@ -6,6 +6,7 @@
  *                   the handshake; without it nothing is encrypted
  *   sessions_iter   the BPF iterator that lists sessions for tcnetstat
  *   sessions_table  the fallback: sessions in an ordinary map
+ *   late_listen     listeners opted in after listen() (late daemon start)
  *
  * STATE is loaded, refused (DETAIL: the kernel's reason, what is lost) or
  * off. Names and states this program does not know are shown verbatim.
@@ -117,6 +118,21 @@ static void check_sessions(struct tct_ctx *c, const struct tct_feature *f,
 		tct_check(c, TCT_WARN, what, "%s%s%s: %s", f->state, WITH(f), then);
 }
 
+/* Renewing a listener's opt-in after listen() (bpf_setsockopt from the
+ * setsockopt hook): without it, servers started before tcpcryptd stay
+ * plain until they listen again. */
+static void check_late_listen(struct tct_ctx *c, const struct tct_feature *f)
+{
+	const char *what = "tcpcryptd: listeners opted in after listen() (feature late_listen)";
+
+	if (is(f, "loaded"))
+		tct_check(c, TCT_OK, what, "loaded: servers started before tcpcryptd are encrypted "
+			  "within a second%s%s", WITH(f));
+	else
+		tct_check(c, TCT_WARN, what, "%s%s%s: a server started before tcpcryptd stays plain "
+			  "until it is restarted", f->state, WITH(f));
+}
+
 int tct_check_features(struct tct_ctx *c)
 {
 	static const char *const states[] = { "loaded", "refused", "off" };
@@ -140,6 +156,8 @@ int tct_check_features(struct tct_ctx *c)
 			check_sessions(c, f, find(c, "sessions_table"));
 		else if (known && !strcmp(f->name, "sessions_table"))
 			check_sessions(c, f, find(c, "sessions_iter"));
+		else if (known && !strcmp(f->name, "late_listen"))
+			check_late_listen(c, f);
 		else
 			tct_check(c, TCT_NOTE, "tcpcryptd reports", "%s (not known to this tcpcrypt-test)",
 				  f->raw);

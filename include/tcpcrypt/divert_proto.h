@@ -7,7 +7,7 @@
  * daemon answers one struct tcd_resp and closes. err is 0 or a positive
  * errno, with the same meanings as the eBPF backend's setsockopt/getsockopt
  * (include/tcpcrypt/eno_abi.h): EINVAL (bad offer), EISCONN (already
- * connecting, connected or listening), ENOENT (result of a socket that was
+ * connecting or connected; a listener may opt in late), ENOENT (result of a socket that was
  * not opted in), plus ENOTSOCK (the fd is not a TCP socket) and EBUSY (the
  * socket already has an SO_MARK of its own).
  *
@@ -29,7 +29,7 @@
 #include "tcpcrypt/eno_abi.h"
 
 #define TCD_MAGIC     0x54434431u  /* "TCD1", host order: the socket is local */
-#define TCD_OP_OPTIN  1            /* offer: opt the socket in (before connect/listen) */
+#define TCD_OP_OPTIN  1            /* offer: opt the socket in (before connect/listen, or a listener) */
 #define TCD_OP_RESULT 2            /* read the socket's struct tcpcrypt_eno_result */
 #define TCD_OP_REPORT 3            /* the session's keys are set: struct tcd_req_report */
 

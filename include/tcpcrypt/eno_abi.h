@@ -21,7 +21,14 @@
  * Errors of the programs (tools/bpf/tcpcrypt_eno.bpf.c):
  *   setsockopt TCPCRYPT_ENO_SOCKOPT: EINVAL (optlen < sizeof offer, bad
  *     version, len not in 1..36, unknown flags), EISCONN (the socket is
- *     already connecting, connected or listening), ENOMEM.
+ *     already connecting or connected), ENOMEM, EOPNOTSUPP (see below).
+ *     A listening socket may be opted in (again) after listen(): a
+ *     "renewal", for a listener that started before tcpcryptd or outlived
+ *     its restart. Its later SYN-ACKs carry ENO; connections already past
+ *     their handshake stay plain. Where the kernel cannot set the
+ *     listener's sock_ops flags from the hook (before Linux 6.12)
+ *     EOPNOTSUPP: the opt-in is kept, and takes effect only if the
+ *     listener still has the flag from an earlier daemon.
  *   getsockopt TCPCRYPT_ENO_SOCKOPT: ENOENT (the socket was not opted in;
  *     this includes accepted sockets of a listener that was not), EINVAL
  *     (buffer smaller than struct tcpcrypt_eno_result).

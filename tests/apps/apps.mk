@@ -3,6 +3,7 @@
 apps_scripts = \
 	apps/test_nginx.sh \
 	apps/test_nginx_wrk.sh \
+	apps/test_nginx_late.sh \
 	apps/test_redis.sh \
 	apps/test_python.sh \
 	apps/test_browser.sh \

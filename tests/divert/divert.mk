@@ -14,6 +14,8 @@ DIVERT_TESTS = \
 	divert/dv_test_curl_http.sh \
 	divert/dv_test_fallback.sh \
 	divert/dv_test_tamper.sh \
+	divert/dv_test_late_start.sh \
+	divert/dv_test_nginx_late.sh \
 	divert/dv_eno_basic.sh \
 	divert/dv_eno_fallback.sh \
 	divert/dv_eno_middlebox.sh \

@@ -93,6 +93,7 @@ echo "$st" | sed 's/^/# status: /'
 echo "$st" | grep -q "^feature eno loaded" || tc_fail "status: eno not loaded"
 echo "$st" | grep -q "^feature sessions_iter refused Operation not permitted" || tc_fail "status: iterator"
 echo "$st" | grep -q "^feature sessions_table loaded" || tc_fail "status: table"
+echo "$st" | grep -q "^feature late_listen loaded" || tc_fail "status: late_listen"
 [ -e "$TC_PIN_DIR/tc_sessions" ] && tc_fail "an iterator is pinned although refused"
 [ -e "$TC_PIN_DIR/tc_sessions_tab" ] || tc_fail "sessions table not pinned"
 
@@ -130,6 +131,14 @@ echo "$out" | grep -q "rejected the ENO programs (Operation not permitted)" || t
 [ ! -e "$TC_PIN_DIR" ] || tc_fail "pins left: $(ls "$TC_PIN_DIR")"
 [ ! -e "$TC_CONTROL" ] || tc_fail "control socket left"
 [ -z "$(bpftool cgroup show "$TC_CGROUP" 2>/dev/null | awk 'NR>1')" ] || tc_fail "programs left attached"
+
+# ---- 2b. listener renewal refused (kernels without bpf_setsockopt in
+# sockopt hooks): the programs load without it, one warning, status says so
+TCPCRYPTD_TEST_REFUSE=late_listen tc_daemon_start
+grep -q "refuses bpf_setsockopt in sockopt hooks" "$TC_TMP/tcpcryptd.log" || tc_fail "late_listen refusal not logged"
+status | grep -q "^feature late_listen refused" || tc_fail "status: late_listen not refused"
+held_pair 7705 1
+tc_daemon_stop || tc_fail "daemon exit status"
 
 # ---- 3. no switch: whatever the kernel says
 TCPCRYPTD_TEST_REFUSE= tc_daemon_start

@@ -66,6 +66,14 @@ grep -qE '^\[[^]]*\] kernel: cgroup v2' "$T/1v" || { show "$T/1v"; tc_fail "-f -
 grep -qE '^\[[^]]*\] kernel: NFQUEUE' "$T/1v" || { show "$T/1v"; tc_fail "-f -v: NFQUEUE not listed"; }
 TCPCRYPT_CONTROL=$S "$TT" -f > "$T/1e" 2>&1 || { show "$T/1e"; tc_fail "TCPCRYPT_CONTROL: not used"; }
 
+# 1b. Listener renewal refused (an older kernel): a warning with the consequence.
+fake_daemon "eno loaded" "sessions_iter loaded" "sessions_table off" \
+	"late_listen refused bpf_setsockopt in sockopt hooks"
+"$TT" -f -u "$S" > "$T/1b" 2>&1; rc=$?
+[ $rc = 0 ] || { show "$T/1b"; tc_fail "-f, late_listen refused: exit $rc, not 0"; }
+grep -qE '^\[ warn \] .*late_listen.*refused.*stays plain until it is restarted' "$T/1b" ||
+	{ show "$T/1b"; tc_fail "-f: the refused late_listen and its consequence are not shown"; }
+
 # 2. No way to list sessions at all: still only a warning.
 fake_daemon "eno loaded" "sessions_iter refused Operation not permitted" \
 	"sessions_table refused Cannot allocate memory"

@@ -36,6 +36,7 @@
 #define EISCONN     106
 #define ENOMEM      12
 #define ENOSPC      28
+#define EOPNOTSUPP  95
 #define TCPHDR_SYN  0x02
 #define TCPHDR_ACK  0x10
 #define GLOBAL_A    0x02
@@ -116,6 +117,11 @@ struct {
 
 /* Set by tcpcryptd after load (the program's .bss): keep tc_sessions_tab. */
 volatile __u32 tc_use_table;
+
+/* Set to 0 by tcpcryptd before load (.rodata: the verifier then skips the
+ * code it guards) on a kernel that refuses bpf_setsockopt in sockopt
+ * hooks (before 5.15): listeners are then renewed without the flag. */
+const volatile __u32 tc_late_listen = 1;
 
 /* What a SYN-form option says (RFC 8547 4.1-4.2). */
 struct parsed {
@@ -967,6 +973,42 @@ static __always_inline void set_caller(struct tc_sk *s)
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 }
 
+/* A listener opted in after listen() (it started before tcpcryptd, or
+ * tcpcryptd was restarted): what on_listen does, from the setsockopt hook.
+ * The header-option flag, which the kernel reads on the listener for each
+ * SYN-ACK, is set with bpf_setsockopt (TCP_BPF_SOCK_OPS_CB_FLAGS, Linux
+ * >= 6.12); a listener that still has it from an earlier daemon needs only
+ * the tc_listen entry. -EOPNOTSUPP: the entry is written but this kernel
+ * cannot set the flag, so the listener's SYN-ACKs stay plain. */
+static __always_inline int renew_listener(struct bpf_sockopt *ctx, struct bpf_sock *sk,
+					  struct tc_sk *s)
+{
+	struct listen_key k = {};
+	struct listen_val v = {};
+	int fl = 0;
+
+	s->st = ST_OPTED | ST_LISTENER;
+	s->res.flags = TCPCRYPT_RES_F_OPTED_IN | TCPCRYPT_RES_F_ROLE_B;
+	k.netns = bpf_get_netns_cookie(ctx);
+	k.port = sk->src_port;
+	v.flags = s->offer_flags;
+	v.len = s->offer_len <= TCPCRYPT_ENO_CONTENT_MAX ? s->offer_len : TCPCRYPT_ENO_CONTENT_MAX;
+	__builtin_memcpy(v.content, s->offer, TCPCRYPT_ENO_CONTENT_MAX);
+	if (bpf_map_update_elem(&tc_listen, &k, &v, BPF_ANY)) {
+		count(TC_C_ERRORS);
+		return -ENOMEM;
+	}
+	if (!tc_late_listen ||
+	    bpf_getsockopt(ctx->sk, SOL_TCP, TC_TCP_BPF_SOCK_OPS_CB_FLAGS, &fl, sizeof(fl)))
+		return -EOPNOTSUPP;
+	if (fl & BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
+		return 0;
+	fl |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+	if (bpf_setsockopt(ctx->sk, SOL_TCP, TC_TCP_BPF_SOCK_OPS_CB_FLAGS, &fl, sizeof(fl)))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 static __always_inline int do_offer(struct bpf_sockopt *ctx, struct bpf_sock *sk)
 {
 	struct tcpcrypt_eno_offer *o = ctx->optval;
@@ -979,7 +1021,7 @@ static __always_inline int do_offer(struct bpf_sockopt *ctx, struct bpf_sock *sk
 	if (o->version != TCPCRYPT_ENO_ABI_VERSION || len < 1 || len > TCPCRYPT_ENO_CONTENT_MAX ||
 	    (o->flags & ~TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE))
 		return -EINVAL;
-	if (sk->state != BPF_TCP_CLOSE)
+	if (sk->state != BPF_TCP_CLOSE && sk->state != BPF_TCP_LISTEN)
 		return -EISCONN;
 	s = bpf_sk_storage_get(&tc_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!s)
@@ -994,6 +1036,8 @@ static __always_inline int do_offer(struct bpf_sockopt *ctx, struct bpf_sock *sk
 	s->res.reason = TCPCRYPT_ENO_R_PENDING;
 	set_caller(s);
 	count(TC_C_OPT_IN);
+	if (sk->state == BPF_TCP_LISTEN)
+		return renew_listener(ctx, sk, s);
 	return 0;
 }
 

@@ -20,6 +20,11 @@
 #define ST_SESSION  0x40   /* established: listed by the tc_sessions iterator */
 #define ST_TABLE    0x80   /* has an entry in tc_sessions_tab (removed at close) */
 
+/* bpf_setsockopt/bpf_getsockopt(SOL_TCP) name for a socket's sock_ops
+ * callback flags (Linux >= 6.12); an enum in newer <linux/bpf.h>, absent
+ * from older ones, hence our own name. A kernel without it says EINVAL. */
+#define TC_TCP_BPF_SOCK_OPS_CB_FLAGS 1008
+
 /* Per-socket state (sk_storage; cloned into accepted children). */
 struct tc_sk {
 	__u8 st;
