@@ -21,7 +21,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 export TCPCRYPT_TEST_BACKEND=divert
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 PEER=$TC_TOP_SRCDIR/tests/divert/stall_peer.py
 N=${DIVERT_STALL_N:-8}
 GAP=${DIVERT_STALL_GAP:-25}

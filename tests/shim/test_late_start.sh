@@ -17,7 +17,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
-RUN=$TC_TOP_BUILDDIR/shim/tcpcrypt-run
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 PYECHO=$TC_TOP_SRCDIR/tests/apps/pyecho.py
 BOUND=${BOUND:-3}
 PORT=7320
