@@ -246,7 +246,7 @@ START_TEST(test_urgent)
 
 	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, out, sizeof out, &outlen), 0);
 	ck_assert_int_eq(tc_session_handshake(b, out, outlen, &used, out2, sizeof out2, &out2len), 1);
-	ck_assert_int_eq(tc_aead_key_set(&k, TCPCRYPT_AEAD_CHACHA20_POLY1305, kat_k_ab0), 0);
+	ck_assert_int_eq(tc_aead_key_set(&k, TCPCRYPT_AEAD_CHACHA20_POLY1305, kat_k_ab0, 1), 0);
 	n = tc_frame_seal(&k, 75, 0, TC_FRAME_FL_URG, (const uint8_t *)"\x00\x02" "abc", 5, fr, sizeof fr);
 	ck_assert_int_eq(n, 25);
 	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), 0);
