@@ -20,9 +20,13 @@
  * (TC_CRYPTO_DLOPEN) opens it at the first use instead, so that programs
  * that never make a tcpcrypt connection do not pay for mapping and
  * relocating it (about 1 ms at every exec). Either way the ciphers are
- * fetched once, at the first use, from the default library context, and
- * nothing else of OpenSSL's global state is touched: no OPENSSL_init_*,
- * no provider loaded or unloaded by us, no property changed.
+ * fetched once, at the first use, from a library context of our own
+ * (OSSL_LIB_CTX_new): the application's default context is never touched,
+ * so its configuration (openssl.cnf, or the one it chooses later with
+ * OPENSSL_init_crypto), providers and properties stay its own, and a
+ * program that does not use OpenSSL never reads openssl.cnf. The only
+ * global effect is libcrypto's own base initialisation (its atexit
+ * handler, thread-local keys), which any use of libcrypto implies.
  */
 #ifdef TC_CRYPTO_DLOPEN
 #include <dlfcn.h>
@@ -31,6 +35,7 @@
 #define CRYPTO_SONAME "libcrypto.so." TC_STR(OPENSSL_VERSION_MAJOR)
 
 static struct {
+	OSSL_LIB_CTX *(*libctx_new)(void);
 	EVP_CIPHER *(*cipher_fetch)(OSSL_LIB_CTX *, const char *, const char *);
 	EVP_CIPHER_CTX *(*ctx_new)(void);
 	void (*ctx_free)(EVP_CIPHER_CTX *);
@@ -45,6 +50,7 @@ static struct {
 #define E(name, field) name
 #endif
 
+#define EVP_LIBCTX  E(OSSL_LIB_CTX_new, libctx_new)
 #define EVP_FETCH   E(EVP_CIPHER_fetch, cipher_fetch)
 #define EVP_NEW     E(EVP_CIPHER_CTX_new, ctx_new)
 #define EVP_FREE    E(EVP_CIPHER_CTX_free, ctx_free)
@@ -54,6 +60,7 @@ static struct {
 #define EVP_CTRL    E(EVP_CIPHER_CTX_ctrl, ctrl)
 
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+static OSSL_LIB_CTX *libctx;
 static EVP_CIPHER *cipher_aes128, *cipher_aes256, *cipher_chacha;
 static int cpu_aes = -1;
 
@@ -71,6 +78,7 @@ static void crypto_load(void)
 
 	if (h == NULL)
 		return;
+	*(void **)&F.libctx_new = dlsym(h, "OSSL_LIB_CTX_new");
 	*(void **)&F.cipher_fetch = dlsym(h, "EVP_CIPHER_fetch");
 	*(void **)&F.ctx_new = dlsym(h, "EVP_CIPHER_CTX_new");
 	*(void **)&F.ctx_free = dlsym(h, "EVP_CIPHER_CTX_free");
@@ -78,15 +86,18 @@ static void crypto_load(void)
 	*(void **)&F.update = dlsym(h, "EVP_CipherUpdate");
 	*(void **)&F.final = dlsym(h, "EVP_CipherFinal_ex");
 	*(void **)&F.ctrl = dlsym(h, "EVP_CIPHER_CTX_ctrl");
-	if (!F.cipher_fetch || !F.ctx_new || !F.ctx_free || !F.init || !F.update || !F.final ||
+	if (!F.libctx_new || !F.cipher_fetch || !F.ctx_new || !F.ctx_free || !F.init || !F.update || !F.final ||
 	    !F.ctrl)
 		return;
 #endif
+	libctx = EVP_LIBCTX();
+	if (libctx == NULL)
+		return;
 	if (tc_aead_cpu_has_aes()) {
-		cipher_aes128 = EVP_FETCH(NULL, "AES-128-GCM", NULL);
-		cipher_aes256 = EVP_FETCH(NULL, "AES-256-GCM", NULL);
+		cipher_aes128 = EVP_FETCH(libctx, "AES-128-GCM", NULL);
+		cipher_aes256 = EVP_FETCH(libctx, "AES-256-GCM", NULL);
 	}
-	cipher_chacha = EVP_FETCH(NULL, "ChaCha20-Poly1305", NULL);
+	cipher_chacha = EVP_FETCH(libctx, "ChaCha20-Poly1305", NULL);
 }
 
 /* The EVP cipher of an AEAD id, or NULL when this host cannot use it. */
