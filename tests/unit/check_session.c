@@ -1013,6 +1013,76 @@ START_TEST(test_fin_after_data)
 }
 END_TEST
 
+/* As the shim does after fork: the session shared, each process with its
+ * own copy of the cipher context. The child's copy still holds the old key
+ * when the parent has rekeyed; it must load the new one by itself (the key
+ * tag), so the peer reads one valid stream. */
+START_TEST(test_ctx_across_fork_rekey)
+{
+	struct tc_session_params p = {
+		.role = TCPCRYPT_ROLE_A, .tep_byte = TCPCRYPT_TEP_ECDHE_CURVE25519,
+		.transcript = transcript, .transcript_len = sizeof transcript,
+	};
+	size_t sz = (tc_session_size() + 8192 + 4095) & ~(size_t)4095;
+	uint8_t *shm = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	tc_session *a = (tc_session *)shm, *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	uint8_t *wire = shm + ((tc_session_size() + 15) & ~(size_t)15);   /* 8192 shared bytes */
+	uint8_t m1[TC_HANDSHAKE_MAX], m2[TC_HANDSHAKE_MAX], go = 0;
+	tc_aead_ctx tx = { 0 };
+	struct iovec v;
+	struct buf w = { 0 }, got = { 0 }, none = { 0 };
+	size_t l1, l2, used, n0, n1, n2;
+	int st, pfd[2];
+	pid_t pid;
+
+	ck_assert_ptr_ne(shm, MAP_FAILED);
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(tc_session_init(a, &p), 0);
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, m1, sizeof m1, &l1), 0);
+	ck_assert_int_eq(tc_session_handshake(b, m1, l1, &used, m2, sizeof m2, &l2), 1);
+	ck_assert_int_eq(tc_session_handshake(a, m2, l2, &used, m1, sizeof m1, &l1), 1);
+	v.iov_base = (void *)"p0 "; v.iov_len = 3;
+	ck_assert_int_eq(tc_session_sealv(a, &tx, &v, 1, 0, 3, 0, wire, 2048, &n0), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		size_t n;
+		int ok;
+
+		close(pfd[1]);
+		ok = read(pfd[0], &go, 1) == 1;
+		v.iov_base = (void *)"child"; v.iov_len = 5;
+		ok = ok && tc_session_sealv(a, &tx, &v, 1, 0, 5, 0, wire + 4096, 2048, &n) == 0 &&
+		     n == 5 + TC_FRAME_OVERHEAD;
+		tc_aead_ctx_free(&tx);
+		tc_session_free(b);
+		_exit(ok ? 0 : 1);
+	}
+	close(pfd[0]);
+	ck_assert_int_eq(tc_session_rekey(a), 0);
+	v.iov_base = (void *)"p1 "; v.iov_len = 3;
+	ck_assert_int_eq(tc_session_sealv(a, &tx, &v, 1, 0, 3, 0, wire + 2048, 2048, &n1), 0);
+	ck_assert_uint_eq(wire[2048], 1);    /* the rekey frame */
+	ck_assert_int_eq(write(pfd[1], &go, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(pfd[1]);
+	n2 = 5 + TC_FRAME_OVERHEAD;
+	buf_add(&w, wire, n0);
+	buf_add(&w, wire + 2048, n1);
+	buf_add(&w, wire + 4096, n2);
+	seal_into(a, &w, (const uint8_t *)"!", 1, TC_SEAL_FIN);
+	ck_assert_uint_eq(drain_wire(b, &w, &got, &none, 0) & TC_OPEN_FIN, TC_OPEN_FIN);
+	ck_assert_uint_eq(got.len, 12);
+	ck_assert_mem_eq(got.p, "p0 p1 child!", 12);
+	tc_aead_ctx_free(&tx);
+	tc_session_wipe(a);
+	munmap(shm, sz);
+	tc_session_free(b);
+	buf_free(&w); buf_free(&got); buf_free(&none);
+}
+END_TEST
+
 /* The session is flat: placed in MAP_SHARED memory, parent and child of a
  * fork seal in turn on one send offset, and the peer reads one valid
  * stream (no nonce is used twice). */
@@ -1155,6 +1225,7 @@ static Suite *session_suite(void)
 	tcase_add_test(e2e, test_b_sends_first);
 	tcase_add_test(e2e, test_rekey_rules);
 	tcase_add_test(e2e, test_shared_across_fork);
+	tcase_add_test(e2e, test_ctx_across_fork_rekey);
 	tcase_add_test(e2e, test_no_copy_paths);
 
 	tcase_add_test(init, test_init1_trailing);
