@@ -21,12 +21,18 @@
  * that never make a tcpcrypt connection do not pay for mapping and
  * relocating it (about 1 ms at every exec). Either way the ciphers are
  * fetched once, at the first use, from a library context of our own
- * (OSSL_LIB_CTX_new): the application's default context is never touched,
- * so its configuration (openssl.cnf, or the one it chooses later with
- * OPENSSL_init_crypto), providers and properties stay its own, and a
- * program that does not use OpenSSL never reads openssl.cnf. The only
- * global effect is libcrypto's own base initialisation (its atexit
- * handler, thread-local keys), which any use of libcrypto implies.
+ * (OSSL_LIB_CTX_new), so that the application's default context (its
+ * method store, providers, default properties such as "fips=yes") plays
+ * no part in ours. One global effect remains, and OpenSSL 3.0 makes it
+ * unavoidable: the first EVP_CipherInit of the process asks the ENGINE
+ * table, which runs OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG), i.e.
+ * reads the default openssl.cnf once (besides libcrypto's base
+ * initialisation: its atexit handler, thread-local keys). That is done
+ * here, at the first use (a throw-away context keyed once), so that it
+ * happens before a seccomp sandbox (shim/sandbox.c) and never in the
+ * middle of a connection. An application that sets up OpenSSL only after
+ * its first tcpcrypt connection and asks for a non-default configuration
+ * (OPENSSL_INIT_NO_LOAD_CONFIG, another file) gets the default one.
  */
 #ifdef TC_CRYPTO_DLOPEN
 #include <dlfcn.h>
@@ -98,6 +104,17 @@ static void crypto_load(void)
 		cipher_aes256 = EVP_FETCH(libctx, "AES-256-GCM", NULL);
 	}
 	cipher_chacha = EVP_FETCH(libctx, "ChaCha20-Poly1305", NULL);
+	/* OpenSSL's one-time global set-up happens at the first cipher init:
+	 * now (see above) */
+	if (cipher_chacha != NULL) {
+		static const uint8_t zero[32];
+		EVP_CIPHER_CTX *x = EVP_NEW();
+
+		if (x == NULL || EVP_INIT(x, cipher_chacha, zero, zero, 1, NULL) != 1)
+			cipher_aes128 = cipher_aes256 = cipher_chacha = NULL;
+		if (x != NULL)
+			EVP_FREE(x);
+	}
 }
 
 /* The EVP cipher of an AEAD id, or NULL when this host cannot use it. */
