@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "aead.h"
 
@@ -20,11 +21,19 @@ void tc_frame_nonce(uint8_t nonce[TC_AEAD_NONCELEN], const uint8_t nr[TC_AEAD_NO
                     uint64_t offset);
 
 /* Seals data (len <= TC_FRAME_MAX_DATA) as the frame starting at stream
- * offset into out (outcap >= len + TC_FRAME_OVERHEAD). data may already
- * sit at out + 4, which saves a copy. Returns the frame length, or
+ * offset into out (outcap >= len + TC_FRAME_OVERHEAD). data may sit at
+ * out + 4 (sealed in place) or anywhere else (in the frame's room too). Returns the frame length, or
  * -EMSGSIZE / -ENOSPC. */
 long tc_frame_seal(const tc_aead_key *k, uint64_t offset, int rekey, uint8_t pflags,
                    const uint8_t *data, size_t len, uint8_t *out, size_t outcap);
+
+/* The same from the len bytes at offset skip of the pieces iov[],
+ * encrypted straight into the frame (no copy), with the caller's context
+ * x (NULL: a temporary one). Returns the frame length, -EMSGSIZE,
+ * -ENOSPC, -EINVAL (iov too short), -ENOMEM or -EIO (libcrypto). */
+long tc_frame_sealv(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int rekey,
+                    uint8_t pflags, const struct iovec *iov, int iovcnt, size_t skip, size_t len,
+                    uint8_t *out, size_t outcap);
 
 /* The parsed plaintext of an opened frame. */
 struct tc_frame_plain {
@@ -39,5 +48,13 @@ struct tc_frame_plain {
  * without room for the urgent field). */
 int tc_frame_open(const tc_aead_key *k, uint64_t offset, uint8_t *frame, size_t framelen,
                   struct tc_frame_plain *out);
+
+/* The same with the caller's context x (NULL: a temporary one); with dst
+ * (ndst pieces, from offset skip, room for framelen - TC_FRAME_OVERHEAD
+ * bytes) the data go straight there and out->data is NULL. On any error
+ * the bytes written to dst (or the frame) are zeroed. */
+int tc_frame_open_to(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, uint8_t *frame,
+                     size_t framelen, const struct iovec *dst, int ndst, size_t skip,
+                     struct tc_frame_plain *out);
 
 #endif /* TC_FRAME_H */

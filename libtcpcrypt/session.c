@@ -51,6 +51,8 @@ struct tc_session {
 	uint16_t aead;                    /* chosen AEAD */
 	uint8_t transcript[TC_TRANSCRIPT_MAX];
 	uint8_t transcript_len;
+	uint64_t key_epoch;               /* random: with key_serial, names each traffic key */
+	uint64_t key_serial;              /* (for the callers' tc_aead_ctx caches) */
 
 	tc_keylog_fn keylog;
 	void *keylog_arg;
@@ -186,6 +188,7 @@ static int init_common(tc_session *s, const struct tc_session_params *p,
 	s->keylog = p->keylog;
 	s->keylog_arg = p->keylog_arg;
 
+	randombytes_buf(&s->key_epoch, sizeof s->key_epoch);
 	if (sk != NULL) {
 		memcpy(s->sk, sk, sizeof s->sk);
 		memcpy(s->nonce, nonce, sizeof s->nonce);
@@ -278,7 +281,7 @@ static void set_traffic_key(tc_session *s, tc_aead_key *k, const uint8_t mk[32],
 	size_t len = tc_aead_key_len(s->aead) + TC_AEAD_NONCELEN;
 
 	tc_ks_traffic(km, len, mk, a_to_b ? TC_CONST_KEY_A : TC_CONST_KEY_B);
-	(void)tc_aead_key_set(k, s->aead, km);
+	(void)tc_aead_key_set(k, s->aead, km, s->key_epoch + ++s->key_serial);
 	sodium_memzero(km, sizeof km);
 }
 
@@ -479,8 +482,9 @@ static void next_local_generation(tc_session *s)
 	set_traffic_key(s, &s->send_key, s->mk_send, s->role == TCPCRYPT_ROLE_A);
 }
 
-int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned flags,
-                    uint8_t *out, size_t outcap, size_t *outlen)
+int tc_session_sealv(tc_session *s, tc_aead_ctx *x, const struct iovec *iov, int iovcnt,
+                     size_t skip, size_t len, unsigned flags,
+                     uint8_t *out, size_t outcap, size_t *outlen)
 {
 	long n;
 	int rekey;
@@ -490,7 +494,7 @@ int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned fla
 		return -EINVAL;
 	if (s->state == ST_FAILED)
 		return s->err;
-	if (s->state != ST_KEYED || s->fin_sent || (data == NULL && len > 0))
+	if (s->state != ST_KEYED || s->fin_sent || (iov == NULL && len > 0) || iovcnt < 0)
 		return -EINVAL;
 	if (len > TC_FRAME_MAX_DATA)
 		return -EMSGSIZE;
@@ -501,10 +505,11 @@ int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned fla
 	rekey = s->gen_target > s->gen_local;
 	if (rekey)
 		next_local_generation(s);
-	n = tc_frame_seal(&s->send_key, s->send_off, rekey,
-	                  (flags & TC_SEAL_FIN) ? TC_FRAME_FL_FIN : 0, data, len, out, outcap);
+	n = tc_frame_sealv(x, &s->send_key, s->send_off, rekey,
+	                   (flags & TC_SEAL_FIN) ? TC_FRAME_FL_FIN : 0, iov, iovcnt, skip, len,
+	                   out, outcap);
 	if (n < 0)
-		return fail(s, (int)n);   /* not reached: sizes were checked */
+		return fail(s, (int)n);   /* libcrypto failed, or iov was short: nothing goes out */
 	s->send_off += (uint64_t)n;
 	if (s->gen_target == s->gen_local)
 		s->rekey_answer = 0;
@@ -514,9 +519,35 @@ int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned fla
 	return 0;
 }
 
+int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned flags,
+                    uint8_t *out, size_t outcap, size_t *outlen)
+{
+	struct iovec v = { (void *)(uintptr_t)data, len };
+
+	*outlen = 0;
+	if (data == NULL && len > 0)
+		return -EINVAL;
+	/* data in the frame's room other than at out + 4 is moved there first */
+	if (len > 0 && len <= TC_FRAME_MAX_DATA && outcap >= len + TC_FRAME_OVERHEAD &&
+	    data != out + 4 && data < out + outcap && data + len > out) {
+		if (s == NULL || s->state != ST_KEYED || s->fin_sent)
+			return s != NULL && s->state == ST_FAILED ? s->err : -EINVAL;
+		memmove(out + 4, data, len);
+		v.iov_base = out + 4;
+	}
+	return tc_session_sealv(s, NULL, &v, 1, 0, len, flags, out, outcap, outlen);
+}
+
 /* Opens one whole frame at the receive offset; fatal errors are sticky. */
 int tc_session_open(tc_session *s, uint8_t *frame, size_t framelen,
                     uint8_t **data, size_t *datalen, unsigned *flags)
+{
+	return tc_session_open_to(s, NULL, frame, framelen, NULL, 0, 0, data, datalen, flags);
+}
+
+int tc_session_open_to(tc_session *s, tc_aead_ctx *x, uint8_t *frame, size_t framelen,
+                       const struct iovec *dst, int ndst, size_t skip,
+                       uint8_t **data, size_t *datalen, unsigned *flags)
 {
 	struct tc_frame_plain pl;
 	int r;
@@ -544,7 +575,7 @@ int tc_session_open(tc_session *s, uint8_t *frame, size_t framelen,
 		s->gen_remote++;
 		set_traffic_key(s, &s->recv_key, s->mk_recv, s->role != TCPCRYPT_ROLE_A);
 	}
-	r = tc_frame_open(&s->recv_key, s->recv_off, frame, framelen, &pl);
+	r = tc_frame_open_to(x, &s->recv_key, s->recv_off, frame, framelen, dst, ndst, skip, &pl);
 	if (r < 0)
 		return fail(s, r);
 	s->recv_off += framelen;

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #define TC_FRAME_HDR        3      /* control byte + 2-byte clen */
 #define TC_TAG_LEN          16
@@ -47,6 +48,25 @@
 #define TC_OPEN_FIN         0x01   /* the frame had FINp: authenticated end of stream */
 
 typedef struct tc_session tc_session;
+
+/*
+ * The process-local cipher state of one direction of a session: the
+ * OpenSSL context that holds the expanded key. Not part of the session,
+ * which may sit in memory shared between processes: each process keeps
+ * its own (zero-initialised; freed with tc_aead_ctx_free()) and passes it
+ * to tc_session_sealv() / tc_session_open_to(). A context follows the
+ * session's keys by itself (it loads a key again after a rekey, or when
+ * another process moved the session on); it is only ever a cache, so
+ * passing the wrong one costs time, never correctness. Use one context
+ * from one thread at a time (the caller's session lock).
+ */
+typedef struct tc_aead_ctx {
+	void *evp;                        /* EVP_CIPHER_CTX, made at the first use */
+	uint64_t tag;                     /* the key it holds (0: none) */
+	uint16_t id;
+	uint8_t enc;
+} tc_aead_ctx;
+void tc_aead_ctx_free(tc_aead_ctx *x);
 
 /* Called when the keys are set, once per line of the key log
  * ("TCPCRYPT_ES <sessid> <es>" and "TCPCRYPT_SS <sessid> <ss>", lower-case
@@ -106,11 +126,28 @@ size_t tc_frame_len(const uint8_t hdr[TC_FRAME_HDR]);
 int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned flags,
                     uint8_t *out, size_t outcap, size_t *outlen);
 
+/* The same, with no copy: the data are the len bytes at offset skip of
+ * the iovcnt pieces iov[], encrypted straight into the frame at out. x is
+ * the caller's send context (NULL: a temporary one, slower). */
+int tc_session_sealv(tc_session *s, tc_aead_ctx *x, const struct iovec *iov, int iovcnt,
+                     size_t skip, size_t len, unsigned flags,
+                     uint8_t *out, size_t outcap, size_t *outlen);
+
 /* Opens one whole frame (framelen == tc_frame_len(frame)) in place, at the
  * current receive offset. On success *data and *datalen give the application
  * bytes (inside frame) and *flags has TC_OPEN_FIN when it was the last. */
 int tc_session_open(tc_session *s, uint8_t *frame, size_t framelen,
                     uint8_t **data, size_t *datalen, unsigned *flags);
+
+/* Opens one whole frame with the caller's receive context x (NULL: a
+ * temporary one). With dst (ndst pieces, from offset skip, room for at
+ * least framelen - TC_FRAME_OVERHEAD bytes) the data are decrypted
+ * straight into dst and *data is NULL; without, in place as
+ * tc_session_open(). On an authentication failure every byte written to
+ * dst is zeroed: the caller never holds unauthenticated data. */
+int tc_session_open_to(tc_session *s, tc_aead_ctx *x, uint8_t *frame, size_t framelen,
+                       const struct iovec *dst, int ndst, size_t skip,
+                       uint8_t **data, size_t *datalen, unsigned *flags);
 
 /* Feeds received stream bytes in any chunking (after the handshake, or
  * handshake and frames together for B and A alike: Init bytes are routed
@@ -140,8 +177,9 @@ int tc_session_resume_id(const tc_session *s, uint8_t out[18]);        /* resume
 uint64_t tc_session_send_offset(const tc_session *s);
 uint64_t tc_session_recv_offset(const tc_session *s);
 
-/* The default AEAD list: AES-256-GCM first where the CPU supports it, then
- * ChaCha20-Poly1305. Returns the number written. */
+/* The default AEAD list (A's offer and B's preference): AES-128-GCM,
+ * AES-256-GCM (where the CPU has AES-NI), ChaCha20-Poly1305. Returns the
+ * number written. */
 size_t tc_aead_default_list(uint16_t *out, size_t cap);
 /* 1 if this host can use the AEAD. */
 int tc_aead_supported(uint16_t id);

@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   # build
   build-essential autoconf automake libtool pkg-config
-  libsodium-dev check
+  libsodium-dev libssl-dev check
   libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
   libnetfilter-queue-dev libmnl-dev
   # tests

@@ -29,6 +29,8 @@
 #include "progress.h"
 #include "shim.h"
 #include "sock.h"
+#include "session.h"
+#include "tcpcrypt/tcpcrypt.h"
 
 static void prepare_one(int fd, struct tc_sock *s, void *arg)
 {
@@ -50,6 +52,9 @@ static void prepare(int seccomp)
 		return;
 	tc_in_shim++;
 	tc_progress_start();
+	/* libcrypto is opened at its first use (aead.c): before a filter that
+	 * may forbid open and mmap */
+	(void)tc_aead_supported(TCPCRYPT_AEAD_CHACHA20_POLY1305);
 	if (seccomp) {
 		tc_fd_foreach(prepare_one, NULL);
 		__atomic_store_n(&tc_sandboxed, 1, __ATOMIC_RELEASE);

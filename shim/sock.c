@@ -65,7 +65,6 @@ struct tc_shm {
 	uint8_t rx[TC_FRAME_MAX + 64];
 	uint8_t tx[2 * TC_FRAME_MAX + TC_HANDSHAKE_MAX];
 	uint8_t pre[TC_PRE_MAX];
-	uint8_t stage[TC_FRAME_MAX_DATA];
 	uint8_t peekbuf[TC_FRAME_MAX];
 };
 
@@ -300,6 +299,9 @@ int tc_sock_make_conn(struct tc_sock *s, int state)
 void tc_sock_free(struct tc_sock *s)
 {
 	struct tc_shm *sh = s->shm;
+
+	tc_aead_ctx_free(&s->tx_cx);
+	tc_aead_ctx_free(&s->rx_cx);
 
 	if (sh) {
 		void *r = REGION(sh);
@@ -558,14 +560,15 @@ static int engine_errno(int r)
 
 /* ---- sending (tx_lock held) ---- */
 
-static int seal_into_tx(struct tc_shm *sh, const uint8_t *data, size_t len, unsigned flags)
+static int seal_into_tx(struct tc_shm *sh, tc_aead_ctx *x, const struct iovec *iov, int iovcnt,
+                        size_t skip, size_t len, unsigned flags)
 {
 	size_t out = 0;
 	int r;
 
 	lock(&sh->sess_lock);
-	r = tc_session_seal(SESS(sh), data, len, flags, sh->tx + sh->tx_len,
-	                    sizeof(sh->tx) - sh->tx_len, &out);
+	r = tc_session_sealv(SESS(sh), x, iov, iovcnt, skip, len, flags, sh->tx + sh->tx_len,
+	                     sizeof(sh->tx) - sh->tx_len, &out);
 	unlock(&sh->sess_lock);
 	if (r < 0)
 		return r;
@@ -595,7 +598,9 @@ static int tx_flush(struct tc_shm *sh, int fd, int nonblock)
 		if (sh->pre_len) {
 			size_t n = sh->pre_len < TC_FRAME_MAX_DATA ? sh->pre_len : TC_FRAME_MAX_DATA;
 
-			if ((r = seal_into_tx(sh, sh->pre, n, 0)) < 0)
+			struct iovec v = { sh->pre, n };
+
+			if ((r = seal_into_tx(sh, NULL, &v, 1, 0, n, 0)) < 0)
 				return r;
 			memmove(sh->pre, sh->pre + n, sh->pre_len - n);
 			sh->pre_len -= n;
@@ -609,13 +614,13 @@ static int tx_flush(struct tc_shm *sh, int fd, int nonblock)
 			unlock(&sh->sess_lock);
 			sh->rekey_due = 0;
 			if (due) {
-				if ((r = seal_into_tx(sh, NULL, 0, 0)) < 0)
+				if ((r = seal_into_tx(sh, NULL, NULL, 0, 0, 0, 0)) < 0)
 					return r;
 				continue;
 			}
 		}
 		if (sh->fin_pending && !sh->fin_sent) {
-			if ((r = seal_into_tx(sh, NULL, 0, TC_SEAL_FIN)) < 0)
+			if ((r = seal_into_tx(sh, NULL, NULL, 0, 0, 0, TC_SEAL_FIN)) < 0)
 				return r;
 			sh->fin_sent = 1;
 			continue;
@@ -1017,8 +1022,12 @@ static void rx_frame_done(struct tc_shm *sh, int fd)
 
 /* Reads the next frame into rx and opens it. The frame's last byte is only
  * peeked (left in the kernel) when its plaintext will not all be consumed
- * now (room) or the caller peeks. Returns 1 once a frame is open, or -errno. */
-static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
+ * now (room) or the caller peeks. When it will, the plaintext is decrypted
+ * straight into the application's buffers (iov from offset skip) and
+ * *direct says how many bytes went there. Returns 1 once a frame is open,
+ * or -errno. */
+static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
+                    const struct iovec *iov, int iovcnt, size_t skip, size_t *direct)
 {
 	struct tc_shm *sh = s->shm;
 	unsigned oflags = 0;
@@ -1082,15 +1091,26 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
 		}
 		return (int)n;
 	}
+	*direct = 0;
 	lock(&sh->sess_lock);
-	r = tc_session_open(SESS(sh), sh->rx, flen, &data, &dlen, &oflags);
+	if (!peek && flen - TC_FRAME_OVERHEAD <= room)
+		r = tc_session_open_to(SESS(sh), &s->rx_cx, sh->rx, flen, iov, iovcnt, skip,
+		                       &data, &dlen, &oflags);
+	else
+		r = tc_session_open_to(SESS(sh), &s->rx_cx, sh->rx, flen, NULL, 0, 0,
+		                       &data, &dlen, &oflags);
 	rk = r == 0 && tc_session_rekey_pending(SESS(sh));
 	unlock(&sh->sess_lock);
 	if (r < 0) {
 		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
 		return -sh->error;
 	}
-	sh->plain_off = (size_t)(data - sh->rx);
+	if (data == NULL) {
+		*direct = dlen;       /* already in the application's buffers */
+		dlen = 0;
+	} else {
+		sh->plain_off = (size_t)(data - sh->rx);
+	}
 	sh->plain_len = dlen;
 	if (oflags & TC_OPEN_FIN)
 		sh->fin_rcvd = 1;
@@ -1111,7 +1131,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek)
 ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
 {
 	struct tc_shm *sh = s->shm;
-	size_t len = iov_total(iov, iovcnt), total = 0;
+	size_t len = iov_total(iov, iovcnt), total = 0, direct = 0;
 	int peek = flags & MSG_PEEK, waitall = (flags & MSG_WAITALL) && !peek;
 	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd);
 	ssize_t r;
@@ -1145,11 +1165,13 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			r = -sh->error;
 			break;
 		}
-		r = rx_frame(s, fd, !nonblock && (total == 0 || waitall), len - total, peek);
+		r = rx_frame(s, fd, !nonblock && (total == 0 || waitall), len - total, peek,
+		             iov, iovcnt, total, &direct);
 		if (r == -ESHUTDOWN)
 			r = 0;
 		if (r < 0)
 			break;
+		total += direct;
 		r = 0;
 	}
 out:
@@ -1246,14 +1268,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 	r = tx_flush(sh, fd, nonblock);
 	while (r == 0 && done < len) {
 		size_t chunk = len - done < TC_FRAME_MAX_DATA ? len - done : TC_FRAME_MAX_DATA;
-		const uint8_t *src;
 
-		if (iovcnt == 1) {
-			src = (const uint8_t *)iov[0].iov_base + done;
-		} else {
-			iov_get(iov, iovcnt, done, sh->stage, chunk);
-			src = sh->stage;
-		}
 		if (tc_cfg.rekey_bytes && sh->since_rekey >= tc_cfg.rekey_bytes) {
 			lock(&sh->sess_lock);
 			tc_session_rekey(SESS(sh));
@@ -1262,7 +1277,8 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			tc_debug("fd %d: rekey", fd);
 		}
 		sh->since_rekey += chunk;
-		r = seal_into_tx(sh, src, chunk, 0);
+		/* the application's bytes are encrypted straight into tx */
+		r = seal_into_tx(sh, &s->tx_cx, iov, iovcnt, done, chunk, 0);
 		if (r < 0) {
 			r = -EPIPE;
 			break;

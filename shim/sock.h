@@ -63,6 +63,7 @@ struct tc_sock {
 	unsigned mark;           /* scratch for table walks */
 	struct tc_prefs prefs;
 	struct tc_shm *shm;      /* TC_K_CONN only */
+	tc_aead_ctx tx_cx, rx_cx; /* this process's cipher contexts (under sess_lock) */
 	int ep_fd[2];            /* epoll registrations of this socket (epoll.c) */
 	uint64_t ep_data[2];
 	int nep;

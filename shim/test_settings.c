@@ -1,5 +1,6 @@
 /*
- * test_settings.c - unit test of the shim's settings: port lists.
+ * test_settings.c - unit test of the shim's settings: port lists, and
+ * TCPCRYPT_AEAD in any order of the three AEADs.
  * Exit 0 when every check passes.
  */
 #include "config.h"
@@ -45,6 +46,19 @@ int main(void)
 	tc_cfg.nports = 0;
 	CHECK(tc_config_port_ok(443));
 	CHECK(!tc_config_port_ok(8080));
+
+	/* TCPCRYPT_AEAD: any order of the three, names or ids */
+	setenv("TCPCRYPT_AEAD", "chacha20poly1305,aes128gcm,aes256gcm", 1);
+	tc_config_init();
+	CHECK(tc_cfg.naeads == 3);
+	CHECK(tc_cfg.aeads[0] == 0x0010 && tc_cfg.aeads[1] == 0x0001 && tc_cfg.aeads[2] == 0x0002);
+	setenv("TCPCRYPT_AEAD", "aes-256-gcm, 0x0001", 1);
+	tc_config_init();
+	CHECK(tc_cfg.naeads == 2);
+	CHECK(tc_cfg.aeads[0] == 0x0002 && tc_cfg.aeads[1] == 0x0001);
+	setenv("TCPCRYPT_AEAD", "aes128gcm", 1);
+	tc_config_init();
+	CHECK(tc_cfg.naeads == 1 && tc_cfg.aeads[0] == 0x0001);
 
 	if (failures)
 		return 1;

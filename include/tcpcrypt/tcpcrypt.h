@@ -38,7 +38,7 @@ extern "C" {
 #define TCPCRYPT_ROLE_B            1
 
 /* AEAD identifiers (RFC 8548 section 7, two bytes on the wire). */
-#define TCPCRYPT_AEAD_AES_128_GCM       0x0001 /* not implemented (libsodium has no AES-128) */
+#define TCPCRYPT_AEAD_AES_128_GCM       0x0001 /* required by RFC 8548 */
 #define TCPCRYPT_AEAD_AES_256_GCM       0x0002
 #define TCPCRYPT_AEAD_CHACHA20_POLY1305 0x0010
 

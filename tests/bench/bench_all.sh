@@ -6,11 +6,14 @@
 # noise hits all of them, and every ratio taken against baselines measured
 # in the same run.
 #
-#   bulk       one connection sends 1 GiB: plain TCP, tcpcrypt AES-256-GCM,
-#              tcpcrypt ChaCha20-Poly1305, TLS 1.3 through stunnel (client
-#              and server stunnel in front of the same plain sender and
-#              receiver), TLS 1.3 openssl s_client -> s_server; the raw
-#              libsodium AEAD speed (bench_engine) as the ceiling.
+#   bulk       one connection sends 1 GiB: plain TCP, tcpcrypt with each
+#              AEAD (AES-128-GCM, the default; AES-256-GCM;
+#              ChaCha20-Poly1305), TLS 1.3 through stunnel (client and
+#              server stunnel in front of the same plain sender and
+#              receiver), TLS 1.3 openssl s_client -> s_server; the ceiling
+#              of each AEAD: the raw EVP AEAD's single-core seal and open of
+#              the same 65518-byte frames in the same run (bench_engine),
+#              the slower of the two.
 #   conn/s     new connection per 1-byte request and 1-byte reply: plain,
 #              tcpcrypt (full key exchange each time), TLS 1.3 full
 #              handshakes through stunnel (sessionResume = no) and with
@@ -99,7 +102,7 @@ mkdir -p "$TC_TMP/www" && printf x > "$TC_TMP/www/one"
 A() { tc_run "$NS_A" taskset -c "$CA" "$@"; }
 Abg() { tc_bg "$NS_A" taskset -c "$CA" "$@"; }
 Bbg() { tc_bg "$NS_B" taskset -c "$CB" "$@"; }
-AES=(--aead=aes256gcm) CHACHA=(--aead=chacha20poly1305)
+AES128=(--aead=aes128gcm) AES256=(--aead=aes256gcm) CHACHA=(--aead=chacha20poly1305)
 
 # waitfor FILE PATTERN SECONDS
 waitfor() {
@@ -120,6 +123,7 @@ now_ns() { date +%s%N; }
 declare -A R       # R[case] = "v1 v2 ...": one figure per run
 declare -A PROT    # what protected the connection, as the programs saw it
 declare -A RECV_PID
+declare -A CEIL    # CEIL[case] = the AEAD's ceiling (MB/s), from bench_engine
 CLK_TCK=$(getconf CLK_TCK)
 # cpu_of PID: user + system CPU seconds of a live process
 cpu_of() { awk -v t="$CLK_TCK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -177,17 +181,18 @@ STUNNEL_B=$(pgrep -P "$STUNNEL_B_SH" | head -1) STUNNEL_A=$(pgrep -P "$STUNNEL_A
 log "bench_all: nproc=$NPROC, CPU $CPU_MODEL, kernel $KERNEL; client CPU $CA, server CPU $CB; $REPS runs per case"
 
 # --- bulk ---------------------------------------------------------------------
-BULK_CASES=(plain aes chacha stunnel sclient)
+BULK_CASES=(plain aes128 aes256 chacha stunnel sclient)
 if ! skip bulk; then
 	log "bulk: $BULK bytes per connection, ${#BULK_CASES[@]} cases x $REPS runs"
 	# s_client's input (text: s_client reads its stdin as a terminal's)
 	yes 'tcpcrypt bench: the quick brown fox jumps over the lazy dog' | head -c "$BULK" > "$SHM/text"
 	Bbg "$NET" bulk-recv 7101 "$REPS" > "$TC_TMP/bulk-plain.srv"
-	Bbg "$RUN" "${AES[@]}" "$NET" bulk-recv 7102 "$REPS" > "$TC_TMP/bulk-aes.srv"
+	Bbg "$RUN" "${AES128[@]}" "$NET" bulk-recv 7108 "$REPS" > "$TC_TMP/bulk-aes128.srv"
+	Bbg "$RUN" "${AES256[@]}" "$NET" bulk-recv 7102 "$REPS" > "$TC_TMP/bulk-aes256.srv"
 	Bbg "$RUN" "${CHACHA[@]}" "$NET" bulk-recv 7103 "$REPS" > "$TC_TMP/bulk-chacha.srv"
 	Bbg "$NET" bulk-recv 7105 "$REPS" > "$TC_TMP/bulk-stunnel.srv"
-	for p in 7101 7102 7103 7105; do tc_wait_port "$NS_B" $p; done
-	for c in plain aes chacha stunnel; do
+	for p in 7101 7102 7103 7105 7108; do tc_wait_port "$NS_B" $p; done
+	for c in plain aes128 aes256 chacha stunnel; do
 		waitfor "$TC_TMP/bulk-$c.srv" listening 10 || tc_fail "bulk-recv $c did not start"
 		RECV_PID[$c]=$(kv "$TC_TMP/bulk-$c.srv" pid)
 	done
@@ -212,7 +217,8 @@ if ! skip bulk; then
 		[ "$c" = stunnel ] && a0=$(cpu_of "$STUNNEL_A") b0=$(cpu_of "$STUNNEL_B")
 		case $c in
 		plain) A "$NET" bulk-send "$IP_B" 7101 "$BULK" > "$out" ;;
-		aes) A "$RUN" "${AES[@]}" "$NET" bulk-send "$IP_B" 7102 "$BULK" > "$out" ;;
+		aes128) A "$RUN" "${AES128[@]}" "$NET" bulk-send "$IP_B" 7108 "$BULK" > "$out" ;;
+		aes256) A "$RUN" "${AES256[@]}" "$NET" bulk-send "$IP_B" 7102 "$BULK" > "$out" ;;
 		chacha) A "$RUN" "${CHACHA[@]}" "$NET" bulk-send "$IP_B" 7103 "$BULK" > "$out" ;;
 		stunnel) A "$NET" bulk-send 127.0.0.1 7106 "$BULK" > "$out" ;;
 		sclient)
@@ -254,12 +260,13 @@ if ! skip bulk; then
 	done
 	rm -f "$SHM/text"
 
-	# ceilings: raw libsodium AEAD at the largest frame, and openssl's own AES-GCM
-	BENCH_REPS=11 "$ENGINE" > "$TC_TMP/engine.out" || tc_fail "bench_engine"
-	for a in aes256gcm chacha20poly1305; do
-		# "aead 65518 | seal X raw Y ratio r | in-place ... | open X raw Y ratio r"
-		read -r rs ro < <(awk -v a=$a '$1 == a && $2 == 65518 { n = 0; for (i = 1; i <= NF; i++) if ($i == "raw") v[++n] = $(i + 1); print v[1], v[2] }' "$TC_TMP/engine.out")
-		eval "RAW_SEAL_$a=\$rs RAW_OPEN_$a=\$ro"
+	# ceilings: the raw EVP AEAD at the largest frame, seal and open of the
+	# same frames, one core (the client's); libsodium's on the same frames
+	BENCH_REPS=11 taskset -c "$CA" "$ENGINE" > "$TC_TMP/engine.out" || tc_fail "bench_engine"
+	for a in aes128gcm aes256gcm chacha20poly1305; do
+		# "aead 65518 | engine seal X open Y | ceiling (EVP) seal X open Y | ... | libsodium seal X open Y"
+		read -r es eo rs ro ss so < <(awk -v a=$a '$1 == a && $2 == 65518 { n = 0; for (i = 1; i <= NF; i++) if ($i == "seal" || $i == "open") v[++n] = $(i + 1); print v[1], v[2], v[3], v[4], v[5], v[6] }' "$TC_TMP/engine.out")
+		eval "ENG_SEAL_$a=\$es ENG_OPEN_$a=\$eo RAW_SEAL_$a=\$rs RAW_OPEN_$a=\$ro SOD_SEAL_$a=\$ss SOD_OPEN_$a=\$so"
 	done
 	OSSL_GCM=$(taskset -c "$CA" openssl speed -seconds 2 -bytes 16384 -evp aes-256-gcm 2>/dev/null |
 		awk '/^(AES-256-GCM|aes-256-gcm)/ {v = $NF; sub(/k$/, "", v); printf "%.1f", v * 1000 / 1e6}')
@@ -428,7 +435,8 @@ report() {
 			local name
 			case $c in
 			plain) name="plain TCP" ;;
-			aes) name="tcpcrypt AES-256-GCM" ;;
+			aes128) name="tcpcrypt AES-128-GCM (default)" ;;
+			aes256) name="tcpcrypt AES-256-GCM" ;;
 			chacha) name="tcpcrypt ChaCha20-Poly1305" ;;
 			stunnel) name="TLS 1.3 stunnel (AES-256-GCM)" ;;
 			sclient) name="TLS 1.3 openssl s_client->s_server" ;;
@@ -447,13 +455,26 @@ report() {
 		done
 		echo "(CPU ns/B: user + system CPU of every process on the path, both ends, per byte moved: independent of how much CPU"
 		echo " other load left us; stunnel/it: how many times more CPU stunnel spends per byte)"
-		printf "%-40s %10s  seal %s, open %s (bench_engine raw, 65518-byte frames, one core)\n" "ceiling: raw libsodium AES-256-GCM" "" "$RAW_SEAL_aes256gcm" "$RAW_OPEN_aes256gcm"
-		printf "%-40s %10s  seal %s, open %s\n" "ceiling: raw libsodium ChaCha20-Poly1305" "" "$RAW_SEAL_chacha20poly1305" "$RAW_OPEN_chacha20poly1305"
-		printf "%-40s %10s  %s (openssl speed -evp aes-256-gcm, 16 KiB)\n" "ceiling: OpenSSL AES-256-GCM" "" "${OSSL_GCM:-n/a}"
-		tsv ceiling libsodium-aes256gcm seal_MBps "$RAW_SEAL_aes256gcm"
-		tsv ceiling libsodium-aes256gcm open_MBps "$RAW_OPEN_aes256gcm"
-		tsv ceiling libsodium-chacha20poly1305 seal_MBps "$RAW_SEAL_chacha20poly1305"
-		tsv ceiling libsodium-chacha20poly1305 open_MBps "$RAW_OPEN_chacha20poly1305"
+		echo
+		echo "== ceilings: one core, 65518-byte frames, the same frames sealed and opened in this run (bench_engine, MB/s)"
+		printf "%-28s %9s %9s %9s %11s %11s %11s %10s %10s\n" AEAD "EVP seal" "EVP open" ceiling "engine seal" "engine open" "bulk/ceil" "sodium seal" "sodium open"
+		local a c
+		for a in aes128gcm aes256gcm chacha20poly1305; do
+			case $a in aes128gcm) c=aes128 ;; aes256gcm) c=aes256 ;; *) c=chacha ;; esac
+			eval "local rs=\$RAW_SEAL_$a ro=\$RAW_OPEN_$a es=\$ENG_SEAL_$a eo=\$ENG_OPEN_$a ss=\$SOD_SEAL_$a so=\$SOD_OPEN_$a"
+			local ceil
+			ceil=$(awk -v a="$rs" -v b="$ro" 'BEGIN {printf "%.1f", (a < b ? a : b)}')
+			CEIL[$c]=$ceil
+			printf "%-28s %9s %9s %9s %11s %11s %11s %10s %10s\n" "$a" "$rs" "$ro" "$ceil" "$es" "$eo" \
+				"$(ratio "$(echo ${R[bulk-$c]} | median)" "$ceil")x" "$ss" "$so"
+			tsv ceiling "$a" evp_seal_MBps "$rs"
+			tsv ceiling "$a" evp_open_MBps "$ro"
+			tsv ceiling "$a" engine_seal_MBps "$es"
+			tsv ceiling "$a" engine_open_MBps "$eo"
+			tsv ceiling "$a" libsodium_seal_MBps "${ss:-nan}"
+			tsv ceiling "$a" libsodium_open_MBps "${so:-nan}"
+		done
+		printf "%-28s %s (openssl speed -evp aes-256-gcm, 16 KiB)\n" "OpenSSL AES-256-GCM" "${OSSL_GCM:-n/a}"
 		tsv ceiling openssl-aes256gcm MBps "${OSSL_GCM:-nan}"
 	fi
 	if ! skip rps; then
@@ -530,22 +551,24 @@ report() {
 	echo "== aims (reported, not enforced)"
 	aim() { awk -v v="$2" -v t="$3" -v op="$4" -v name="$1" 'BEGIN {
 		if (v == "nan" || v == "") { printf "%-58s %8s  n/a\n", name, "-"; exit }
-		ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 < t + 0)
+		ok = (op == ">=") ? (v + 0 >= t + 0) : (op == "<=") ? (v + 0 <= t + 0) : (v + 0 < t + 0)
 		printf "%-58s %8s  %s\n", name, v, ok ? "met" : "MISSED" }'; }
 	if ! skip bulk; then
-		local bp bs ba bc
+		local bp bs bd b2 bc
 		bp=$(echo ${R[bulk-plain]} | median) bs=$(echo ${R[bulk-stunnel]} | median)
-		ba=$(echo ${R[bulk-aes]} | median) bc=$(echo ${R[bulk-chacha]} | median)
-		aim "tcpcrypt AES-256-GCM bulk >= 2x stunnel" "$(ratio "$ba" "$bs")" 2 ">="
-		aim "tcpcrypt ChaCha20-Poly1305 bulk >= 2x stunnel" "$(ratio "$bc" "$bs")" 2 ">="
-		aim "  same by CPU per byte (stunnel ns/B / tcpcrypt AES ns/B)" "$(ratio "$(echo ${R[bulkcpu-stunnel]} | median)" "$(echo ${R[bulkcpu-aes]} | median)")" 2 ">="
-		aim "  same by CPU per byte (stunnel ns/B / tcpcrypt ChaCha ns/B)" "$(ratio "$(echo ${R[bulkcpu-stunnel]} | median)" "$(echo ${R[bulkcpu-chacha]} | median)")" 2 ">="
-		aim "tcpcrypt AES-256-GCM bulk >= 0.5x plain TCP" "$(ratio "$ba" "$bp")" 0.5 ">="
-		aim "tcpcrypt ChaCha20-Poly1305 bulk >= 0.5x plain TCP" "$(ratio "$bc" "$bp")" 0.5 ">="
-		aim "  same by CPU per byte (plain ns/B / tcpcrypt AES ns/B)" "$(ratio "$(echo ${R[bulkcpu-plain]} | median)" "$(echo ${R[bulkcpu-aes]} | median)")" 0.5 ">="
+		bd=$(echo ${R[bulk-aes128]} | median) b2=$(echo ${R[bulk-aes256]} | median) bc=$(echo ${R[bulk-chacha]} | median)
+		aim "default AEAD (AES-128-GCM) bulk >= 0.9x its ceiling" "$(ratio "$bd" "${CEIL[aes128]}")" 0.9 ">="
+		aim "AES-256-GCM bulk >= 0.9x its ceiling" "$(ratio "$b2" "${CEIL[aes256]}")" 0.9 ">="
+		aim "ChaCha20-Poly1305 bulk >= 0.9x its ceiling" "$(ratio "$bc" "${CEIL[chacha]}")" 0.9 ">="
+		aim "default AEAD bulk >= 3x stunnel" "$(ratio "$bd" "$bs")" 3 ">="
+		aim "  same by CPU per byte (stunnel ns/B / tcpcrypt AES-128 ns/B)" "$(ratio "$(echo ${R[bulkcpu-stunnel]} | median)" "$(echo ${R[bulkcpu-aes128]} | median)")" 3 ">="
+		aim "default AEAD CPU per byte, both ends (ns/B) <= 0.9" "$(echo ${R[bulkcpu-aes128]} | median)" 0.9 "<="
+		aim "ChaCha20-Poly1305 bulk >= 2x stunnel" "$(ratio "$bc" "$bs")" 2 ">="
+		aim "default AEAD bulk >= 0.5x plain TCP" "$(ratio "$bd" "$bp")" 0.5 ">="
 	fi
 	if ! skip rps; then
-		aim "tcpcrypt conn/s >= 5x TLS 1.3 full handshakes (stunnel)" "$(ratio "$(echo ${R[rps-tcpcrypt]} | median)" "$(echo ${R[rps-stunnel]} | median)")" 5 ">="
+		aim "tcpcrypt conn/s >= 10x TLS 1.3 full handshakes (stunnel)" "$(ratio "$(echo ${R[rps-tcpcrypt]} | median)" "$(echo ${R[rps-stunnel]} | median)")" 10 ">="
+		aim "tcpcrypt CPU per connection, both ends (us) <= 200" "$(echo ${R[rpscpu-tcpcrypt]} | median)" 200 "<="
 		aim "tcpcrypt conn/s >= 5x TLS 1.3 full handshakes (s_time)" "$(ratio "$(echo ${R[rps-tcpcrypt]} | median)" "$(echo ${R[rps-stime]} | median)")" 5 ">="
 		aim "  same by CPU per connection (stunnel / tcpcrypt)" "$(ratio "$(echo ${R[rpscpu-stunnel]} | median)" "$(echo ${R[rpscpu-tcpcrypt]} | median)")" 5 ">="
 		aim "  same by CPU per connection (s_time / tcpcrypt)" "$(ratio "$(echo ${R[rpscpu-stime]} | median)" "$(echo ${R[rpscpu-tcpcrypt]} | median)")" 5 ">="

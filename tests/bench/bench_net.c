@@ -63,7 +63,7 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* What protects fd: "aes256gcm", "chacha20poly1305", or "plain". */
+/* What protects fd: "aes128gcm", "aes256gcm", "chacha20poly1305", or "plain". */
 static const char *protection(int fd)
 {
 	int aead = 0;
@@ -72,6 +72,7 @@ static const char *protection(int fd)
 	if (getsockopt(fd, IPPROTO_TCP, TCP_CRYPT_AEAD, &aead, &len) < 0)
 		return "plain";
 	switch (aead) {
+	case TCPCRYPT_AEAD_AES_128_GCM: return "aes128gcm";
 	case TCPCRYPT_AEAD_AES_256_GCM: return "aes256gcm";
 	case TCPCRYPT_AEAD_CHACHA20_POLY1305: return "chacha20poly1305";
 	default: return "other";

@@ -27,7 +27,7 @@ for f in "$top_srcdir"/libtcpcrypt/*.c; do
 	[ "$(basename "$f")" = api.c ] || srcs+=("$f")
 done
 # shellcheck disable=SC2207
-sodium=($(pkg-config --cflags --libs libsodium))
+sodium=($(pkg-config --cflags --libs libsodium libcrypto))
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tcpcrypt-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT

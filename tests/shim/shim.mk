@@ -38,6 +38,7 @@ shim_scripts = \
 	shim/test_launcher.sh \
 	shim/test_run.sh \
 	shim/test_tls.sh \
+	shim/test_curl_https.sh \
 	shim/test_handover.sh \
 	shim/test_late_start.sh
 TESTS += $(shim_scripts)

@@ -4,18 +4,24 @@
  *
  * The expected bytes in kat/kat_vectors.h were NOT produced by libtcpcrypt:
  * they are the output of `python3 tests/unit/kat/gen_kat.py`, an independent
- * pure-stdlib Python implementation (hmac/hashlib HKDF, its own X25519 and
- * ChaCha20-Poly1305, each checked against the RFC vectors inside the
- * script). Fixed inputs (the same here and in the script): the X25519
- * secret keys of RFC 7748 6.1 (Alice = A, Bob = B), N_A = 0x40..0x5f,
- * N_B = 0x60..0x7f, ENO transcript 45 03 23 45 04 01 23, A offers
- * [0x0010], B prefers [0x0002, 0x0010] (so B picks ChaCha20-Poly1305).
- * To regenerate: python3 tests/unit/kat/gen_kat.py > tests/unit/kat/kat_vectors.h
+ * pure-stdlib Python implementation (hmac/hashlib HKDF, its own X25519,
+ * ChaCha20-Poly1305, AES and GCM, each checked against the RFC / NIST
+ * vectors inside the script). Fixed inputs (the same here and in the
+ * script): the X25519 secret keys of RFC 7748 6.1 (Alice = A, Bob = B),
+ * N_A = 0x40..0x5f, N_B = 0x60..0x7f, ENO transcript 45 03 23 45 04 01 23,
+ * A offers [0x0010], B prefers [0x0002, 0x0010] (so B picks
+ * ChaCha20-Poly1305); then the same conversation with A offering only
+ * AES-128-GCM and only AES-256-GCM (check_kat_aes: SKIP without AES-NI).
+ * `make check` regenerates the header and compares it byte for byte
+ * (unit/kat/check_header.sh). To regenerate:
+ * python3 tests/unit/kat/gen_kat.py > tests/unit/kat/kat_vectors.h
  */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -26,6 +32,23 @@
 #include "keysched.h"
 #include "session.h"
 #include "session_internal.h"
+/* One conversation's known answers (the header's kat_set_*). */
+struct kat_blob {
+	const uint8_t *p;
+	size_t len;
+};
+#define KAT_F(a) { a, sizeof a }
+struct kat_set {
+	uint16_t aead;
+	struct kat_blob init1, init2, ss0, mk0, sessid, resume, k_ab0, k_ba0, mk1, k_ab1, k_ba1;
+	struct kat_blob fa1, fb1, fa2, fb2, fa3, fb3;
+};
+
+/* This file is built twice, with and without TC_AES_TESTS, each build
+ * registering its own part of the tests: the other part is unused. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+
 #include "kat/kat_vectors.h"
 
 static const uint8_t sk_a[32] = {
@@ -39,6 +62,8 @@ static const uint8_t sk_b[32] = {
 static const uint8_t transcript[7] = { 0x45, 0x03, 0x23, 0x45, 0x04, 0x01, 0x23 };
 static const uint16_t offer_a[1] = { TCPCRYPT_AEAD_CHACHA20_POLY1305 };
 static const uint16_t pref_b[2] = { TCPCRYPT_AEAD_AES_256_GCM, TCPCRYPT_AEAD_CHACHA20_POLY1305 };
+static const uint16_t pref_all[3] = { TCPCRYPT_AEAD_AES_256_GCM, TCPCRYPT_AEAD_CHACHA20_POLY1305,
+                                      TCPCRYPT_AEAD_AES_128_GCM };
 
 static uint8_t n_a[32], n_b[32];
 
@@ -56,15 +81,16 @@ static void keylog_cb(void *arg, const char *line)
 	strcpy(r->lines[r->count++], line);
 }
 
-static tc_session *mk_session(int role, struct keylog_rec *log)
+/* A offering only aead (0: offer_a), B preferring pref_all (0: pref_b). */
+static tc_session *mk_session_aead(int role, struct keylog_rec *log, const uint16_t *aead)
 {
 	struct tc_session_params p = {
 		.role = (uint8_t)role,
 		.tep_byte = TCPCRYPT_TEP_ECDHE_CURVE25519,
 		.transcript = transcript,
 		.transcript_len = sizeof transcript,
-		.aeads = role == TCPCRYPT_ROLE_A ? offer_a : pref_b,
-		.naeads = role == TCPCRYPT_ROLE_A ? 1 : 2,
+		.aeads = role == TCPCRYPT_ROLE_A ? (aead ? aead : offer_a) : (aead ? pref_all : pref_b),
+		.naeads = role == TCPCRYPT_ROLE_A ? 1 : aead ? 3 : 2,
 		.keylog = log ? keylog_cb : NULL,
 		.keylog_arg = log,
 	};
@@ -74,6 +100,11 @@ static tc_session *mk_session(int role, struct keylog_rec *log)
 	ck_assert_int_eq(tc_session_init_fixed(s, &p, role == TCPCRYPT_ROLE_A ? sk_a : sk_b,
 	                                       role == TCPCRYPT_ROLE_A ? n_a : n_b), 0);
 	return s;
+}
+
+static tc_session *mk_session(int role, struct keylog_rec *log)
+{
+	return mk_session_aead(role, log, NULL);
 }
 
 static void setup(void)
@@ -246,7 +277,7 @@ START_TEST(test_urgent)
 
 	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, out, sizeof out, &outlen), 0);
 	ck_assert_int_eq(tc_session_handshake(b, out, outlen, &used, out2, sizeof out2, &out2len), 1);
-	ck_assert_int_eq(tc_aead_key_set(&k, TCPCRYPT_AEAD_CHACHA20_POLY1305, kat_k_ab0), 0);
+	ck_assert_int_eq(tc_aead_key_set(&k, TCPCRYPT_AEAD_CHACHA20_POLY1305, kat_k_ab0, 1), 0);
 	n = tc_frame_seal(&k, 75, 0, TC_FRAME_FL_URG, (const uint8_t *)"\x00\x02" "abc", 5, fr, sizeof fr);
 	ck_assert_int_eq(n, 25);
 	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), 0);
@@ -309,17 +340,136 @@ START_TEST(test_trailing_kat)
 }
 END_TEST
 
+/*
+ * One whole conversation of gen_kat.py for a set (all three AEADs): the key
+ * schedule, the Init messages, the session ID, every frame both ways
+ * through the engine's one-shot and no-copy calls, the rekey and FINp.
+ */
+static void open_set(tc_session *s, tc_aead_ctx *x, const struct kat_blob *f, const char *want,
+                     unsigned want_flags)
+{
+	uint8_t buf[256], plain[256], *data;
+	struct iovec dst = { plain, sizeof plain };
+	size_t datalen;
+	unsigned flags;
+
+	memcpy(buf, f->p, f->len);
+	ck_assert_int_eq(tc_session_open_to(s, x, buf, f->len, &dst, 1, 0, &data, &datalen, &flags), 0);
+	ck_assert_ptr_null(data);
+	ck_assert_uint_eq(datalen, strlen(want));
+	ck_assert_mem_eq(plain, want, datalen);
+	ck_assert_uint_eq(flags, want_flags);
+}
+
+static void seal_set(tc_session *s, tc_aead_ctx *x, const char *data, unsigned flags,
+                     const struct kat_blob *want)
+{
+	uint8_t out[256];
+	struct iovec v = { (void *)(uintptr_t)data, strlen(data) };
+	size_t outlen;
+
+	ck_assert_int_eq(tc_session_sealv(s, x, &v, 1, 0, v.iov_len, flags, out, sizeof out, &outlen), 0);
+	ck_assert_uint_eq(outlen, want->len);
+	ck_assert_mem_eq(out, want->p, want->len);
+}
+
+static void run_set(const struct kat_set *k)
+{
+	uint16_t offer[1] = { k->aead };
+	tc_session *a = mk_session_aead(TCPCRYPT_ROLE_A, NULL, offer);
+	tc_session *b = mk_session_aead(TCPCRYPT_ROLE_B, NULL, offer);
+	tc_aead_ctx ax = { 0 }, bx = { 0 }, ar = { 0 }, br = { 0 };
+	uint8_t out[TC_HANDSHAKE_MAX], out2[TC_HANDSHAKE_MAX], sid[64], es[32], ss0[32], mk[32], key[44];
+	size_t outlen, out2len, used, tl = k->k_ab0.len;
+	struct tc_ks_session ks;
+
+	ck_assert_uint_eq(tl, tc_aead_key_len(k->aead) + 12);
+	/* key schedule */
+	ck_assert_int_eq(tc_ks_ecdh(es, sk_a, k->init2.p + 42), 0);
+	tc_ks_ss0(ss0, n_a, transcript, sizeof transcript, k->init1.p, k->init1.len,
+	          k->init2.p, k->init2.len, es);
+	ck_assert_mem_eq(ss0, k->ss0.p, 32);
+	tc_ks_from_ss0(&ks, 0x23, ss0);
+	ck_assert_mem_eq(ks.mk0, k->mk0.p, 32);
+	ck_assert_mem_eq(ks.sessid, k->sessid.p, 33);
+	ck_assert_mem_eq(ks.resume, k->resume.p, 18);
+	tc_ks_traffic(key, tl, ks.mk0, TC_CONST_KEY_A);
+	ck_assert_mem_eq(key, k->k_ab0.p, tl);
+	tc_ks_traffic(key, tl, ks.mk0, TC_CONST_KEY_B);
+	ck_assert_mem_eq(key, k->k_ba0.p, tl);
+	memcpy(mk, ks.mk0, 32);
+	tc_ks_next_mk(mk);
+	ck_assert_mem_eq(mk, k->mk1.p, 32);
+	tc_ks_traffic(key, tl, mk, TC_CONST_KEY_A);
+	ck_assert_mem_eq(key, k->k_ab1.p, tl);
+	tc_ks_traffic(key, tl, mk, TC_CONST_KEY_B);
+	ck_assert_mem_eq(key, k->k_ba1.p, tl);
+
+	/* Init messages and the session */
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, out, sizeof out, &outlen), 0);
+	ck_assert_uint_eq(outlen, k->init1.len);
+	ck_assert_mem_eq(out, k->init1.p, outlen);
+	ck_assert_int_eq(tc_session_handshake(b, out, outlen, &used, out2, sizeof out2, &out2len), 1);
+	ck_assert_uint_eq(out2len, k->init2.len);
+	ck_assert_mem_eq(out2, k->init2.p, out2len);
+	ck_assert_int_eq(tc_session_handshake(a, out2, out2len, &used, out, sizeof out, &outlen), 1);
+	ck_assert_uint_eq(tc_session_aead(a), k->aead);
+	ck_assert_uint_eq(tc_session_aead(b), k->aead);
+	ck_assert_int_eq(tc_session_sessid(a, sid, sizeof sid), 33);
+	ck_assert_mem_eq(sid, k->sessid.p, 33);
+	ck_assert_int_eq(tc_session_sessid(b, sid, sizeof sid), 33);
+	ck_assert_mem_eq(sid, k->sessid.p, 33);
+
+	/* the conversation, frame by frame, with kept contexts */
+	seal_set(a, &ax, "hello, B", 0, &k->fa1);
+	open_set(b, &br, &k->fa1, "hello, B", 0);
+	seal_set(b, &bx, "hi A", 0, &k->fb1);
+	open_set(a, &ar, &k->fb1, "hi A", 0);
+	ck_assert_int_eq(tc_session_rekey(a), 0);
+	seal_set(a, &ax, "after rekey", 0, &k->fa2);
+	open_set(b, &br, &k->fa2, "after rekey", 0);
+	ck_assert_int_eq(tc_session_rekey_pending(b), 1);
+	seal_set(b, &bx, "", 0, &k->fb2);
+	open_set(a, &ar, &k->fb2, "", 0);
+	seal_set(a, &ax, "", TC_SEAL_FIN, &k->fa3);
+	open_set(b, &br, &k->fa3, "", TC_OPEN_FIN);
+	seal_set(b, &bx, "bye", TC_SEAL_FIN, &k->fb3);
+	open_set(a, &ar, &k->fb3, "bye", TC_OPEN_FIN);
+	tc_aead_ctx_free(&ax); tc_aead_ctx_free(&bx); tc_aead_ctx_free(&ar); tc_aead_ctx_free(&br);
+	tc_session_wipe(a);
+	tc_session_wipe(b);
+	free(a);
+	free(b);
+}
+
+START_TEST(test_set_chacha)
+{
+	run_set(&kat_set_chacha);
+}
+END_TEST
+
+START_TEST(test_set_aes)
+{
+	run_set(_i ? &kat_set_aes256 : &kat_set_aes128);
+}
+END_TEST
+
 static Suite *kat_suite(void)
 {
 	Suite *s = suite_create("kat");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, NULL);
+#ifdef TC_AES_TESTS
+	tcase_add_loop_test(tc, test_set_aes, 0, 2);
+#else
 	tcase_add_test(tc, test_keysched_kat);
 	tcase_add_test(tc, test_session_kat);
 	tcase_add_test(tc, test_no_keylog);
 	tcase_add_test(tc, test_urgent);
 	tcase_add_test(tc, test_trailing_kat);
+	tcase_add_test(tc, test_set_chacha);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -331,6 +481,12 @@ int main(void)
 
 	if (sodium_init() < 0)
 		return 99;
+#ifdef TC_AES_TESTS
+	if (!tc_aead_cpu_has_aes()) {
+		printf("SKIP: the CPU has no AES-NI/PCLMULQDQ: AES-GCM is never offered here\n");
+		return 77;
+	}
+#endif
 	sr = srunner_create(kat_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

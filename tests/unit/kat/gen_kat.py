@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Independent known-answer generator for the tcpcrypt engine (RFC 8548,
-TEP TCPCRYPT_ECDHE_Curve25519 0x23, AEAD ChaCha20-Poly1305 0x0010).
+TEP TCPCRYPT_ECDHE_Curve25519 0x23, AEADs ChaCha20-Poly1305 0x0010,
+AES-128-GCM 0x0001 and AES-256-GCM 0x0002).
 
-Pure standard-library Python, sharing no code with libtcpcrypt:
+Pure standard-library Python, sharing no code with libtcpcrypt (nor with
+OpenSSL, which the engine uses for the AEADs):
   * HKDF-SHA256 (RFC 5869) on hmac/hashlib,
   * X25519 (RFC 7748 section 5) as a plain Montgomery ladder,
-  * ChaCha20-Poly1305 (RFC 8439) from the RFC's pseudo-code.
-Each primitive is checked against its RFC vectors before anything is
-printed. The output is pasted as constants into tests/unit/check_kat.c.
+  * ChaCha20-Poly1305 (RFC 8439) from the RFC's pseudo-code,
+  * AES (FIPS 197, the S-box computed from its definition) and GCM
+    (NIST SP 800-38D, 96-bit IVs) from the specifications.
+Each primitive is checked against its RFC / NIST vectors before anything
+is printed. Where Python's `cryptography` module is installed (Debian
+python3-cryptography), every AES-GCM output is also compared with it.
+The output is tests/unit/kat/kat_vectors.h, which `make check`
+regenerates and compares byte for byte (unit/kat/check_header.sh).
 
 Fixed inputs: the X25519 secret keys of RFC 7748 6.1 (Alice = A, Bob = B),
 N_A = 0x40..0x5f, N_B = 0x60..0x7f, ENO transcript 45 03 23 45 04 01 23,
@@ -123,6 +130,116 @@ def aead_chacha20poly1305_seal(key, nonce, plaintext, aad):
     mac = aad + _pad16(aad) + ct + _pad16(ct) + struct.pack("<QQ", len(aad), len(ct))
     return ct + poly1305(otk, mac)
 
+# ---------------------------------------------------------------- AES-GCM
+def _xtime(a):
+    return ((a << 1) ^ 0x11b) if a & 0x80 else a << 1
+
+
+def _gmul(a, b):
+    r = 0
+    while b:
+        if b & 1:
+            r ^= a
+        a, b = _xtime(a), b >> 1
+    return r
+
+
+def _make_sbox():
+    sbox = []
+    for x in range(256):
+        inv = 1 if x else 0
+        for _ in range(254):            # x^254 = x^-1 in GF(2^8)
+            inv = _gmul(inv, x) if x else 0
+        s, r = inv, inv
+        for _ in range(4):
+            r = ((r << 1) | (r >> 7)) & 0xff
+            s ^= r
+        sbox.append(s ^ 0x63)
+    return sbox
+
+
+SBOX = _make_sbox()
+
+
+def aes_expand(key):
+    nk = len(key) // 4
+    nr = nk + 6
+    w = [list(key[4 * i:4 * i + 4]) for i in range(nk)]
+    rcon = 1
+    for i in range(nk, 4 * (nr + 1)):
+        t = w[i - 1][:]
+        if i % nk == 0:
+            t = [SBOX[b] for b in t[1:] + t[:1]]
+            t[0] ^= rcon
+            rcon = _xtime(rcon)
+        elif nk > 6 and i % nk == 4:
+            t = [SBOX[b] for b in t]
+        w.append([a ^ b for a, b in zip(w[i - nk], t)])
+    return [sum(w[4 * r:4 * r + 4], []) for r in range(nr + 1)]
+
+
+def aes_block(rk, block):
+    s = [b ^ k for b, k in zip(block, rk[0])]
+    nr = len(rk) - 1
+    for r in range(1, nr + 1):
+        s = [SBOX[b] for b in s]
+        s = [s[((c + row) % 4) * 4 + row] for c in range(4) for row in range(4)]
+        if r != nr:
+            m = []
+            for c in range(4):
+                a = s[4 * c:4 * c + 4]
+                m += [_gmul(a[0], 2) ^ _gmul(a[1], 3) ^ a[2] ^ a[3],
+                      a[0] ^ _gmul(a[1], 2) ^ _gmul(a[2], 3) ^ a[3],
+                      a[0] ^ a[1] ^ _gmul(a[2], 2) ^ _gmul(a[3], 3),
+                      _gmul(a[0], 3) ^ a[1] ^ a[2] ^ _gmul(a[3], 2)]
+            s = m
+        s = [b ^ k for b, k in zip(s, rk[r])]
+    return bytes(s)
+
+
+def _gf128_mul(x, y):
+    z, v = 0, y
+    for i in range(127, -1, -1):
+        if (x >> i) & 1:
+            z ^= v
+        v = (v >> 1) ^ (0xe1 << 120) if v & 1 else v >> 1
+    return z
+
+
+def _ghash(h, data):
+    y = 0
+    for i in range(0, len(data), 16):
+        y = _gf128_mul(y ^ int.from_bytes(data[i:i + 16], "big"), h)
+    return y
+
+
+def _pad16_gcm(b):
+    return bytes((16 - len(b) % 16) % 16)
+
+
+def aead_aes_gcm_seal(key, iv, plaintext, aad):
+    assert len(key) in (16, 32) and len(iv) == 12
+    rk = aes_expand(key)
+    hk = int.from_bytes(aes_block(rk, bytes(16)), "big")
+    ct = bytearray()
+    for i in range(0, len(plaintext), 16):
+        ks = aes_block(rk, iv + struct.pack(">I", 2 + i // 16))
+        ct += bytes(a ^ b for a, b in zip(plaintext[i:i + 16], ks))
+    ct = bytes(ct)
+    s = _ghash(hk, aad + _pad16_gcm(aad) + ct + _pad16_gcm(ct) +
+               struct.pack(">QQ", 8 * len(aad), 8 * len(ct)))
+    tag = (s ^ int.from_bytes(aes_block(rk, iv + b"\x00\x00\x00\x01"), "big")).to_bytes(16, "big")
+    out = ct + tag
+    if _CRYPTOGRAPHY is not None:       # a second, unrelated implementation
+        assert _CRYPTOGRAPHY(key).encrypt(iv, plaintext, aad) == out, "AES-GCM vs cryptography"
+    return out
+
+
+try:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM as _CRYPTOGRAPHY
+except ImportError:                     # the pure implementation alone
+    _CRYPTOGRAPHY = None
+
 # ---------------------------------------------------------------- self-checks
 def h(s):
     return bytes.fromhex(s.replace(" ", "").replace("\n", ""))
@@ -165,10 +282,39 @@ def check_primitives():
         "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
         "3ff4def08e4b7a9de576d26586cec64b6116"
         "1ae10b594f09e26a7e902ecbd0600691"), "ChaCha20-Poly1305"
+    # FIPS 197 C.1 and C.3
+    assert aes_block(aes_expand(bytes(range(16))), h("00112233445566778899aabbccddeeff")) == \
+        h("69c4e0d86a7b0430d8cdb78070b4c55a"), "AES-128"
+    assert aes_block(aes_expand(bytes(range(32))), h("00112233445566778899aabbccddeeff")) == \
+        h("8ea2b7ca516745bfeafc49904b496089"), "AES-256"
+    # GCM specification test cases 1-4 (AES-128) and 13-16 (AES-256)
+    gpt = h("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+            "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255")
+    gad = h("feedfacedeadbeeffeedfacedeadbeefabaddad2")
+    k128, iv = h("feffe9928665731c6d6a8f9467308308"), h("cafebabefacedbaddecaf888")
+    c128 = h("42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+             "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985")
+    c256 = h("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+             "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad")
+    gcm = [
+        (bytes(16), bytes(12), b"", b"", h("58e2fccefa7e3061367f1d57a4e7455a")),
+        (bytes(16), bytes(12), bytes(16), b"",
+         h("0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf")),
+        (k128, iv, gpt, b"", c128 + h("4d5c2af327cd64a62cf35abd2ba6fab4")),
+        (k128, iv, gpt[:60], gad, c128[:60] + h("5bc94fbc3221a5db94fae95ae7121a47")),
+        (bytes(32), bytes(12), b"", b"", h("530f8afbc74536b9a963b4f1c4cb738b")),
+        (bytes(32), bytes(12), bytes(16), b"",
+         h("cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919")),
+        (k128 + k128, iv, gpt, b"", c256 + h("b094dac5d93471bdec1a502270e3cc6c")),
+        (k128 + k128, iv, gpt[:60], gad, c256[:60] + h("76fc6ece0f4e1768cddf8853bb2d551b")),
+    ]
+    for key, nonce, pt_, ad, want in gcm:
+        assert aead_aes_gcm_seal(key, nonce, pt_, ad) == want, "AES-GCM test case"
 
 # ---------------------------------------------------------------- tcpcrypt
 CONST_NEXTK, CONST_SESSID, CONST_REKEY, CONST_KEY_A, CONST_KEY_B, CONST_RESUME = 1, 2, 3, 4, 5, 6
-AEAD_CHACHA = 0x0010
+AEAD_CHACHA, AEAD_AES128, AEAD_AES256 = 0x0010, 0x0001, 0x0002
+KEYLEN = {AEAD_CHACHA: 32, AEAD_AES128: 16, AEAD_AES256: 32}
 
 
 def init1(aeads, n_a, pub_a):
@@ -181,13 +327,50 @@ def init2(aead, n_b, pub_b):
     return struct.pack(">II", 0x097105e0, 8 + len(body)) + body
 
 
-def frame(key44, offset, data, rekey=False, fin=False):
-    k, nr = key44[:32], key44[32:]
+def frame(keymat, offset, data, rekey=False, fin=False, aead=AEAD_CHACHA):
+    kl = KEYLEN[aead]
+    assert len(keymat) == kl + 12
+    k, nr = keymat[:kl], keymat[kl:]
     fid = bytes(4) + struct.pack(">Q", offset)
     nonce = bytes(x ^ y for x, y in zip(fid, nr))
     plain = bytes([1 if fin else 0]) + data
     hdr = bytes([1 if rekey else 0]) + struct.pack(">H", len(plain) + 16)
-    return hdr + aead_chacha20poly1305_seal(k, nonce, plain, hdr)
+    if aead == AEAD_CHACHA:
+        return hdr + aead_chacha20poly1305_seal(k, nonce, plain, hdr)
+    return hdr + aead_aes_gcm_seal(k, nonce, plain, hdr)
+
+
+def aes_set(name, aead, a_sk, b_sk, n_a, n_b, transcript):
+    """The same conversation as main()'s, A offering only `aead`."""
+    m1 = init1([aead], n_a, x25519_base(a_sk))
+    m2 = init2(aead, n_b, x25519_base(b_sk))
+    es = x25519(a_sk, x25519_base(b_sk))
+    ss0 = hkdf_extract(n_a, transcript + m1 + m2 + es)
+    mk0 = hkdf_expand(ss0, bytes([CONST_REKEY]), 32)
+    sessid = bytes([0x23]) + hkdf_expand(ss0, bytes([CONST_SESSID]), 32)
+    resume = hkdf_expand(ss0, bytes([CONST_RESUME]), 18)
+    tl = KEYLEN[aead] + 12
+    k_ab0 = hkdf_expand(mk0, bytes([CONST_KEY_A]), tl)
+    k_ba0 = hkdf_expand(mk0, bytes([CONST_KEY_B]), tl)
+    mk1 = hkdf_expand(mk0, bytes([CONST_REKEY]), 32)
+    k_ab1 = hkdf_expand(mk1, bytes([CONST_KEY_A]), tl)
+    k_ba1 = hkdf_expand(mk1, bytes([CONST_KEY_B]), tl)
+    a_off, b_off = len(m1), len(m2)
+    fa1 = frame(k_ab0, a_off, b"hello, B", aead=aead); a_off += len(fa1)
+    fb1 = frame(k_ba0, b_off, b"hi A", aead=aead); b_off += len(fb1)
+    fa2 = frame(k_ab1, a_off, b"after rekey", rekey=True, aead=aead); a_off += len(fa2)
+    fb2 = frame(k_ba1, b_off, b"", rekey=True, aead=aead); b_off += len(fb2)
+    fa3 = frame(k_ab1, a_off, b"", fin=True, aead=aead); a_off += len(fa3)
+    fb3 = frame(k_ba1, b_off, b"bye", fin=True, aead=aead); b_off += len(fb3)
+    fields = [("init1", m1), ("init2", m2), ("ss0", ss0), ("mk0", mk0), ("sessid", sessid),
+              ("resume", resume), ("k_ab0", k_ab0), ("k_ba0", k_ba0), ("mk1", mk1),
+              ("k_ab1", k_ab1), ("k_ba1", k_ba1), ("fa1", fa1), ("fb1", fb1), ("fa2", fa2),
+              ("fb2", fb2), ("fa3", fa3), ("fb3", fb3)]
+    for f, val in fields:
+        print(c_array("kat_%s_%s" % (name, f), val))
+    print("static const struct kat_set kat_set_%s = {\n\t0x%04x," % (name, aead))
+    print("\t" + " ".join("KAT_F(kat_%s_%s)," % (name, f) for f, _ in fields))
+    print("};")
 
 
 def c_array(name, b):
@@ -257,6 +440,16 @@ def main():
     print("#define KAT_ES_HEX \"%s\"" % es.hex())
     print("#define KAT_SS0_HEX \"%s\"" % ss0.hex())
     print("#define KAT_SESSID_HEX \"%s\"" % sessid.hex())
+    print("static const struct kat_set kat_set_chacha = {\n\t0x%04x," % AEAD_CHACHA)
+    print("\t" + " ".join("KAT_F(kat_%s)," % f for f in [
+        "init1", "init2", "ss0", "mk0", "sessid", "resume", "k_ab0", "k_ba0", "mk1", "k_ab1",
+        "k_ba1", "fa1", "fb1", "fa2", "fb2", "fa3", "fb3"]))
+    print("};")
+    # The conversation again with A offering only AES-128-GCM, then only
+    # AES-256-GCM (B prefers [0x0002, 0x0010] as above, or [0x0001]). The
+    # C file defines struct kat_set and KAT_F(a) (a, sizeof a).
+    aes_set("aes128", AEAD_AES128, a_sk, b_sk, n_a, n_b, transcript)
+    aes_set("aes256", AEAD_AES256, a_sk, b_sk, n_a, n_b, transcript)
     return 0
 
 
