@@ -146,7 +146,7 @@ static int fail(tc_session *s, int err)
 }
 
 static int init_common(tc_session *s, const struct tc_session_params *p,
-                       const uint8_t *sk, const uint8_t *nonce)
+                       const uint8_t *sk, const uint8_t *nonce, const uint8_t *pk)
 {
 	uint16_t def[TC_MAX_AEADS];
 	const uint16_t *list;
@@ -196,7 +196,9 @@ static int init_common(tc_session *s, const struct tc_session_params *p,
 		randombytes_buf(s->sk, sizeof s->sk);
 		randombytes_buf(s->nonce, sizeof s->nonce);
 	}
-	if (crypto_scalarmult_base(s->pk, s->sk) != 0) {
+	if (pk != NULL)
+		memcpy(s->pk, pk, sizeof s->pk);      /* made ahead (tc_keypair_make) */
+	else if (crypto_scalarmult_base(s->pk, s->sk) != 0) {
 		sodium_memzero(s, TC_SESS_HEAD);
 		return -EINVAL;
 	}
@@ -206,7 +208,7 @@ static int init_common(tc_session *s, const struct tc_session_params *p,
 
 int tc_session_init(tc_session *s, const struct tc_session_params *p)
 {
-	return init_common(s, p, NULL, NULL);
+	return init_common(s, p, NULL, NULL, NULL);
 }
 
 int tc_session_init_fixed(tc_session *s, const struct tc_session_params *p,
@@ -214,7 +216,34 @@ int tc_session_init_fixed(tc_session *s, const struct tc_session_params *p,
 {
 	if (sk == NULL || nonce == NULL)
 		return -EINVAL;
-	return init_common(s, p, sk, nonce);
+	return init_common(s, p, sk, nonce, NULL);
+}
+
+int tc_keypair_make(struct tc_keypair *kp)
+{
+	if (kp == NULL)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	randombytes_buf(kp->sk, sizeof kp->sk);
+	randombytes_buf(kp->nonce, sizeof kp->nonce);
+	if (crypto_scalarmult_base(kp->pk, kp->sk) != 0) {
+		sodium_memzero(kp, sizeof *kp);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int tc_session_init_keypair(tc_session *s, const struct tc_session_params *p,
+                            struct tc_keypair *kp)
+{
+	int r;
+
+	if (kp == NULL)
+		return -EINVAL;
+	r = init_common(s, p, kp->sk, kp->nonce, kp->pk);
+	sodium_memzero(kp, sizeof *kp);          /* one key pair, one connection */
+	return r;
 }
 
 int tc_session_new(tc_session **out, const struct tc_session_params *p)

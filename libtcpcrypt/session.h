@@ -96,6 +96,23 @@ size_t tc_session_head_size(void);
  * and generates the ephemeral X25519 key pair and nonce with randombytes. */
 int tc_session_init(tc_session *s, const struct tc_session_params *p);
 
+/* An X25519 key pair and nonce made ahead of a connection (for example on
+ * a background thread), so that the connection's critical path skips the
+ * public key computation. Never written to disk; used for one connection. */
+struct tc_keypair {
+	uint8_t sk[32];
+	uint8_t pk[32];
+	uint8_t nonce[32];
+};
+
+/* Fills kp from the CSPRNG. Returns 0 or a negative errno. */
+int tc_keypair_make(struct tc_keypair *kp);
+
+/* Like tc_session_init(), with a key pair from tc_keypair_make(); wipes
+ * kp whatever the outcome, so it cannot serve a second connection. */
+int tc_session_init_keypair(tc_session *s, const struct tc_session_params *p,
+                            struct tc_keypair *kp);
+
 /* Allocates and initialises a session; tc_session_free() wipes and frees it. */
 int tc_session_new(tc_session **out, const struct tc_session_params *p);
 void tc_session_free(tc_session *s);

@@ -21,6 +21,7 @@
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
+#include "keypool.h"
 #include "renew.h"
 #include "shim.h"
 #include "sock.h"
@@ -80,6 +81,7 @@ static void *progress_main(void *arg)
 		pthread_mutex_lock(&prog_lock);
 		tc_fd_foreach(collect_one, &c);
 		pthread_mutex_unlock(&prog_lock);
+		tc_keypool_fill();        /* the next connections' key pairs */
 		tmo = tc_renew_all();     /* listeners: see renew.h */
 		if (c.n && (tmo < 0 || tmo > 200))
 			tmo = 200;

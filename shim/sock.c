@@ -24,6 +24,7 @@
 #include "divert_client.h"
 #include "eno.h"
 #include "keylog.h"
+#include "keypool.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
@@ -814,10 +815,11 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	struct tc_eno_outcome out;
 	struct tc_eno_policy pol;
 	struct tc_session_params p;
+	struct tc_keypair kp;
 	socklen_t len = sizeof(res);
 	uint8_t hs[TC_HANDSHAKE_MAX];
 	size_t consumed = 0, hslen = 0;
-	int r;
+	int r, have_kp;
 
 	/* The application can see the connection established a moment before
 	 * the kernel program has judged the handshake (another CPU, still in
@@ -866,11 +868,14 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	p.naeads = s->prefs.naeads;
 	if (tc_keylog_enabled())
 		p.keylog = tc_keylog_line;
+	/* a key pair the progress thread made ahead, else one made now */
+	have_kp = tc_keypool_take(&kp) == 0;
 	lock(&sh->sess_lock);
-	r = tc_session_init(SESS(sh), &p);
+	r = have_kp ? tc_session_init_keypair(SESS(sh), &p, &kp) : tc_session_init(SESS(sh), &p);
 	if (r == 0 && out.role == TCPCRYPT_ROLE_A)
 		r = tc_session_handshake(SESS(sh), NULL, 0, &consumed, hs, sizeof(hs), &hslen);
 	unlock(&sh->sess_lock);
+	tc_progress_kick();           /* makes the next key pair */
 	if (r < 0) {
 		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
 		return -sh->error;
