@@ -316,6 +316,48 @@ START_TEST(test_e2e_bytewise_aes)
 END_TEST
 
 /* B may send right after Init2, before any frame of A. */
+/* A session from a key pair made ahead completes the exchange; the pair
+ * is wiped by the init (one pair, one connection), and its public key is
+ * the one Init1 carries. */
+START_TEST(test_keypair_ahead)
+{
+	struct tc_session_params p = {
+		.role = TCPCRYPT_ROLE_A,
+		.tep_byte = TCPCRYPT_TEP_ECDHE_CURVE25519,
+		.transcript = transcript,
+		.transcript_len = sizeof transcript,
+	};
+	struct tc_keypair kp, copy;
+	uint8_t zero[sizeof kp] = { 0 }, m1[TC_HANDSHAKE_MAX];
+	tc_session *a = aligned_alloc(16, (tc_session_size() + 15) & ~(size_t)15);
+	tc_session *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
+	size_t l1, used;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(tc_keypair_make(NULL), -EINVAL);
+	ck_assert_int_eq(tc_session_init_keypair(a, &p, NULL), -EINVAL);
+	ck_assert_int_eq(tc_keypair_make(&kp), 0);
+	copy = kp;
+	ck_assert_int_eq(tc_session_init_keypair(a, &p, &kp), 0);
+	ck_assert_mem_eq(&kp, zero, sizeof kp);
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, m1, sizeof m1, &l1), 0);
+	/* Init1 carries N_A followed by the pair's public key */
+	{
+		const uint8_t *n = memmem(m1, l1, copy.nonce, 32);
+
+		ck_assert_ptr_nonnull(n);
+		ck_assert_mem_eq(n + 32, copy.pk, 32);
+	}
+	tc_session_wipe(a);
+	ck_assert_int_eq(tc_session_init_keypair(a, &p, &copy), 0);
+	handshake(a, b);
+	tc_session_wipe(a);
+	tc_session_wipe(b);
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_b_sends_first)
 {
 	tc_session *a = new_session(TCPCRYPT_ROLE_A, NULL, 0), *b = new_session(TCPCRYPT_ROLE_B, NULL, 0);
@@ -1223,6 +1265,7 @@ static Suite *session_suite(void)
 	tcase_add_test(e2e, test_e2e_default);
 	tcase_add_test(e2e, test_e2e_bytewise);
 	tcase_add_test(e2e, test_b_sends_first);
+	tcase_add_test(e2e, test_keypair_ahead);
 	tcase_add_test(e2e, test_rekey_rules);
 	tcase_add_test(e2e, test_shared_across_fork);
 	tcase_add_test(e2e, test_ctx_across_fork_rekey);
