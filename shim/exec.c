@@ -338,6 +338,7 @@ void tc_exec_adopt(void)
 	unsetenv(INHERIT);
 	if (!copy)
 		return;
+	tc_crypto_warm();             /* before any session's first frame */
 	for (char *ent = strtok_r(copy, ",", &save); ent; ent = strtok_r(NULL, ",", &save))
 		adopt_entry(ent);
 	free(copy);

@@ -770,6 +770,18 @@ static void policy_of(const struct tc_prefs *p, struct tc_eno_policy *pol)
 	pol->passive = p->passive;
 }
 
+void tc_crypto_warm(void)
+{
+	/* libcrypto's one-time set-up reads openssl.cnf and fclose()s it:
+	 * through our fclose, whose close path takes the progress lock.
+	 * Here, no lock of ours is held, and tc_in_shim makes that fclose
+	 * pass straight to libc. Later first uses (under tx_lock, or on the
+	 * progress thread holding its lock) would deadlock. */
+	tc_in_shim++;
+	(void)tc_aead_supported(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	tc_in_shim--;
+}
+
 int tc_sock_opt_in(int fd, const struct tc_prefs *p, int listener)
 {
 	int via;
@@ -790,6 +802,7 @@ int tc_sock_opt_in_via(int fd, const struct tc_prefs *p, int listener, int *via_
 		tc_err("libsodium failed to start; tcpcrypt disabled");
 		return -EIO;
 	}
+	tc_crypto_warm();
 	policy_of(p, &pol);
 	memset(&offer, 0, sizeof(offer));
 	offer.version = TCPCRYPT_ENO_ABI_VERSION;

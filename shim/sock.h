@@ -162,4 +162,8 @@ void tc_sock_abort_fd(int fd, const char *why);
 int tc_sock_sessid(struct tc_sock *s, uint8_t *buf, size_t cap);
 int tc_sock_info(struct tc_sock *s, int *role, int *aead, int *peer_app);
 
+/* Sets libcrypto up now, with no lock of the shim held (see sock.c):
+ * before any socket opts in or any session is adopted. */
+void tc_crypto_warm(void);
+
 #endif
