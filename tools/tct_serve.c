@@ -32,6 +32,7 @@
 #define OUT_MAX       16384
 #define REQ_MS        10000
 #define IDLE_MS       30000
+#define DRAIN_MS      2000
 #define REEXEC_ENV    "TCPCRYPT_TEST_SERVE_REEXEC"
 
 struct conn {
@@ -42,6 +43,7 @@ struct conn {
 	struct tct_visit visit;
 	size_t in_len, out_off, out_len;
 	int closing;                 /* close once out is sent */
+	int draining;                /* closing: our side shut, discarding input until EOF */
 	long long deadline;          /* monotonic ms */
 	char in[REQ_MAX];
 	char out[OUT_MAX];
@@ -257,8 +259,14 @@ static int flush_out(struct conn *k)
 		return -1;
 	}
 	k->out_off = k->out_len = 0;
-	if (k->closing)
-		return -1;
+	if (k->closing) {
+		/* a lingering close: closing with unread input would reset the
+		 * connection, and the client could lose the answer */
+		shutdown(k->fd, SHUT_WR);
+		k->draining = 1;
+		k->deadline = now_ms() + DRAIN_MS;
+		return 0;
+	}
 	k->deadline = now_ms() + (k->in_len ? REQ_MS : IDLE_MS);
 	return 0;
 }
@@ -281,11 +289,23 @@ static int read_in(struct conn *k)
 	return 0;
 }
 
+/* Discards input after our answer to a bad request. Returns -1 at EOF. */
+static int drain(struct conn *k)
+{
+	ssize_t n = recv(k->fd, k->in, sizeof(k->in), 0);
+
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return 0;
+	return -1;
+}
+
 /* One round of work on k after poll said revents. Returns -1 to close. */
 static int serve_conn(struct conn *k, short revents)
 {
 	if (revents & POLLNVAL)
 		return -1;
+	if (k->draining)
+		return drain(k);
 	if ((revents & (POLLOUT | POLLERR | POLLHUP)) && k->out_len && flush_out(k) < 0)
 		return -1;
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !k->out_len && read_in(k) < 0)
