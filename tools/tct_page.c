@@ -235,7 +235,7 @@ static void put_rows(struct obuf *b, const struct tct_visit *v)
 			 v->aead ? v->aead : "?");
 		row(b, "AEAD", cell);
 	} else {
-		row(b, "Why", v->why[0] ? v->why : "unknown");
+		row(b, "Why (you are the peer)", v->why[0] ? v->why : "unknown");
 	}
 	if (v->role >= 0) {
 		snprintf(cell, sizeof(cell), "%c (you are %c)", role_char(v->role),
@@ -265,9 +265,9 @@ size_t tct_visit_html(const struct tct_visit *v, char *out, size_t cap)
 	    ".no #verdict { background: #c62828; }\n"
 	    "table { margin: 12px 20px; border-collapse: collapse; font-size: 14px; }\n"
 	    "th { text-align: left; padding: 3px 14px 3px 0; vertical-align: top; white-space: nowrap; }\n"
-	    "td { font-family: monospace; word-break: break-all; padding: 3px 0; }\n"
-	    "p, pre { margin: 10px 20px; font-size: 12px; color: #555; white-space: pre-wrap; "
-	    "word-break: break-all; }\n"
+	    "td { font-family: monospace; overflow-wrap: anywhere; padding: 3px 0; }\n"
+	    "p, pre { margin: 10px 20px; font-size: 12px; color: #555; }\n"
+	    "pre { white-space: pre-wrap; overflow-wrap: anywhere; }\n"
 	    "</style></head>\n", v->encrypted ? "encrypted" : "not encrypted");
 	put(&b, "<body class=\"%s\">\n<div id=\"verdict\">%s</div>\n<table>\n",
 	    v->encrypted ? "yes" : "no",
