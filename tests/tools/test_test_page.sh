@@ -30,7 +30,7 @@ tc_netns_setup
 tc_daemon_start
 URL=http://$IP_B:$PORT
 
-tc_bg "$NS_B" "$TT" -u "$TC_CONTROL" --serve $PORT > "$T/serve.log" 2> "$T/serve.err"
+tc_bg "$NS_B" "$TT" --serve $PORT > "$T/serve.log" 2> "$T/serve.err"
 tc_wait_port "$NS_B" $PORT
 show() { sed 's/^/#   server: /' "$T/serve.log" "$T/serve.err" >&2; }
 fail() { show; tc_fail "$*"; }
