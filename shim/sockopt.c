@@ -8,18 +8,20 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "divert_client.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "settings.h"
 #include "shim.h"
 #include "sock.h"
+#include "tcpcrypt/eno_abi.h"
 #include "tcpcrypt/tcpcrypt.h"
 
 #define TC_SESSID_WAIT_MS 10000
 
 static int is_crypt_opt(int level, int name)
 {
-	return level == IPPROTO_TCP && name >= TCP_CRYPT_SESSID && name <= TCP_CRYPT_ENABLE;
+	return level == IPPROTO_TCP && name >= TCP_CRYPT_SESSID && name <= TCP_CRYPT_ENO_RESULT;
 }
 
 static int put_int(void *v, socklen_t *l, int x)
@@ -31,6 +33,30 @@ static int put_int(void *v, socklen_t *l, int x)
 	return 0;
 }
 
+/* TCP_CRYPT_ENO_RESULT: the ENO result of fd as the kernel's programs
+ * hold it, or as the divert daemon does; also for a connection that fell
+ * back to plain TCP (which the shim no longer tracks). */
+static int eno_result(int fd, void *v, socklen_t *l)
+{
+	struct tcpcrypt_eno_result res;
+	socklen_t len = sizeof(res);
+	int r;
+
+	if (!v || !l || *l < sizeof(res))
+		return -EINVAL;
+	memset(&res, 0, sizeof(res));
+	r = tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len);
+	if (r < 0 && errno == ENOPROTOOPT)
+		r = tc_divert_result(fd, &res, &len);
+	else if (r < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	memcpy(v, &res, sizeof(res));
+	*l = sizeof(res);
+	return 0;
+}
+
 static int crypt_get(int fd, int name, void *v, socklen_t *l)
 {
 	struct tc_sock *s = tc_fd_maybe(fd) ? tc_fd_get(fd) : NULL;
@@ -39,6 +65,10 @@ static int crypt_get(int fd, int name, void *v, socklen_t *l)
 
 	if (!s && !tc_is_tcp_socket(fd))
 		return TC_PASS;
+	if (name == TCP_CRYPT_ENO_RESULT) {
+		tc_fd_put(s);
+		return eno_result(fd, v, l);
+	}
 	tc_prefs_default(&def);
 	p = s ? &s->prefs : &def;
 	if (s && s->kind == TC_K_CONN && name != TCP_CRYPT_ENABLE && name != TCP_CRYPT_APP_AWARE &&

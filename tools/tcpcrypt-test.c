@@ -9,6 +9,9 @@
  *   tcpcrypt-test HOST PORT  tells whether that peer negotiates tcpcrypt:
  *                            the ENO options, the role, the AEAD and the
  *                            session ID, or why the connection fell back
+ *   tcpcrypt-test --serve PORT  the test page: an HTTP server (under the
+ *                            shim) telling each visitor the same about
+ *                            their connection, and logging it
  *
  * Exit status 0 only when everything asked for works (optional features
  * that are missing are warnings); 1 otherwise; 2 for a usage error.
@@ -28,6 +31,7 @@
 #include "session.h"
 #include "tct_host.h"
 #include "tct_probe.h"
+#include "tct_serve.h"
 
 #define DEFAULT_CONTROL "/run/tcpcrypt/control"
 
@@ -37,10 +41,13 @@ static void usage(FILE *f)
 		"Usage: tcpcrypt-test [options]            check this host\n"
 		"       tcpcrypt-test [options] -f         check the kernel's features only\n"
 		"       tcpcrypt-test [options] HOST PORT  check whether a peer negotiates tcpcrypt\n"
+		"       tcpcrypt-test [options] --serve PORT  serve the test page: tells each HTTP\n"
+		"                            visitor whether their connection is encrypted\n"
 		"\n"
 		"  -u, --control PATH   tcpcryptd's control socket (default: $TCPCRYPT_CONTROL or "
 		DEFAULT_CONTROL ")\n"
 		"  -f, --features       check only the kernel's features and tcpcryptd's report of them\n"
+		"  -s, --serve PORT     serve the test page on PORT (runs itself under tcpcrypt-run)\n"
 		"  -t, --timeout SECS   bound of each network wait (default 5)\n"
 		"  -v, --verbose        list each check and its result\n"
 		"  -h, --help           print this help and exit\n"
@@ -157,6 +164,7 @@ int main(int argc, char **argv)
 		{ "control", required_argument, 0, 'u' },
 		{ "timeout", required_argument, 0, 't' },
 		{ "features", no_argument, 0, 'f' },
+		{ "serve", required_argument, 0, 's' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
@@ -166,7 +174,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	struct tct_ctx c;
-	const char *env = getenv("TCPCRYPT_CONTROL");
+	const char *env = getenv("TCPCRYPT_CONTROL"), *serve = NULL;
 	char *end;
 	ssize_t n;
 	long t;
@@ -175,7 +183,7 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.control = env && *env ? env : DEFAULT_CONTROL;
 	c.timeout_ms = 5000;
-	while ((o = getopt_long(argc, argv, "u:t:fvhV", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "u:t:fs:vhV", lo, NULL)) != -1) {
 		switch (o) {
 		case 'u':
 			c.control = optarg;
@@ -190,6 +198,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			features = 1;
+			break;
+		case 's':
+			serve = optarg;
 			break;
 		case 'v':
 			c.verbose = 1;
@@ -210,6 +221,13 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (serve) {
+		if (optind != argc || features) {
+			usage(stderr);
+			return 2;
+		}
+		return tct_serve(&c, serve, argc, argv);
 	}
 	if (features) {
 		if (optind != argc) {

@@ -33,6 +33,19 @@ extern "C" {
 #define TCP_CRYPT_PASSIVE          0x54430006 /* set/get: int, the b bit of an active opener (simultaneous open) */
 #define TCP_CRYPT_AEAD_LIST        0x54430007 /* set/get: array of uint16_t AEAD ids, most preferred first */
 #define TCP_CRYPT_ENABLE           0x54430008 /* set: int 0 turns tcpcrypt off for this socket; get: 1 if tcpcrypt protects it */
+#define TCP_CRYPT_ENO_RESULT       0x54430009 /* get: struct tcpcrypt_eno_result (see below) */
+
+/* TCP_CRYPT_ENO_RESULT: what TCP-ENO did on this connection, as the kernel
+ * (or tcpcryptd's divert backend) saw the handshake: struct
+ * tcpcrypt_eno_result of <tcpcrypt/eno_abi.h>, with both SYN-form ENO
+ * options verbatim (ours and the peer's, the transcript of RFC 8547), the
+ * role, the peer's a bit and, when ENO did not succeed, the reason
+ * (TCPCRYPT_ENO_R_*). Unlike the other "get" options it also answers for a
+ * connection that fell back to plain TCP. *optlen must be at least
+ * sizeof(struct tcpcrypt_eno_result). Errors: ENOENT (the socket was not
+ * opted in to TCP-ENO, e.g. no tcpcryptd ran when it connected or
+ * listened), ENOPROTOOPT (not run under tcpcrypt), EINVAL (buffer too
+ * small). */
 
 #define TCPCRYPT_ROLE_A            0
 #define TCPCRYPT_ROLE_B            1

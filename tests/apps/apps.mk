@@ -7,6 +7,7 @@ apps_scripts = \
 	apps/test_redis.sh \
 	apps/test_python.sh \
 	apps/test_browser.sh \
+	apps/test_browser_page.sh \
 	apps/test_ssh.sh
 TESTS += $(apps_scripts)
 EXTRA_DIST += $(apps_scripts) apps/common.sh apps/pyecho.py

@@ -9,6 +9,7 @@
 #   app_keylog_sessions FILE  prints the number of distinct session IDs in a
 #                             key log (checks every line is well formed)
 #   app_show FILE...          prints files (tail) to stderr, for failures
+#   app_ff_profile DIR        a Firefox profile without background networking
 
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat
@@ -120,4 +121,58 @@ app_keylog_sessions() {
 	bad=$(grep -Ev '^TCPCRYPT_(ES|SS) 23[0-9a-f]{64} [0-9a-f]{64}$' "$f")
 	[ -z "$bad" ] || tc_fail "malformed key log line in $f: $(head -1 <<< "$bad")"
 	grep '^TCPCRYPT_SS ' "$f" | awk '{print $2}' | sort -u | wc -l
+}
+
+# A Firefox profile in directory $1 whose user.js turns off all background
+# networking (updates, telemetry, safe browsing, captive portal, DoH...).
+app_ff_profile() {
+	mkdir -p "$1"
+	cat > "$1/user.js" << 'EOF'
+user_pref("app.update.enabled", false);
+user_pref("app.update.auto", false);
+user_pref("app.normandy.enabled", false);
+user_pref("app.shield.optoutstudies.enabled", false);
+user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("browser.startup.homepage_override.mstone", "ignore");
+user_pref("browser.startup.page", 0);
+user_pref("browser.newtabpage.enabled", false);
+user_pref("browser.newtabpage.activity-stream.feeds.telemetry", false);
+user_pref("browser.newtabpage.activity-stream.telemetry", false);
+user_pref("browser.ping-centre.telemetry", false);
+user_pref("browser.safebrowsing.malware.enabled", false);
+user_pref("browser.safebrowsing.phishing.enabled", false);
+user_pref("browser.safebrowsing.downloads.enabled", false);
+user_pref("browser.safebrowsing.downloads.remote.enabled", false);
+user_pref("browser.safebrowsing.blockedURIs.enabled", false);
+user_pref("browser.safebrowsing.provider.google.updateURL", "");
+user_pref("browser.safebrowsing.provider.google4.updateURL", "");
+user_pref("browser.safebrowsing.provider.mozilla.updateURL", "");
+user_pref("browser.region.network.url", "");
+user_pref("browser.region.update.enabled", false);
+user_pref("browser.search.update", false);
+user_pref("browser.topsites.contile.enabled", false);
+user_pref("captivedetect.canonicalURL", "");
+user_pref("datareporting.healthreport.uploadEnabled", false);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("extensions.update.enabled", false);
+user_pref("extensions.getAddons.cache.enabled", false);
+user_pref("extensions.systemAddon.update.enabled", false);
+user_pref("geo.provider.network.url", "");
+user_pref("media.gmp-manager.url", "");
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+user_pref("network.dns.disableIPv6", true);
+user_pref("network.dns.disablePrefetch", true);
+user_pref("network.http.speculative-parallel-limit", 0);
+user_pref("network.predictor.enabled", false);
+user_pref("network.prefetch-next", false);
+user_pref("network.proxy.type", 0);
+user_pref("network.trr.mode", 5);
+user_pref("services.settings.server", "http://127.0.0.1:9/");
+user_pref("toolkit.telemetry.enabled", false);
+user_pref("toolkit.telemetry.unified", false);
+user_pref("toolkit.telemetry.archive.enabled", false);
+user_pref("toolkit.telemetry.server", "");
+user_pref("toolkit.coverage.endpoint.base", "");
+EOF
 }

@@ -78,58 +78,6 @@ tc_bg "$NS_B" "$RUN" --keylog="$KB" --log=warn --log-file="$T/shim-nginx.log" \
 tc_wait_port "$NS_B" $PPORT
 tc_wait_port "$NS_B" $SPORT
 
-ff_profile() {
-	mkdir -p "$1"
-	cat > "$1/user.js" << 'EOF'
-user_pref("app.update.enabled", false);
-user_pref("app.update.auto", false);
-user_pref("app.normandy.enabled", false);
-user_pref("app.shield.optoutstudies.enabled", false);
-user_pref("browser.shell.checkDefaultBrowser", false);
-user_pref("browser.startup.homepage_override.mstone", "ignore");
-user_pref("browser.startup.page", 0);
-user_pref("browser.newtabpage.enabled", false);
-user_pref("browser.newtabpage.activity-stream.feeds.telemetry", false);
-user_pref("browser.newtabpage.activity-stream.telemetry", false);
-user_pref("browser.ping-centre.telemetry", false);
-user_pref("browser.safebrowsing.malware.enabled", false);
-user_pref("browser.safebrowsing.phishing.enabled", false);
-user_pref("browser.safebrowsing.downloads.enabled", false);
-user_pref("browser.safebrowsing.downloads.remote.enabled", false);
-user_pref("browser.safebrowsing.blockedURIs.enabled", false);
-user_pref("browser.safebrowsing.provider.google.updateURL", "");
-user_pref("browser.safebrowsing.provider.google4.updateURL", "");
-user_pref("browser.safebrowsing.provider.mozilla.updateURL", "");
-user_pref("browser.region.network.url", "");
-user_pref("browser.region.update.enabled", false);
-user_pref("browser.search.update", false);
-user_pref("browser.topsites.contile.enabled", false);
-user_pref("captivedetect.canonicalURL", "");
-user_pref("datareporting.healthreport.uploadEnabled", false);
-user_pref("datareporting.policy.dataSubmissionEnabled", false);
-user_pref("extensions.update.enabled", false);
-user_pref("extensions.getAddons.cache.enabled", false);
-user_pref("extensions.systemAddon.update.enabled", false);
-user_pref("geo.provider.network.url", "");
-user_pref("media.gmp-manager.url", "");
-user_pref("network.captive-portal-service.enabled", false);
-user_pref("network.connectivity-service.enabled", false);
-user_pref("network.dns.disableIPv6", true);
-user_pref("network.dns.disablePrefetch", true);
-user_pref("network.http.speculative-parallel-limit", 0);
-user_pref("network.predictor.enabled", false);
-user_pref("network.prefetch-next", false);
-user_pref("network.proxy.type", 0);
-user_pref("network.trr.mode", 5);
-user_pref("services.settings.server", "http://127.0.0.1:9/");
-user_pref("toolkit.telemetry.enabled", false);
-user_pref("toolkit.telemetry.unified", false);
-user_pref("toolkit.telemetry.archive.enabled", false);
-user_pref("toolkit.telemetry.server", "");
-user_pref("toolkit.coverage.endpoint.base", "");
-EOF
-}
-
 # browser NAME PORT SHIM(0|1) OUT
 browser() {
 	local name=$1 port=$2 shim=$3 out=$4 url="http://$IP_B:$2/page.html" pre=()
@@ -137,7 +85,7 @@ browser() {
 	local tag=$name-$([ "$shim" = 1 ] && echo shim || echo plain)
 	case $name in
 	firefox)
-		ff_profile "$T/profile-$tag"
+		app_ff_profile "$T/profile-$tag"
 		tc_run "$NS_A" env HOME="$T" MOZ_CRASHREPORTER_DISABLE=1 timeout 60 "${pre[@]}" firefox-esr --headless --new-instance \
 			--profile "$T/profile-$tag" --window-size=640,400 --screenshot "$out" "$url" \
 			> "$T/$tag.err" 2>&1 ;;

@@ -4,6 +4,7 @@
 tools_scripts = \
 	tools/test_tcpcrypt_test.sh \
 	tools/test_tct_features.sh \
+	tools/test_test_page.sh \
 	tools/test_install.sh \
 	tools/test_demo.sh
 TESTS += $(tools_scripts)
