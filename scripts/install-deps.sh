@@ -9,6 +9,7 @@ pkgs=(
   libsodium-dev libssl-dev check
   libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
   libnetfilter-queue-dev libmnl-dev
+  libpcap-dev
   # tests
   iproute2 iptables tcpdump tshark curl socat netcat-openbsd python3
   valgrind groff man-db procps psmisc

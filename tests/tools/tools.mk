@@ -6,6 +6,7 @@ tools_scripts = \
 	tools/test_tct_features.sh \
 	tools/test_test_page.sh \
 	tools/test_install.sh \
-	tools/test_demo.sh
+	tools/test_demo.sh \
+	tools/test_wireshark.sh
 TESTS += $(tools_scripts)
 EXTRA_DIST += $(tools_scripts)
