@@ -22,6 +22,7 @@
 #include "init_msg.h"
 #include "keysched.h"
 #include "session.h"
+#include "traffic_key.h"
 #include "session_internal.h"
 #include "util.h"
 
@@ -306,12 +307,7 @@ static void keylog_lines(const tc_session *s, const uint8_t es[32], const uint8_
 /* Sets the keys of generation j (mk) for one direction. */
 static void set_traffic_key(tc_session *s, tc_aead_key *k, const uint8_t mk[32], int a_to_b)
 {
-	uint8_t km[TC_KS_TRAFFIC_MAX];
-	size_t len = tc_aead_key_len(s->aead) + TC_AEAD_NONCELEN;
-
-	tc_ks_traffic(km, len, mk, a_to_b ? TC_CONST_KEY_A : TC_CONST_KEY_B);
-	(void)tc_aead_key_set(k, s->aead, km, s->key_epoch + ++s->key_serial);
-	sodium_memzero(km, sizeof km);
+	(void)tc_traffic_key_tagged(k, s->aead, mk, a_to_b, s->key_epoch + ++s->key_serial);
 }
 
 /* Both Init messages are complete: ES, ss[0], mk[0], the session ID and

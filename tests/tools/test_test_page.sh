@@ -46,7 +46,7 @@ sid=$(grep -o 'sessid=[0-9a-f]*' <<< "$line" | cut -d= -f2)
 kl=$(awk '$1 == "TCPCRYPT_SS" {print $2}' "$T/keylog")
 [[ $sid =~ ^23[0-9a-f]{64}$ ]] || fail "no 66-hex-digit session ID: $line"
 [ "$sid" = "$kl" ] || fail "session ID $sid is not the one in curl's key log ($kl)"
-grep -Eq ' aead=(aes256gcm|chacha20poly1305) ' <<< "$line" || fail "no AEAD named: $line"
+grep -Eq ' aead=(aes128gcm|aes256gcm|chacha20poly1305) ' <<< "$line" || fail "no AEAD named: $line"
 grep -q ' role=B ' <<< "$line" || fail "the server's role is not B: $line"
 grep -q ' eno_client=450323\[a=0,b=0,teps=0x23\] ' <<< "$line" || fail "curl's ENO option: $line"
 grep -q ' eno_server=45040123\[a=0,b=1,teps=0x23\]' <<< "$line" || fail "the server's ENO option: $line"
@@ -64,7 +64,7 @@ tc_run "$NS_A" env TCPCRYPT_KEYLOGFILE="$T/keylog2" "$RUN" curl -sS --max-time 1
 grep -q '<div id="verdict">Encrypted with tcpcrypt</div>' "$T/enc.html" || fail "the page does not say encrypted"
 sid2=$(awk '$1 == "TCPCRYPT_SS" {print $2}' "$T/keylog2")
 grep -q "<th>Session ID</th><td>$sid2</td>" "$T/enc.html" || fail "the page does not show session ID $sid2"
-grep -q 'AES-256-GCM\|ChaCha20-Poly1305' "$T/enc.html" || fail "the page names no AEAD"
+grep -q 'AES-128-GCM\|AES-256-GCM\|ChaCha20-Poly1305' "$T/enc.html" || fail "the page names no AEAD"
 tc_run "$NS_A" curl -sS --max-time 10 -H 'User-Agent: Mozilla/5.0' "$URL/" > "$T/plain.html" ||
 	fail "plain curl for HTML failed"
 grep -q '<div id="verdict">Not encrypted</div>' "$T/plain.html" || fail "the plain page does not say not encrypted"
