@@ -19,11 +19,14 @@
 #include <sys/un.h>
 #include "divert_client.h"
 #include "libc_syms.h"
+#include "log.h"
 #include "tcpcrypt/divert_proto.h"
 
 #define TC_DIVERT_DEFAULT_CONTROL "/run/tcpcrypt/control"
 #define TC_DIVERT_TIMEOUT_US 200000
 #define TC_DIVERT_ABSENT_MS 1000
+#define TC_DIVERT_JUDGED_MS 300      /* the most a stopped daemon's queue is waited for */
+#define TC_DIVERT_JUDGED_POLL_US 3000
 
 /* When the control socket was last found missing (ms, monotonic). */
 static long long absent_since = -1;
@@ -43,7 +46,8 @@ static const char *control_path(void)
 	return p && *p ? p : TC_DIVERT_DEFAULT_CONTROL;
 }
 
-/* Connects to the daemon: the socket, or -ENOPROTOOPT. A missing socket
+/* Connects to the daemon: the socket, -ENOPROTOOPT (none, or dead), or
+ * -ETIMEDOUT (a blocking connect timed out: stopped). A missing socket
  * is remembered for a second (cached), so that a host without any daemon
  * pays one stat() per second, not a connect() per connection. A result
  * request is about a socket that some process opted in, maybe just now
@@ -77,13 +81,18 @@ static int dial(int cached, int nonblock)
 		tc_real_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
 	if (tc_real_connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
 		tc_real_close(s);
-		return -ENOPROTOOPT;
+		/* a full backlog that does not drain: stopped, not dead */
+		return !nonblock && (e == EAGAIN || e == EWOULDBLOCK) ? -ETIMEDOUT : -ENOPROTOOPT;
 	}
 	return s;
 }
 
-/* One request with fd attached, one answer. */
+/* One request with fd attached, one answer. Returns 0, the daemon's
+ * negative errno, -ETIMEDOUT (no answer within TC_DIVERT_TIMEOUT_US: a
+ * stopped or hung daemon) or -ENOPROTOOPT (none, dead, or not ours). */
 static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 {
 	union {
@@ -96,7 +105,7 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 	struct cmsghdr *cm;
 	size_t got = 0;
 	ssize_t n;
-	int s, tries = 0;
+	int s, e, tries = 0;
 
 	s = dial(rq->op == TCD_OP_OPTIN, 0);
 	if (s < 0)
@@ -111,8 +120,9 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 		n = tc_real_sendmsg(s, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR && ++tries < 3);
 	if (n != (ssize_t)sizeof(*rq)) {
+		e = errno;
 		tc_real_close(s);
-		return -ENOPROTOOPT;
+		return n < 0 && (e == EAGAIN || e == EWOULDBLOCK) ? -ETIMEDOUT : -ENOPROTOOPT;
 	}
 	while (got < sizeof(*rs)) {
 		n = tc_real_recv(s, (char *)rs + got, sizeof(*rs) - got, 0);
@@ -122,9 +132,12 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 			break;
 		got += (size_t)n;
 	}
+	e = n < 0 ? errno : 0;
 	tc_real_close(s);
+	if (got != sizeof(*rs) && (e == EAGAIN || e == EWOULDBLOCK))
+		return -ETIMEDOUT;      /* stopped or hung: its queue may still hold our segments */
 	if (got != sizeof(*rs) || rs->magic != TCD_MAGIC)
-		return -ENOPROTOOPT;    /* dead, stuck or not a divert daemon: plain TCP */
+		return -ENOPROTOOPT;    /* dead or not a divert daemon: plain TCP */
 	return rs->err > 0 ? -rs->err : 0;
 }
 
@@ -140,7 +153,7 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer)
 	rq.offer = *offer;
 	r = ask(fd, &rq, &rs);
 	errno = e;
-	return r;
+	return r == -ETIMEDOUT ? -ENOPROTOOPT : r;
 }
 
 int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep)
@@ -180,40 +193,101 @@ int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep)
 	return n == (ssize_t)sizeof(rq) ? 0 : -ENOPROTOOPT;
 }
 
-/* The daemon did not answer (it died): the outcome of an opted-in socket's
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Maps the daemon's table read-only: the mapping, or NULL. */
+static const struct tcd_tab *tab_map(void)
+{
+	char path[PATH_MAX];
+	void *m;
+	int tfd;
+
+	if (snprintf(path, sizeof(path), "%s" TCD_TAB_SUFFIX, control_path()) >= (int)sizeof(path))
+		return NULL;
+	tfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (tfd < 0)
+		return NULL;
+	m = mmap(NULL, sizeof(struct tcd_tab), PROT_READ, MAP_SHARED, tfd, 0);
+	tc_real_close(tfd);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/* The table's judged_ms, read until two reads agree (it is written by a
+ * pwrite, which need not be one 8-byte store). */
+static uint64_t tab_judged(const struct tcd_tab *t)
+{
+	uint64_t a, b = __atomic_load_n(&t->judged_ms, __ATOMIC_ACQUIRE);
+
+	do {
+		a = b;
+		b = __atomic_load_n(&t->judged_ms, __ATOMIC_ACQUIRE);
+	} while (a != b);
+	return a;
+}
+
+/* The daemon did not answer in time (stopped or hung): waits until the
+ * queue's server (the daemon or its watchdog) has found its queue empty
+ * after t0_ms, the time of our request, so that every segment of ours
+ * queued before (A's first ACK, queued before connect() returned) has
+ * been judged and its decision is in the table. Bounded by
+ * TC_DIVERT_JUDGED_MS. Returns 0, or -ETIMEDOUT when the bound passed. */
+static int wait_judged(uint64_t t0_ms)
+{
+	const struct tcd_tab *t = tab_map();
+	struct timespec ts = { 0, TC_DIVERT_JUDGED_POLL_US * 1000L };
+	uint64_t end = mono_ms() + TC_DIVERT_JUDGED_MS;
+	int r = -ETIMEDOUT;
+
+	if (!t)
+		return 0;               /* no table: nothing to wait for */
+	if (t->magic != TCD_TAB_MAGIC) {
+		r = 0;                  /* not a table of ours: result_from_table ignores it */
+		goto out;
+	}
+	/* strictly after: judged_ms and t0_ms are both truncated to the ms */
+	for (;;) {
+		if (tab_judged(t) > t0_ms) {
+			r = 0;
+			break;
+		}
+		if (mono_ms() >= end)
+			break;
+		nanosleep(&ts, NULL);
+	}
+out:
+	munmap((void *)t, sizeof(*t));
+	return r;
+}
+
+/* The daemon did not answer (it died, or is stopped): the outcome of an opted-in socket's
  * handshake as the daemon's shared table recorded it before each verdict.
  * Encrypted only where the segments that went out say so on both ends:
  * A once its ACK with 45 02 went, B once its SYN-ACK with ENO went and A's
  * first ACK was not refused. Returns 0 or -ENOPROTOOPT. */
 static int result_from_table(int fd, struct tcpcrypt_eno_result *res)
 {
-	char path[PATH_MAX];
 	const struct tcd_tab *t;
 	const struct tcd_slot *c;
 	struct tcd_key k;
-	struct timespec ts;
 	uint32_t mark = 0, h;
 	socklen_t ml = sizeof(mark);
 	uint64_t now;
 	unsigned i;
-	int tfd, r = -ENOPROTOOPT;
-	void *m;
+	int r = -ENOPROTOOPT;
 
 	if (tc_real_getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &ml) < 0 ||
 	    (mark & TCD_MARK_MASK) != TCD_MARK || tcd_sock_key(fd, &k) < 0)
 		return -ENOPROTOOPT;
-	if (snprintf(path, sizeof(path), "%s" TCD_TAB_SUFFIX, control_path()) >= (int)sizeof(path))
+	t = tab_map();
+	if (!t)
 		return -ENOPROTOOPT;
-	tfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (tfd < 0)
-		return -ENOPROTOOPT;
-	m = mmap(NULL, sizeof(*t), PROT_READ, MAP_SHARED, tfd, 0);
-	tc_real_close(tfd);
-	if (m == MAP_FAILED)
-		return -ENOPROTOOPT;
-	t = m;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	now = mono_ms();
 	h = tcd_hash(&k);
 	for (i = 0; t->magic == TCD_TAB_MAGIC && t->nslots == TCD_TAB_SLOTS && i < TCD_TAB_PROBE; i++) {
 		c = &t->slot[(h + i) & (TCD_TAB_SLOTS - 1)];
@@ -231,12 +305,13 @@ static int result_from_table(int fd, struct tcpcrypt_eno_result *res)
 		r = 0;
 		break;
 	}
-	munmap(m, sizeof(*t));
+	munmap((void *)t, sizeof(*t));
 	return r;
 }
 
 int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len)
 {
+	uint64_t t0 = mono_ms();     /* after connect() returned: our first ACK is queued */
 	struct tcd_req rq;
 	struct tcd_resp rs;
 	int e = errno, r;
@@ -245,8 +320,13 @@ int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len)
 	rq.magic = TCD_MAGIC;
 	rq.op = TCD_OP_RESULT;
 	r = ask(fd, &rq, &rs);
-	if (r == -ENOPROTOOPT && result_from_table(fd, &rs.res) == 0)
-		r = 0;
+	/* stopped, not dead (a dead daemon refuses at once, its queue is
+	 * bypassed and its table final): let its queue be judged first */
+	if (r == -ETIMEDOUT && wait_judged(t0) < 0)
+		tc_info("fd %d: tcpcryptd stopped and its queue not served for %d ms: "
+			"deciding from its table as it is", fd, TC_DIVERT_TIMEOUT_US / 1000 + TC_DIVERT_JUDGED_MS);
+	if (r == -ENOPROTOOPT || r == -ETIMEDOUT)
+		r = result_from_table(fd, &rs.res) == 0 ? 0 : -ENOPROTOOPT;
 	errno = e;
 	if (r < 0) {
 		*len = 0;

@@ -15,7 +15,9 @@
 int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer);
 
 /* Reads fd's ENO result into res (*len = its size). Returns 0 or a
- * negative errno (-ENOPROTOOPT: no daemon; -ENOENT: not opted in). */
+ * negative errno (-ENOPROTOOPT: no daemon; -ENOENT: not opted in). When
+ * the daemon does not answer in time (stopped or hung), its table decides,
+ * once its queue was served past the time of the request (bounded). */
 int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len);
 
 /* Tells the daemon that fd's session has its keys (for tcnetstat), like

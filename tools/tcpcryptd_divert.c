@@ -472,14 +472,22 @@ static int queue_open(unsigned q)
 
 static void queue_drain(void)
 {
+	uint64_t t;
 	int r, k;
 
 	/* a bounded batch, so that the control socket is served too. Each
 	 * segment is peeked and consumed only once judged: until then the
 	 * watchdog can see it (tcpcryptd_divert_watchdog.c). */
 	for (k = 0; k < 64; k++) {
+		/* sampled while our fds are ours: a takeover after this point
+		 * revokes the table fd as well, and no hand back comes before
+		 * our next loop turn, so a stamp never claims the dead fd's
+		 * emptiness */
+		t = dv_wd_revoked() ? 0 : dv_now_ms();
 		dv_wd_step_begin();
 		r = dv_queue_step(mnl_socket_get_fd(nl), 1);
+		if (r == 0 && t)
+			(void)dv_tab_judged(t);     /* all queued before t is judged */
 		dv_wd_step_end();
 		if (r <= 0) {
 			if (r < 0 && r != -ENOBUFS && !dv_wd_revoked()) {
@@ -692,8 +700,9 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 			status = 1;
 			break;
 		}
-		if (pfd[1].revents)
-			queue_drain();
+		/* every turn, idle ones included: the empty queue's stamp
+		 * (judged_ms) keeps moving while we run */
+		queue_drain();
 		dv_ctl_serve(ctl, pfd + 2, nctl, dv_now_ms());
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;

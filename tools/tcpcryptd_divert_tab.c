@@ -173,6 +173,19 @@ int dv_conn_commit(void)
 	return 0;
 }
 
+int dv_tab_judged(uint64_t t_ms)
+{
+	static uint64_t last;
+
+	if (!mapped || t_ms <= last)
+		return 0;
+	if (pwrite(tab_fd, &t_ms, sizeof(t_ms), offsetof(struct tcd_tab, judged_ms)) !=
+	    (ssize_t)sizeof(t_ms))
+		return -errno;
+	last = t_ms;
+	return 0;
+}
+
 void dv_conn_forget(void)
 {
 	work_idx = -1;

@@ -52,6 +52,11 @@ void dv_conn_forget(void);
  * watchdog writes through its own duplicate). */
 int dv_tab_fd(void);
 void dv_tab_set_fd(int fd);
+/* Records in the table's header that the queue was found empty after
+ * t_ms (judged_ms), through the table's fd like a slot, so that a revoked
+ * daemon cannot write it. Monotone within a process; at most one write
+ * per ms. Returns 0 or a negative errno. */
+int dv_tab_judged(uint64_t t_ms);
 /* Live entries. */
 unsigned dv_conn_count(uint64_t now_ms);
 

@@ -160,12 +160,32 @@ static int queue_waiting(void)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+/* Judges up to 64 queued segments; when the queue is found empty, stamps
+ * the table (judged_ms) with the time sampled before that look. Returns
+ * the number judged. */
+static unsigned serve_batch(void)
+{
+	unsigned n;
+	uint64_t t;
+	int r;
+
+	for (n = 0; n < 64; n++) {
+		t = dv_now_ms();
+		r = dv_queue_step(wq_fd, 0);
+		if (r == 0)
+			(void)dv_tab_judged(t);
+		if (r <= 0)
+			break;
+	}
+	return n;
+}
+
 /* The watchdog's life (the child). */
 static void wd_main(void)
 {
 	uint64_t hb = 0, since = 0, now, held = 0, took = 0;
 	sigset_t none;
-	int active = 0, i;
+	int active = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != daemon_pid)
@@ -220,8 +240,7 @@ static void wd_main(void)
 
 			poll(&p, 1, 10);
 		}
-		for (i = 0; i < 64 && dv_queue_step(wq_fd, 0) > 0; i++)
-			held++;
+		held += serve_batch();
 	}
 }
 

@@ -66,7 +66,7 @@ struct tcd_resp {
 #define TCD_MARK          0x54430000u
 #define TCD_MARK_MASK     0xffff0000u
 #define TCD_TAB_SUFFIX    ".tab"
-#define TCD_TAB_MAGIC     0x54434455u  /* changed with every layout change (was "TCDT") */
+#define TCD_TAB_MAGIC     0x54434456u  /* changed with every layout or meaning change */
 #define TCD_TAB_SLOTS     16384        /* a power of 2 */
 #define TCD_TAB_PROBE     16
 #define TCD_TAB_TTL_MS    120000       /* older entries are dead (CLOCK_MONOTONIC) */
@@ -142,10 +142,18 @@ struct tcd_slot {
 	uint32_t pad2;
 };
 
+/* judged_ms: CLOCK_MONOTONIC ms (system-wide) at which whoever serves the
+ * queue (the daemon, or its watchdog during a takeover) last sampled the
+ * clock just before finding the queue empty: every segment queued before
+ * that instant had been judged, its decision written here. 0: not yet. A
+ * shim whose result request timed out (a stopped or hung daemon) waits
+ * until judged_ms is past the time of its request before it reads its
+ * slot, so that its own first ACK, queued before connect() returned, has
+ * been judged (shim/divert_client.c). Written with one 8-byte pwrite. */
 struct tcd_tab {
 	uint32_t magic;
 	uint32_t nslots;
-	uint64_t pad;
+	uint64_t judged_ms;
 	struct tcd_slot slot[TCD_TAB_SLOTS];
 };
 
