@@ -25,10 +25,16 @@ DIVERT_TESTS = \
 	divert/dv_eno_tcnetstat.sh \
 	divert/divert_rules.sh \
 	divert/divert_kill.sh \
-	divert/divert_stall.sh
+	divert/divert_stall.sh \
+	divert/divert_window.sh
 if ENABLE_BPF
 if HAVE_NFQ
 TESTS += $(DIVERT_TESTS)
+# holds a queued segment until told (divert_window.sh)
+check_PROGRAMS += divert/hold_queue
+divert_hold_queue_SOURCES = divert/hold_queue.c
+divert_hold_queue_CFLAGS = $(AM_CFLAGS) $(NFQ_CFLAGS)
+divert_hold_queue_LDADD = $(NFQ_LIBS)
 # handshake cost, divert vs eBPF vs plain (make -C tests bench)
 noinst_PROGRAMS += divert/bench_divert
 bench_programs += divert/bench_divert

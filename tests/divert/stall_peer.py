@@ -6,7 +6,8 @@ then answers "<status> <marker>" where status is enc (the shim gives a
 session ID, TCP_CRYPT_SESSID) or plain. client: N connections started
 GAP_MS apart, each in its own thread; each sends "MARK-TAG-I-<random>",
 reads the answer and prints one line (flushed):
-  I ok|bad|err:NAME client=enc|plain server=enc|plain|? SECONDS MARKER"""
+  I ok|bad|err:NAME client=enc|plain server=enc|plain|? SECONDS MARKER connect=SECONDS
+(the last: how long connect() took)"""
 import os
 import socket
 import sys
@@ -53,9 +54,10 @@ def client(host, port, n, gap, tag):
     def one(i):
         marker = "MARK-%s-%d-%s" % (tag, i, os.urandom(6).hex())
         t0 = time.monotonic()
-        st, me, peer = "ok", "?", "?"
+        st, me, peer, tc = "ok", "?", "?", -1.0
         try:
             s = socket.create_connection((host, port), timeout=20)
+            tc = time.monotonic() - t0
             s.sendall(marker.encode() + b"\n")
             ans = readline(s).decode(errors="replace").split()
             me = status(s)
@@ -68,7 +70,7 @@ def client(host, port, n, gap, tag):
             st = "err:" + type(e).__name__
         with lock:
             print(i, st, "client=" + me, "server=" + peer, "%.3f" % (time.monotonic() - t0), marker,
-                  flush=True)
+                  "connect=%.3f" % tc, flush=True)
 
     ts = []
     for i in range(n):
