@@ -43,11 +43,23 @@
  * - When the heartbeat moves again, the daemon has left whatever it was
  *   doing when it stopped; the watchdog, between two segments, puts the
  *   daemon's fds back and goes back to watching.
- * Limits: both processes stopped means a stall, as before. A's shim reads
- * the table 200 ms after its result request went unanswered; the
- * watchdog takes over after about DV_WD_STALL_MS + 10 ms, so A's first
- * ACK (queued before connect() returned) has been judged by then unless
- * the watchdog itself is starved for ~140 ms.
+ * - Whoever serves the queue stamps the table (judged_ms in struct
+ *   tcd_tab) with the time it sampled just before finding the queue
+ *   empty: every segment queued before then has been judged. The daemon
+ *   stamps only while it holds its fds (sampled before the look, when
+ *   dv_wd_revoked() is 0: a takeover after that revokes the table fd too,
+ *   and no hand back comes before its next loop turn); the watchdog stamps
+ *   while it serves. A's shim, when its result request went unanswered
+ *   (200 ms), waits until the stamp is past its request before reading
+ *   the table, so A's first ACK (queued before connect() returned) has
+ *   been judged whether the daemon or the watchdog served it, however
+ *   late the watchdog was (tests/divert/divert_window.sh).
+ * Limits: both processes stopped means a stall, as before. The shim waits
+ * for the stamp 300 ms at most (TC_DIVERT_JUDGED_MS): if the watchdog has
+ * not served the queue within 500 ms of A's request (both stopped, or the
+ * watchdog starved that long), A decides from the table as it is, logs
+ * it at info level, and may go plain while B encrypts. The stamp is
+ * written when the queue drains, at most once per ms per process.
  */
 #include "config.h"
 #include <errno.h>
