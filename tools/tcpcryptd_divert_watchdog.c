@@ -49,7 +49,10 @@
  *   stamps only while it holds its fds (sampled before the look, when
  *   dv_wd_revoked() is 0: a takeover after that revokes the table fd too,
  *   and no hand back comes before its next loop turn); the watchdog stamps
- *   while it serves. A's shim, when its result request went unanswered
+ *   while it serves, and at each of its 10 ms checks that finds the queue
+ *   empty (segments are consumed only once judged, so an empty queue
+ *   vouches for every segment queued before, whoever judged it: a stopped
+ *   daemon with an idle queue does not make a result request wait). A's shim, when its result request went unanswered
  *   (200 ms), waits until the stamp is past its request before reading
  *   the table, so A's first ACK (queued before connect() returned) has
  *   been judged whether the daemon or the watchdog served it, however
@@ -206,6 +209,7 @@ static void wd_main(void)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_NAME, "tcpcryptd-wd");
+	dv_tab_set_fd(wt_fd);       /* our own duplicate: never revoked */
 	for (;;) {
 		if (getppid() != daemon_pid)
 			_exit(0);
@@ -217,8 +221,14 @@ static void wd_main(void)
 		now = dv_now_ms();
 		if (!active) {
 			uint64_t h = __atomic_load_n(&sh->hb, __ATOMIC_SEQ_CST);
+			int waiting = queue_waiting();
 
-			if (h != hb || !queue_waiting()) {
+			/* segments are consumed only once judged: an empty
+			 * queue vouches for all queued before now, whoever
+			 * judged them (a stopped daemon's idle queue too) */
+			if (!waiting)
+				(void)dv_tab_judged(now);
+			if (h != hb || !waiting) {
 				hb = h;
 				since = 0;
 			} else if (!since) {
