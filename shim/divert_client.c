@@ -90,19 +90,33 @@ static int dial(int cached, int nonblock)
 	return s;
 }
 
-/* One request with fd attached, one answer. Returns 0, the daemon's
- * negative errno, -ETIMEDOUT (no answer within TC_DIVERT_TIMEOUT_US: a
- * stopped or hung daemon) or -ENOPROTOOPT (none, dead, or not ours). */
-static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
+/* Sends len bytes of buf on s with fd attached (SCM_RIGHTS, the proof
+ * that the socket is the caller's). Returns what sendmsg returned. */
+static ssize_t send_with_fd(int s, const void *buf, size_t len, int fd, int flags)
 {
 	union {
 		char b[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cb;
-	struct iovec iov = { .iov_base = (void *)rq, .iov_len = sizeof(*rq) };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
 			     .msg_controllen = sizeof(cb.b) };
 	struct cmsghdr *cm;
+
+	memset(&cb, 0, sizeof(cb));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return tc_real_sendmsg(s, &mh, flags);
+}
+
+/* One request with fd attached, one answer. Returns 0, the daemon's
+ * negative errno, -ETIMEDOUT (no answer within TC_DIVERT_TIMEOUT_US: a
+ * stopped or hung daemon) or -ENOPROTOOPT (none, dead, or not ours). */
+static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
+{
 	size_t got = 0;
 	ssize_t n;
 	int s, e, tries = 0;
@@ -110,14 +124,8 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 	s = dial(rq->op == TCD_OP_OPTIN, 0);
 	if (s < 0)
 		return s;
-	memset(&cb, 0, sizeof(cb));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	do
-		n = tc_real_sendmsg(s, &mh, MSG_NOSIGNAL);
+		n = send_with_fd(s, rq, sizeof(*rq), fd, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR && ++tries < 3);
 	if (n != (ssize_t)sizeof(*rq)) {
 		e = errno;
@@ -159,14 +167,6 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer)
 int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep)
 {
 	struct tcd_req_report rq;
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cb;
-	struct iovec iov = { .iov_base = &rq, .iov_len = sizeof(rq) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
-			     .msg_controllen = sizeof(cb.b) };
-	struct cmsghdr *cm;
 	ssize_t n;
 	int e = errno, s;
 
@@ -179,15 +179,9 @@ int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep)
 	rq.magic = TCD_MAGIC;
 	rq.op = TCD_OP_REPORT;
 	rq.report = *rep;
-	memset(&cb, 0, sizeof(cb));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	/* fire and forget: the daemon reads it (and the socket) after we
 	 * closed; its answer is not waited for */
-	n = tc_real_sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	n = send_with_fd(s, &rq, sizeof(rq), fd, MSG_NOSIGNAL | MSG_DONTWAIT);
 	tc_real_close(s);
 	errno = e;
 	return n == (ssize_t)sizeof(rq) ? 0 : -ENOPROTOOPT;
