@@ -81,7 +81,8 @@ if git -C "$S" rev-parse --show-toplevel > /dev/null 2>&1 &&
 		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
 		tar --null -cf - -T - ) | tar -xf - -C "$B/tcpcrypt" || tc_fail "cannot copy the source tree"
 else
-	# a release tarball: everything but build trees
+	# not a git checkout: everything but build trees, unless built in place
+	[ -e "$S/config.status" ] && tc_skip "$S is not a git checkout and was built in place: no clean copy to build the packages from"
 	tar -C "$S" --exclude='./_build*' --exclude='./build-*' --exclude=./.git -cf - . |
 		tar -xf - -C "$B/tcpcrypt" || tc_fail "cannot copy the source tree"
 fi
