@@ -3,8 +3,8 @@
 # purge.
 #  1. the build dependencies come from scripts/install-deps.sh (skip only
 #     when it cannot install them; a Build-Depends it lacks is a failure);
-#  2. a copy of the source tree (its git-tracked and untracked-not-ignored
-#     files) is built with `dpkg-buildpackage -us -uc -b` in this test's
+#  2. a copy of the source tree (the files git tracks, as they are in the
+#     work tree) is built with `dpkg-buildpackage -us -uc -b` in this test's
 #     temporary directory, which gets every .deb; a source package is made
 #     next to it for lintian's source checks; the source tree is untouched;
 #  3. the three packages hold the right files (dpkg -c);
@@ -77,7 +77,9 @@ B=$T/build
 mkdir -p "$B/tcpcrypt" "$T/src"
 if git -C "$S" rev-parse --show-toplevel > /dev/null 2>&1 &&
 	[ "$(git -C "$S" rev-parse --show-toplevel)" = "$(cd "$S" && pwd -P)" ]; then
-	( cd "$S" && git ls-files -z -co --exclude-standard |
+	# the files git tracks, as they are in the work tree (build products of an
+	# in-tree build stay out, git-ignored or not)
+	( cd "$S" && git ls-files -z -c |
 		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
 		tar --null -cf - -T - ) | tar -xf - -C "$B/tcpcrypt" || tc_fail "cannot copy the source tree"
 else
@@ -100,7 +102,10 @@ tar -C "$B/tcpcrypt" --exclude=./debian -czf "$B/tcpcrypt_$upver.orig.tar.gz" \
 ( cd "$B/tcpcrypt" && dpkg-source -b . ) > "$T/source.log" 2>&1 ||
 	{ cat "$T/source.log" >&2; tc_fail "dpkg-source -b failed"; }
 tc_log "building the packages ($(elapsed)s)"
-( cd "$B/tcpcrypt" && DEB_BUILD_OPTIONS="parallel=2 nocheck" dpkg-buildpackage -us -uc -b ) \
+# (without the MAKEFLAGS of a surrounding make check: its jobserver would
+# turn the package's parallel=2 build into -j1)
+( cd "$B/tcpcrypt" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	DEB_BUILD_OPTIONS="parallel=2 nocheck" dpkg-buildpackage -us -uc -b ) \
 	> "$T/build.log" 2>&1 || { tail -40 "$T/build.log" >&2; tc_fail "dpkg-buildpackage -us -uc -b failed"; }
 grep -E '(warning|error):' "$T/build.log" | grep -v 'libtool: warning: remember to run' | sed 's/^/# build: /' >&2
 tc_log "built in $(elapsed)s: $(cd "$B" && echo *.deb)"
