@@ -6,6 +6,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   # build
   build-essential autoconf automake libtool pkg-config
+  # Debian packages (debian/, tests/tools/test_debian.sh)
+  dpkg-dev debhelper lintian
   libsodium-dev libssl-dev check
   libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
   libnetfilter-queue-dev libmnl-dev
