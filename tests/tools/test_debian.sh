@@ -125,7 +125,9 @@ has tcpcrypt /usr/sbin/tcpcryptd /usr/bin/tcpcrypt-run /usr/bin/tcnetstat /usr/b
 	"/usr/lib/$ma/tcpcrypt/libtcpcrypt-shim.so" /lib/systemd/system/tcpcryptd.service \
 	/usr/share/man/man1/tcpcrypt-run.1.gz /usr/share/man/man1/tcpcrypt-test.1.gz \
 	/usr/share/man/man7/tcpcrypt.7.gz /usr/share/man/man8/tcpcryptd.8.gz /usr/share/man/man8/tcnetstat.8.gz \
-	/usr/share/doc/tcpcrypt/copyright /usr/share/doc/tcpcrypt/README.Debian
+	/usr/share/doc/tcpcrypt/copyright /usr/share/doc/tcpcrypt/README.Debian \
+	/usr/bin/tcpcrypt-decrypt "/usr/lib/$ma/wireshark/plugins/tcpcrypt.lua" \
+	/usr/share/man/man1/tcpcrypt-decrypt.1.gz /usr/share/man/man7/tcpcrypt-wireshark.7.gz
 has libtcpcrypt0 "/usr/lib/$ma/libtcpcrypt.so.0" "/usr/lib/$ma/libtcpcrypt.so.0.0.0"
 has libtcpcrypt-dev /usr/include/tcpcrypt/tcpcrypt.h "/usr/lib/$ma/libtcpcrypt.so" \
 	"/usr/lib/$ma/pkgconfig/libtcpcrypt.pc" /usr/share/man/man3/libtcpcrypt.3.gz
