@@ -27,6 +27,11 @@ shim_static_true_LDFLAGS = -all-static
 check_PROGRAMS += shim/handover
 shim_handover_SOURCES = shim/handover.c
 
+# fork() while threads are in epoll_ctl (test_epoll_fork.sh).
+check_PROGRAMS += shim/epoll_fork
+shim_epoll_fork_SOURCES = shim/epoll_fork.c
+shim_epoll_fork_LDADD = -lpthread
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -40,6 +45,7 @@ shim_scripts = \
 	shim/test_tls.sh \
 	shim/test_curl_https.sh \
 	shim/test_handover.sh \
+	shim/test_epoll_fork.sh \
 	shim/test_late_start.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
