@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "deadline.h"
+#include "epoll.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
@@ -30,6 +31,32 @@ struct slot {
 static struct slot slots[SLOTS];
 static int nslots;
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* map_lock is a leaf lock (nothing else is taken while it is held), so
+ * taking it last before fork() cannot deadlock. */
+void tc_epoll_atfork_prepare(void)
+{
+	pthread_mutex_lock(&map_lock);
+}
+
+void tc_epoll_atfork_parent(void)
+{
+	pthread_mutex_unlock(&map_lock);
+}
+
+/* The forking thread holds it (prepare): the child's copy is released. */
+void tc_epoll_atfork_child(void)
+{
+	pthread_mutex_unlock(&map_lock);
+}
+
+/* Registered here, apart from fork.c's handlers (the order between the
+ * two does not matter, map_lock being a leaf), and always: an uncontended
+ * lock around fork() costs nothing measurable. */
+__attribute__((constructor)) static void tc_epoll_init(void)
+{
+	pthread_atfork(tc_epoll_atfork_prepare, tc_epoll_atfork_parent, tc_epoll_atfork_child);
+}
 
 static unsigned hash(int epfd, uint64_t data)
 {
