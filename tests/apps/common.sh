@@ -6,8 +6,10 @@
 #   app_nginx_conf FILE PORT ROOT [extra http directives]
 #                             a test nginx config: master + 2 workers, epoll,
 #                             sendfile, keepalive, every path under $T
-#   app_keylog_sessions FILE  prints the number of distinct session IDs in a
-#                             key log (checks every line is well formed)
+#   app_keylog_sessions FILE  sets APP_SESSIONS to the number of distinct
+#                             session IDs in a key log (fails the test on a
+#                             malformed line: call it directly, never in $(...),
+#                             where tc_fail would exit only the subshell)
 #   app_show FILE...          prints files (tail) to stderr, for failures
 #   app_ff_profile DIR        a Firefox profile without background networking
 
@@ -113,14 +115,16 @@ http {
 EOF
 }
 
-# Prints the number of distinct sessions in key log $1 (0 if it does not
-# exist); fails the test on a malformed line.
+# Sets APP_SESSIONS to the number of distinct sessions in key log $1 (0 if
+# it does not exist); fails the test on a malformed line. A variable, not
+# output: in $(...) the tc_fail would end only the subshell.
 app_keylog_sessions() {
 	local f=$1 bad
-	[ -f "$f" ] || { echo 0; return; }
+	APP_SESSIONS=0
+	[ -f "$f" ] || return 0
 	bad=$(grep -Ev '^TCPCRYPT_(ES|SS) 23[0-9a-f]{64} [0-9a-f]{64}$' "$f")
 	[ -z "$bad" ] || tc_fail "malformed key log line in $f: $(head -1 <<< "$bad")"
-	grep '^TCPCRYPT_SS ' "$f" | awk '{print $2}' | sort -u | wc -l
+	APP_SESSIONS=$(grep '^TCPCRYPT_SS ' "$f" | awk '{print $2}' | sort -u | wc -l)
 }
 
 # A Firefox profile in directory $1 whose user.js turns off all background

@@ -37,18 +37,21 @@ get() {
 }
 
 get
-[ "$(app_keylog_sessions "$KA")" = 0 ] || fail "a session before tcpcryptd runs?"
+app_keylog_sessions "$KA"
+[ "$APP_SESSIONS" = 0 ] || fail "a session before tcpcryptd runs?"
 tc_daemon_start
 t0=$(date +%s%N)
-while get; [ "$(app_keylog_sessions "$KA")" = 0 ]; do
+while get; app_keylog_sessions "$KA"; [ "$APP_SESSIONS" = 0 ]; do
 	(( ($(date +%s%N) - t0) / 1000000 < BOUND * 1000 )) || fail "still plain ${BOUND}s after tcpcryptd started"
 	sleep 0.2
 done
 tc_log "nginx started first: encrypted after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-n0=$(app_keylog_sessions "$KA")
+app_keylog_sessions "$KA"
+n0=$APP_SESSIONS
 for i in $(seq 1 12); do get; done
 sleep 0.2
-n=$(( $(app_keylog_sessions "$KA") - n0 ))
+app_keylog_sessions "$KA"
+n=$(( APP_SESSIONS - n0 ))
 [ "$n" = 12 ] || fail "$n of 12 requests were tcpcrypt sessions"
 missing=$(comm -23 <(sort -u "$KA") <(sort -u "$KB"))
 [ -z "$missing" ] || fail "curl's key log lines not in nginx's: $(head -2 <<< "$missing")"

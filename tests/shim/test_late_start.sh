@@ -55,9 +55,10 @@ tc_bg "$NS_B" env TCPCRYPT_LOG=info TCPCRYPT_LOG_FILE="$TC_TMP/server.log" \
 	"$RUN" python3 "$PYECHO" threading-server "$IP_B" "$PORT" "$TC_TMP/sess.txt"
 tc_wait_port "$NS_B" "$PORT"
 
-# once: one connection; prints its outcome.
+# once MARKER: one connection; sets OUT to its outcome (a variable: in
+# $(...) the tc_fail would end only the subshell).
 once() {
-	tc_run "$NS_A" timeout 10 "$RUN" python3 "$TC_TMP/client.py" "$IP_B" "$PORT" "$1" 2> "$TC_TMP/client.err" ||
+	OUT=$(tc_run "$NS_A" timeout 10 "$RUN" python3 "$TC_TMP/client.py" "$IP_B" "$PORT" "$1" 2> "$TC_TMP/client.err") ||
 		{ cat "$TC_TMP/client.err" >&2; tc_fail "client failed"; }
 }
 
@@ -66,7 +67,7 @@ wait_crypt() {
 	local t0 out n=0
 	t0=$(date +%s%N)
 	while :; do
-		out=$(once "marker-$RANDOM")
+		once "marker-$RANDOM"; out=$OUT
 		n=$((n + 1))
 		[[ $out == enc\ 23* ]] && break
 		(( ($(date +%s%N) - t0) / 1000000 < BOUND * 1000 )) ||
@@ -90,7 +91,7 @@ captured() {
 		grep -qs 'listening on' "$TC_TMP/tcpdump.err" && break
 		sleep 0.05
 	done
-	out=$(once "$mark")
+	once "$mark"; out=$OUT
 	sleep 0.3
 	kill "$dump"; wait "$dump" 2> /dev/null
 	[[ $out == enc\ 23* ]] || tc_fail "$1: plain again ($out)"
@@ -98,7 +99,7 @@ captured() {
 	! grep -qaF "$mark" "$cap" || tc_fail "$1: the marker is in clear on the wire"
 }
 
-out=$(once plain-marker)
+once plain-marker; out=$OUT
 [ "$out" = plain ] || tc_fail "no daemon: expected plain TCP, got $out"
 tc_log "no daemon: plain"
 
