@@ -5,7 +5,9 @@
 #      fuzz smoke runs, and the integration tests in network namespaces);
 #   3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer and
 #      runs the unit tests;
-#   4. runs the unit tests under valgrind.
+#   4. runs the unit tests under valgrind;
+#   5. fails if any test, or part of one, was skipped for a reason not on
+#      tests/skip-allowed (tests/check-skips.sh prints the skips and the list).
 # Build trees go to ./_build-*; the source tree stays clean.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +45,12 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 
 step "unit tests under valgrind"
 ( cd _build-check && make -s -j1 -C tests check-valgrind )
+
+# A skip is not a pass: every skip (a whole test, or a part a test says it
+# left out) must be on tests/skip-allowed, whose entries name what a host
+# cannot do and the condition, checked here, under which that holds.
+step "skips"
+bash tests/check-skips.sh _build-check/tests _build-asan/tests
 
 echo
 echo "all test stages passed"

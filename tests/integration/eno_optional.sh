@@ -155,7 +155,7 @@ else
 	echo "$st" | grep -q "^feature sessions_table loaded" || tc_fail "status: $st"
 	held_pair 7703 2
 	"$TCNETSTAT" -u "$TC_CONTROL" -j | grep -q '"remote_port": 7703' || tc_fail "not listed"
-	echo "SKIP: part 3 (iterator listing): this kernel refuses BPF tracing programs: $(echo "$st" | grep sessions_iter)"
+	tc_skip_part iterator "part 3 (iterator listing): this kernel refuses BPF tracing programs: $(echo "$st" | grep sessions_iter)"
 fi
 tc_daemon_stop || tc_fail "daemon exit status"
 echo "PASS: eno_optional"

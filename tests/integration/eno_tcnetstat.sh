@@ -125,30 +125,29 @@ PY
 # the control socket answers other users with their own sessions only
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 count() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-if command -v setpriv >/dev/null; then
-	[ "$TCPCRYPT_TEST_BACKEND" = divert ] && chmod 0711 "$TC_TMP"   # nobody reaches the sockets
-	for c in "${CTLS[@]}"; do
-		n=$("${NOBODY[@]}" "$TCNETSTAT" -u "$c" -a -j | count) || tc_fail "tcnetstat as nobody"
-		[ "$n" = 0 ] || tc_fail "uid 65534 sees $n sessions of root ($c)"
-	done
-	if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
-		# and nobody's own connection, to the server on 7501's neighbour
-		tc_bg "$NS_B" "$ENO_PEER" server 7504 --report $SID_S --hold 3 > "$TC_TMP/s4.out"
-		tc_wait_port "$NS_B" 7504
-		tc_bg "$NS_A" "${NOBODY[@]}" "$ENO_PEER" client "$IP_B" 7504 --report $SID_C --hold 3 \
-			> "$TC_TMP/c4.out"
-		for i in $(seq 1 50); do [ -s "$TC_TMP/c4.out" ] && break; sleep 0.1; done
-		sed 's/^/# nobody: /' "$TC_TMP/c4.out"
-		eno_expect "$(cat "$TC_TMP/c4.out")" report 0 "nobody's report"
-		"${NOBODY[@]}" "$TCNETSTAT" -u "$TC_TMP/ctl-$NS_A" -j > "$TC_TMP/nobody.json" ||
-			tc_fail "tcnetstat as nobody"
-		python3 - "$TC_TMP/nobody.json" "$SID_C" <<'PY' || tc_fail "nobody's own session is not listed right"
+command -v setpriv >/dev/null || tc_fail "setpriv (util-linux) missing"
+[ "$TCPCRYPT_TEST_BACKEND" = divert ] && chmod 0711 "$TC_TMP"   # nobody reaches the sockets
+for c in "${CTLS[@]}"; do
+	n=$("${NOBODY[@]}" "$TCNETSTAT" -u "$c" -a -j | count) || tc_fail "tcnetstat as nobody"
+	[ "$n" = 0 ] || tc_fail "uid 65534 sees $n sessions of root ($c)"
+done
+if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
+	# and nobody's own connection, to the server on 7501's neighbour
+	tc_bg "$NS_B" "$ENO_PEER" server 7504 --report $SID_S --hold 3 > "$TC_TMP/s4.out"
+	tc_wait_port "$NS_B" 7504
+	tc_bg "$NS_A" "${NOBODY[@]}" "$ENO_PEER" client "$IP_B" 7504 --report $SID_C --hold 3 \
+		> "$TC_TMP/c4.out"
+	for i in $(seq 1 50); do [ -s "$TC_TMP/c4.out" ] && break; sleep 0.1; done
+	sed 's/^/# nobody: /' "$TC_TMP/c4.out"
+	eno_expect "$(cat "$TC_TMP/c4.out")" report 0 "nobody's report"
+	"${NOBODY[@]}" "$TCNETSTAT" -u "$TC_TMP/ctl-$NS_A" -j > "$TC_TMP/nobody.json" ||
+		tc_fail "tcnetstat as nobody"
+	python3 - "$TC_TMP/nobody.json" "$SID_C" <<'PY' || tc_fail "nobody's own session is not listed right"
 import json, sys
 d = json.load(open(sys.argv[1]))
 if len(d) != 1 or d[0]["remote_port"] != 7504 or d[0]["uid"] != 65534 or d[0]["session_id"] != sys.argv[2]:
     sys.exit("nobody sees: %s" % d)
 PY
-	fi
 fi
 
 # closed connections disappear

@@ -17,7 +17,9 @@
 #   tc_run NS cmd...          # runs cmd inside netns NS and inside $TC_CGROUP
 #   tc_bg NS cmd...           # same, in the background; its PID is remembered and killed at exit
 #   tc_wait_port NS PORT      # waits until something listens on TCP PORT in NS
-#   tc_fail "message"         # prints FAIL: message and exits 1
+#   tc_fail "message"         # prints FAIL: message and exits 1 (from a subshell too)
+#   tc_skip "reason"          # prints SKIP: reason and exits 77 (the whole test)
+#   tc_skip_part NAME "reason" # says a part was not run (counted by run-all.sh)
 #
 # Variables the tests may read: TC_TOP_BUILDDIR, TC_TOP_SRCDIR, TC_TMP
 # (a scratch directory removed at exit), TCPCRYPTD (path of the daemon).
@@ -40,8 +42,24 @@ TC_DIVERT_PIDS=()
 # Which backend tc_daemon_start starts: bpf (default) or divert.
 TCPCRYPT_TEST_BACKEND=${TCPCRYPT_TEST_BACKEND:-bpf}
 
-tc_fail() { echo "FAIL: $*" >&2; exit 1; }
+TC_MAIN_PID=$BASHPID
+# tc_fail ends the test even when called in a subshell ($(...), a pipeline):
+# the subshell's exit alone would let the test go on, so it also signals
+# the test's own shell, which exits 1 (after the subshell has ended).
+tc_fail() {
+	echo "FAIL: $*" >&2
+	[ "$BASHPID" = "$TC_MAIN_PID" ] || kill -USR1 "$TC_MAIN_PID" 2> /dev/null
+	exit 1
+}
+trap 'exit 1' USR1
 tc_skip() { echo "SKIP: $*" >&2; exit 77; }
+# tc_skip_part NAME REASON: a part of the test that cannot run here. Says
+# so ("SKIP-PART: test: NAME: REASON" in the log); tests/run-all.sh counts
+# these and fails on any not listed in tests/skip-allowed.
+tc_skip_part() {
+	local part=$1 t=/$0; shift
+	echo "SKIP-PART: ${t##*/tests/}: $part: $*" >&2
+}
 tc_log()  { echo "# $*" >&2; }
 
 tc_require_root() {
@@ -50,7 +68,7 @@ tc_require_root() {
 
 tc_cleanup() {
 	local rc=$? pid ns
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM USR1
 	for pid in "${TC_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done

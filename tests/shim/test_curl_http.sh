@@ -9,8 +9,10 @@
 #     (session ID 66 lower-case hex digits starting 23, secrets 64), and both
 #     ends logged the same session ID and the same secrets;
 #  3. while a second, rate-limited download is in progress, tcnetstat
-#     (if built) lists a live session whose session ID is the one in the key
-#     log of that connection, and tcpcryptd counts its bytes.
+#     lists a live session whose session ID is the one in the key
+#     log of that connection, and tcpcryptd counts its bytes (tcnetstat
+#     not built, configure --disable-bpf: this part is reported as
+#     SKIP-PART tcnetstat, and run-all.sh fails on it).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
@@ -59,7 +61,7 @@ tc_log "key logs agree: session $(awk 'NR==1 {print $2}' "$KA")"
 
 # 3. tcnetstat during a slow download.
 if [ ! -x "$TCNETSTAT" ]; then
-	tc_log "tcnetstat not built: its listing is not checked"
+	tc_skip_part tcnetstat "tcnetstat not built at $TCNETSTAT (configure --disable-bpf?): its listing is not checked"
 else
 	tc_bg "$NS_A" env TCPCRYPT_KEYLOGFILE="$KA" "$RUN" curl -sS --limit-rate 500k \
 		-o /dev/null "http://$IP_B:$PORT/big.bin"
@@ -110,4 +112,8 @@ PY
 	kill "$cpid"
 	tc_log "tcnetstat lists the open session"
 fi
-echo "PASS: curl + http.server under tcpcrypt-run: data intact, key logs agree"
+if [ -x "$TCNETSTAT" ]; then
+	echo "PASS: curl + http.server under tcpcrypt-run: data intact, key logs agree, tcnetstat lists the session"
+else
+	echo "PASS: curl + http.server under tcpcrypt-run: data intact, key logs agree (tcnetstat part SKIPPED)"
+fi
