@@ -4,9 +4,11 @@
 
   * every PROGRAM (each program the build installs) has a page
     man/PROGRAM.[1-8];
-  * the options of each program's page (the tags of its OPTIONS section)
+  * the options of each program's page (every PROGRAM's, and every page of
+    sections 1 and 8, whether this configuration builds its program or not) (the tags of its OPTIONS section)
     are exactly the options its code parses: the getopt_long table and
-    option string of PROGRAM.c, or the case patterns of tcpcrypt-run.in;
+    option string of PROGRAM.c (else of the C file that calls getopt_long
+    and prints "PROGRAM ... VERSION"), or the case patterns of PROGRAM.in;
   * every TCPCRYPT_* / TCPCRYPTD_* environment variable the code reads
     (getenv, secure_getenv, env_flag) is documented in some page, and every
     such variable a page names in an ENVIRONMENT section exists in the code.
@@ -112,13 +114,19 @@ def main():
                         for f in sources(src, (".c", ".h", ".in", ".sh", ".bpf.c")))
     fails = []
     checked = 0
-    for prog in programs:
+    # the programs of section 1 and 8 pages too, built in this configuration
+    # or not: their options are compared from the sources all the same
+    others = [os.path.basename(p)[:-2] for p in pages if p.endswith((".1", ".8"))]
+    for prog in programs + sorted(set(others) - set(programs)):
         page = [p for p in pages if re.fullmatch(re.escape(prog) + r"\.[1-8]", os.path.basename(p))]
         if not page:
             fails.append(f"{prog} is built and installed but has no page man/{prog}.[1-8]")
             continue
         page = page[0]
         cands = [f for f in sources(src, (".c", ".in")) if os.path.basename(f) in (prog + ".c", prog + ".in")]
+        if not cands:   # else: the C file that parses options and prints "PROG ... VERSION"
+            ver = re.compile(r'getopt_long[\s\S]*printf\("' + re.escape(prog) + r'[ (]')
+            cands = [f for f in sources(src, (".c",)) if ver.search(open(f, encoding="utf-8", errors="replace").read())]
         if len(cands) != 1:
             fails.append(f"{prog}: cannot find its option parser (one {prog}.c or {prog}.in), found {cands}")
             continue
