@@ -81,12 +81,17 @@ def sh_options(path):
 
 
 def env_read_by_code(src):
-    """TCPCRYPT*_ variables the code reads, with the file that reads each."""
+    """TCPCRYPT*_ variables the code reads (getenv of a literal, or of a
+    macro #defined as one in the same file), with the file reading each."""
     found = {}
-    pat = re.compile(r'(?:secure_getenv|getenv|env_flag)\s*\(\s*"(TCPCRYPTD?_[A-Z0-9_]+)"')
+    call = re.compile(r'(?:secure_getenv|getenv|env_flag)\s*\(\s*("TCPCRYPTD?_[A-Z0-9_]+"|[A-Z_][A-Z0-9_]*)\s*\)')
     for f in sources(src, (".c", ".h")):
-        for v in pat.findall(open(f, encoding="utf-8", errors="replace").read()):
-            found.setdefault(v, os.path.relpath(f, src))
+        text = open(f, encoding="utf-8", errors="replace").read()
+        macros = dict(re.findall(r'^#define\s+([A-Z_][A-Z0-9_]*)\s+"(TCPCRYPTD?_[A-Z0-9_]+)"', text, re.M))
+        for arg in call.findall(text):
+            v = arg.strip('"') if arg.startswith('"') else macros.get(arg)
+            if v:
+                found.setdefault(v, os.path.relpath(f, src))
     return found
 
 
