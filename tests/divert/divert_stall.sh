@@ -11,7 +11,7 @@
 #     is stopped (A's SYN in, B's SYN-ACK out, A's ACK in).
 # (No netem on this kernel: drops and TCP's own retransmissions hold the
 # handshakes.) Each round starts N shimmed connections GAP ms apart and
-# stops the daemon STOPAT ms later; it stays stopped until the client is
+# stops the daemon STOPAT ms after the first held segment; it stays stopped until the client is
 # done or HOLD s passed. A single-threaded accept loop pays the shim's
 # 200 ms control timeout per connection while B's daemon is stopped, so N
 # stays small. Every connection must be intact, finish within MAXT s, and read
@@ -63,6 +63,11 @@ check() {
 	ENC=$enc
 }
 
+# dropped NS: packets the round's DROP rule in NS has dropped so far
+dropped() {
+	ip netns exec "$1" iptables -w -L OUTPUT -v -n -x | awk '$3 == "DROP" { n += $1 } END { print n + 0 }'
+}
+
 # round NAME DAEMON_PID NS FLAGS: drops segments with FLAGS (SYN or SYN,ACK)
 # leaving NS until just after the stop
 round() {
@@ -72,6 +77,15 @@ round() {
 	tc_bg "$NS_A" env TCPCRYPT_LOG=3 timeout 60 "$RUN" "$PY" "$PEER" client "$IP_B" $PORT "$N" "$GAP" "$name" \
 		> "$T/$name.out" 2> "$T/$name.err"
 	cpid=$TC_LAST_PID
+	# stop the daemon once a handshake is held (a segment dropped), then
+	# STOPAT ms more so that later ones are under way too: a fixed delay
+	# from the client's start caught none on a loaded machine
+	for i in $(seq 1 200); do
+		[ "$(dropped "$ns")" -ge 1 ] && break
+		kill -0 "$cpid" 2> /dev/null || break
+		sleep 0.05
+	done
+	[ "$(dropped "$ns")" -ge 1 ] || tc_fail "$name: no $fl segment left $ns within 10 s"
 	sleep "$(awk -v s="$STOPAT" 'BEGIN { print s / 1000 }')"
 	kill -STOP "$victim"
 	STOPPED=$victim
