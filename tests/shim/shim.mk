@@ -27,6 +27,10 @@ shim_static_true_LDFLAGS = -all-static
 check_PROGRAMS += shim/handover
 shim_handover_SOURCES = shim/handover.c
 
+# Children without the shim's hooks, and stdio (test_children.sh).
+check_PROGRAMS += shim/children
+shim_children_SOURCES = shim/children.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -40,6 +44,7 @@ shim_scripts = \
 	shim/test_tls.sh \
 	shim/test_curl_https.sh \
 	shim/test_handover.sh \
+	shim/test_children.sh \
 	shim/test_late_start.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
