@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cloexec.h"
 #include "close.h"
 #include "fdtable.h"
 #include "fork.h"
@@ -130,6 +131,8 @@ TC_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) &&
 	    !tc_in_shim && lo <= hi)
 		close_tracked_from(lo, hi);
+	if ((flags & CLOSE_RANGE_CLOEXEC) && !tc_in_shim && lo <= hi)
+		tc_cloexec_app_set_range(lo, hi);   /* the application's flag now */
 	if (!tc_in_shim && lo <= hi)
 		return close_range_sparing(lo, hi, flags);
 	return tc_real_close_range(lo, hi, flags);

@@ -199,21 +199,21 @@ static void bypass(const char *self, const char *how, const char *marker, int fd
 	status(st);
 }
 
-/* fgets and fprintf through a FILE on the connection. */
+/* fgets and fprintf through FILEs on the connection (one to read, one to
+ * write, as servers that use stdio on sockets do). */
 static void through_fdopen(int fd, const char *marker)
 {
-	FILE *f = fdopen(dup(fd), "r+");
+	FILE *in = fdopen(dup(fd), "r"), *out = fdopen(dup(fd), "w");
 	char line[128];
 
-	if (!f)
+	if (!in || !out)
 		die("fdopen");
-	if (!fgets(line, sizeof(line), f))
+	if (!fgets(line, sizeof(line), in))
 		strcpy(line, "(none)\n");
 	printf("hello: %s", line);
-	fseek(f, 0, SEEK_CUR);     /* a read then a write on one FILE */
-	if (fprintf(f, "%s\n", marker) < 0 || fflush(f) != 0)
+	if (fprintf(out, "%s\n", marker) < 0 || fflush(out) != 0)
 		die("fprintf");
-	if (fclose(f) != 0)
+	if (fclose(out) != 0 || fclose(in) != 0)
 		die("fclose");
 	printf("child: exit 0\n");
 }
