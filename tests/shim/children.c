@@ -15,6 +15,10 @@
  *             `sh -c 'printf MARKER >&3'` (spawn: the socket put on fd 3
  *             by a file action; noshim: fork + exec with LD_PRELOAD
  *             removed from the environment);
+ *         view     checks that fcntl(F_GETFD) reports FD_CLOEXEC as the
+ *             program set it (F_SETFD, FIOCLEX/FIONCLEX, dup, dup3,
+ *             F_DUPFD_CLOEXEC), printing "view: ok", then as system
+ *             (the socket not close-on-exec for the program);
  *         fdopen   fgets() of the server's hello and fprintf(MARKER\n)
  *             through a FILE from fdopen(dup(3));
  *         stdio    a forked child puts the socket on fds 0 and 1 and
@@ -35,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,6 +127,40 @@ static void status(int st)
 		printf("child: signal %d\n", WTERMSIG(st));
 }
 
+/* FD_CLOEXEC as the application set it, whatever the shim does in the
+ * kernel; prints "view: ok" or what differs. */
+static void check_view(int fd)
+{
+	int bad = 0, d;
+
+#define EXPECT(what, got, want) do { int g_ = (got); if (g_ != (want)) { \
+		printf("view: %s: %d, expected %d\n", what, g_, want); bad = 1; } } while (0)
+	EXPECT("F_GETFD after connect", fcntl(fd, F_GETFD), 0);
+	EXPECT("F_SETFD FD_CLOEXEC", fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
+	EXPECT("F_GETFD after F_SETFD FD_CLOEXEC", fcntl(fd, F_GETFD), FD_CLOEXEC);
+	EXPECT("F_SETFD 0", fcntl(fd, F_SETFD, 0), 0);
+	EXPECT("F_GETFD after F_SETFD 0", fcntl(fd, F_GETFD), 0);
+	EXPECT("FIOCLEX", ioctl(fd, FIOCLEX), 0);
+	EXPECT("F_GETFD after FIOCLEX", fcntl(fd, F_GETFD), FD_CLOEXEC);
+	EXPECT("FIONCLEX", ioctl(fd, FIONCLEX), 0);
+	EXPECT("F_GETFD after FIONCLEX", fcntl(fd, F_GETFD), 0);
+	d = dup(fd);
+	EXPECT("F_GETFD of dup", fcntl(d, F_GETFD), 0);
+	close(d);
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	EXPECT("F_GETFD of F_DUPFD_CLOEXEC", fcntl(d, F_GETFD), FD_CLOEXEC);
+	close(d);
+	EXPECT("dup3 O_CLOEXEC", dup3(fd, 12, O_CLOEXEC), 12);
+	EXPECT("F_GETFD of dup3 O_CLOEXEC", fcntl(12, F_GETFD), FD_CLOEXEC);
+	EXPECT("dup2 onto it", dup2(fd, 12), 12);
+	EXPECT("F_GETFD of dup2", fcntl(12, F_GETFD), 0);
+	close(12);
+	EXPECT("F_GETFD of a closed fd", fcntl(12, F_GETFD), -1);
+#undef EXPECT
+	if (!bad)
+		printf("view: ok\n");
+}
+
 /* A child writes MARKER to fd 3 by way of how. */
 static void bypass(const char *self, const char *how, const char *marker, int fd)
 {
@@ -174,6 +213,9 @@ static void bypass(const char *self, const char *how, const char *marker, int fd
 		if (dup2(9, fd) < 0)
 			die("dup2");
 		close(9);
+	} else if (!strcmp(how, "view")) {
+		check_view(fd);
+		st = system(cmd);
 	} else if (!strcmp(how, "noshim")) {
 		static char *env[] = { (char *)"PATH=/usr/bin:/bin", NULL };
 

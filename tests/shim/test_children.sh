@@ -11,6 +11,9 @@
 #     action, fork + exec without LD_PRELOAD): the marker never appears in
 #     the capture, and the server reads exactly "first\nlast\n" then EOF
 #     (the child got EBADF, never the raw socket);
+#     and the program still sees FD_CLOEXEC as it set it (F_SETFD,
+#     FIOCLEX/FIONCLEX, dup, dup2, dup3, F_DUPFD_CLOEXEC) while the kernel
+#     keeps the socket from system()'s shell;
 #  2. stdio: a FILE from fdopen() (fgets of the server's hello, fprintf of
 #     the marker) and an inetd-style program that inherits the connection
 #     on fds 0 and 1 across exec (fgets(stdin), printf): the marker never
@@ -43,7 +46,7 @@ grep -q 'listening on' "$T/tcpdump.err" || tc_fail "tcpdump did not start"
 fails=()
 port=7900
 declare -A MARK
-for how in system popen vfork clone spawn noshim fdopen stdio; do
+for how in system popen vfork clone spawn noshim view fdopen stdio; do
 	port=$((port + 1))
 	MARK[$how]=marker-$how-$(head -c 12 /dev/urandom | xxd -p)
 	tc_bg "$NS_B" timeout 20 "$RUN" "$C" sink "$IP_B" $port "$T/$how.recv" 2> "$T/$how.sink"
@@ -59,6 +62,11 @@ for how in system popen vfork clone spawn noshim fdopen stdio; do
 		want=$(printf 'first\n%s\nlast\n' "${MARK[$how]}")
 		grep -qx 'hello: server-hello' "$T/$how.out" "$T/$how.err" ||
 			fails+=("$how: the server's hello was not read as plaintext: $(grep -h hello: "$T/$how.out" "$T/$how.err" | cat -v | head -c 200)")
+		;;
+	view)
+		want=$(printf 'first\nlast\n')
+		grep -qx 'view: ok' "$T/$how.out" ||
+			fails+=("view: fcntl(F_GETFD) does not report what the program set: $(grep view: "$T/$how.out" | tr '\n' ' ')")
 		;;
 	*)
 		want=$(printf 'first\nlast\n')
