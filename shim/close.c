@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "shim.h"
 #include "sock.h"
+#include "stdfile.h"
 
 void tc_close_fd(int fd)
 {
@@ -90,13 +91,14 @@ static int close_range_sparing(unsigned int lo, unsigned int hi, int flags)
 	return r;
 }
 
-/* glibc's fclose closes the fd internally, past our close(). */
+/* glibc's fclose closes the fd internally, past our close(); our own
+ * FILEs (stdfile.h) close through close() once flushed. */
 TC_EXPORT int fclose(FILE *f)
 {
 	int fd;
 
 	if (f && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim &&
-	    (fd = fileno(f)) >= 0)
+	    (fd = fileno(f)) >= 0 && !tc_stdfile_ours(f))
 		tc_close_fd(fd);
 	return tc_real_fclose(f);
 }

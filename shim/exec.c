@@ -44,6 +44,7 @@
 #include "settings.h"
 #include "shim.h"
 #include "sock.h"
+#include "stdfile.h"
 
 #define MAX_KEPT         64
 #define TC_EXEC_WAIT_MS  3000
@@ -366,6 +367,7 @@ void tc_exec_adopt(void)
 	for (char *ent = strtok_r(copy, ",", &save); ent; ent = strtok_r(NULL, ",", &save))
 		adopt_entry(ent);
 	free(copy);
+	tc_stdfile_adopt();           /* stdin/stdout/stderr on a connection: through us */
 	tc_spawn_check();
 }
 
