@@ -74,6 +74,20 @@ void tc_cloexec_negotiated(struct tc_sock *s, int fd)
 			tc_cloexec_mark(fds[i]);
 }
 
+/* Table lock held. */
+static void sweep_one(int fd, struct tc_sock *s, void *arg)
+{
+	(void)arg;
+	if (tc_cloexec_needed(s))
+		tc_cloexec_mark(fd);
+}
+
+void tc_cloexec_sweep(void)
+{
+	if (__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim && getpid() == tc_pid)
+		tc_fd_foreach(sweep_one, NULL);
+}
+
 void tc_cloexec_forget(int fd)
 {
 	set_bit(fd, 0);

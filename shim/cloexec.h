@@ -33,6 +33,10 @@ void tc_cloexec_mark(int fd);
 /* s has just negotiated on fd: marks fd and every other fd of s in this
  * process (no table lock: called with the connection's locks held). */
 void tc_cloexec_negotiated(struct tc_sock *s, int fd);
+/* Marks every fd of this process whose connection needs it and is not
+ * marked yet (the other process of a fork completed the negotiation):
+ * before system(), popen(), posix_spawn(). */
+void tc_cloexec_sweep(void);
 /* 1 if FD_CLOEXEC on fd is set by us, not by the application. */
 int tc_cloexec_hidden(int fd);
 /* fd left the table: forgets its bit. */

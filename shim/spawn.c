@@ -1,5 +1,5 @@
 /*
- * spawn.c - posix_spawn, posix_spawnp: glibc execs the new program inside
+ * spawn.c - posix_spawn, posix_spawnp, system, popen: glibc execs the new program inside
  * without the shim's exec hooks, so connections cannot be handed over
  * there (exec.c). An encrypted connection is close-on-exec in the kernel
  * (cloexec.h), so the new program gets it only through a file action
@@ -12,6 +12,8 @@
  * the fd closed, never ciphertext as data). Not covered: a file action
  * that dup2s a connection into a program whose environment does not
  * preload the shim (the raw socket reaches it; see tcpcrypt(7)).
+ * Each of these first marks close-on-exec the fds of connections that the
+ * other process of a fork negotiated (tc_cloexec_sweep).
  */
 #include "config.h"
 
@@ -27,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "cloexec.h"
 #include "divert_client.h"
 #include "fdtable.h"
 #include "fork.h"
@@ -95,6 +98,7 @@ static int spawn(const char *name, pid_t *pid, const char *path, const posix_spa
 
 	if (!real)
 		return ENOSYS;
+	tc_cloexec_sweep();
 	if (__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim)
 		env = marked(envp);
 	r = real(pid, path, fa, at, argv, env ? env : envp);
@@ -112,6 +116,45 @@ TC_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
                            const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
 	return spawn("posix_spawnp", pid, file, fa, at, argv, envp);
+}
+
+/* The next definition of name (cached in *slot), or NULL. */
+static void *next(const char *name, void **slot)
+{
+	void *p = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+	if (!p && (p = dlsym(RTLD_NEXT, name)))
+		__atomic_store_n(slot, p, __ATOMIC_RELAXED);
+	return p;
+}
+
+/* glibc starts the shell through its internal posix_spawn, past our
+ * wrappers: the kernel's close-on-exec is what keeps the connections from
+ * it, made complete here. */
+TC_EXPORT int system(const char *cmd)
+{
+	static void *real;
+	int (*fn)(const char *) = (int (*)(const char *))next("system", &real);
+
+	if (!fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	tc_cloexec_sweep();
+	return fn(cmd);
+}
+
+TC_EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	static void *real;
+	FILE *(*fn)(const char *, const char *) = (FILE *(*)(const char *, const char *))next("popen", &real);
+
+	if (!fn) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	tc_cloexec_sweep();
+	return fn(cmd, mode);
 }
 
 /* 1 if fd is a socket on which ENO negotiated. */

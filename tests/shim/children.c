@@ -19,6 +19,11 @@
  *             program set it (F_SETFD, FIOCLEX/FIONCLEX, dup, dup3,
  *             F_DUPFD_CLOEXEC), printing "view: ok", then as system
  *             (the socket not close-on-exec for the program);
+ *         forkwin  the client forks while its non-blocking connect is
+ *             still in progress; the parent completes the connection (and
+ *             its negotiation), then the child runs system() (the child's
+ *             fd must be close-on-exec although its own shim did not
+ *             negotiate);
  *         fdopen   fgets() of the server's hello and fprintf(MARKER\n)
  *             through a FILE from fdopen(dup(3));
  *         stdio    a forked child puts the socket on fds 0 and 1 and
@@ -260,6 +265,52 @@ static void through_fdopen(int fd, const char *marker)
 	printf("child: exit 0\n");
 }
 
+/* forkwin: the connection negotiated by the parent after fork(); the
+ * child then runs system(). */
+static int fork_window(const char *host, int port, const char *marker)
+{
+	struct sockaddr_in a;
+	int fd = tcp_socket(host, port, &a), go[2], st;
+	char cmd[256], line[128], c;
+	ssize_t n;
+	pid_t p;
+
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			die("dup2");
+		close(fd);
+		fd = 3;
+	}
+	if (pipe(go) < 0)
+		die("pipe");
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 || errno != EINPROGRESS)
+		die("non-blocking connect");
+	p = fork();
+	if (p == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		snprintf(cmd, sizeof(cmd), "printf %%s '%s' >&3", marker);
+		_exit(WEXITSTATUS(system(cmd)));
+	}
+	close(go[0]);
+	fcntl(fd, F_SETFL, 0);
+	if (put_all(fd, "first\n") < 0)
+		die("write first");
+	n = read(fd, line, sizeof(line) - 1);
+	line[n > 0 ? n : 0] = '\0';
+	printf("hello: %s", n > 0 ? line : "(none)\n");
+	if (write(go[1], "g", 1) != 1)
+		die("write pipe");
+	waitpid(p, &st, 0);
+	status(st);
+	if (put_all(fd, "last\n") < 0)
+		printf("last: %s\n", strerror(errno));
+	close(fd);
+	return 0;
+}
+
 static int do_client(const char *self, const char *host, int port, const char *how, const char *marker)
 {
 	struct sockaddr_in a;
@@ -268,6 +319,10 @@ static int do_client(const char *self, const char *host, int port, const char *h
 	int fd = tcp_socket(host, port, &a);
 	char line[128];
 
+	if (!strcmp(how, "forkwin")) {
+		close(fd);
+		return fork_window(host, port, marker);
+	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		die("connect");
 	if (fd != 3) {

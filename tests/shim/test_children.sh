@@ -10,7 +10,9 @@
 #     clone + exec, posix_spawn with the socket put on fd 3 by a file
 #     action, fork + exec without LD_PRELOAD): the marker never appears in
 #     the capture, and the server reads exactly "first\nlast\n" then EOF
-#     (the child got EBADF, never the raw socket);
+#     (the child got EBADF, never the raw socket); the same for system() in
+#     a child forked while the connect was in progress and negotiated by
+#     its parent;
 #     and the program still sees FD_CLOEXEC as it set it (F_SETFD,
 #     FIOCLEX/FIONCLEX, dup, dup2, dup3, F_DUPFD_CLOEXEC) while the kernel
 #     keeps the socket from system()'s shell;
@@ -46,7 +48,7 @@ grep -q 'listening on' "$T/tcpdump.err" || tc_fail "tcpdump did not start"
 fails=()
 port=7900
 declare -A MARK
-for how in system popen vfork clone spawn noshim view fdopen stdio; do
+for how in system popen vfork clone spawn noshim view forkwin fdopen stdio; do
 	port=$((port + 1))
 	MARK[$how]=marker-$how-$(head -c 12 /dev/urandom | xxd -p)
 	tc_bg "$NS_B" timeout 20 "$RUN" "$C" sink "$IP_B" $port "$T/$how.recv" 2> "$T/$how.sink"
@@ -55,7 +57,7 @@ for how in system popen vfork clone spawn noshim view fdopen stdio; do
 	tc_run "$NS_A" timeout 20 "$RUN" "$C" client "$IP_B" $port $how "${MARK[$how]}" \
 		> "$T/$how.out" 2> "$T/$how.err"
 	wait "$srv" 2> /dev/null
-	grep -q '^client sessid yes' "$T/$how.err" ||
+	[ $how = forkwin ] || grep -q '^client sessid yes' "$T/$how.err" ||
 		tc_fail "$how: the connection was not encrypted: $(tr '\n' ' ' < "$T/$how.err")"
 	case $how in
 	fdopen | stdio)
