@@ -19,9 +19,14 @@
  * are not set within TC_EXEC_WAIT_MS, shared with other processes but no
  * map_files access) is closed for the new program instead, and
  * a new image that cannot adopt one resets it: ciphertext never reaches a
- * program as data. Not covered: a new program that ignores LD_PRELOAD
- * (setuid, static), and execs from vfork/posix_spawn children (no
- * handlers run there).
+ * program as data. An encrypted connection is close-on-exec in the kernel
+ * (cloexec.h): only this path opens it, just before the real exec, for
+ * the connections it hands over (the application's own FD_CLOEXEC decides
+ * which), so execs from vfork/clone/posix_spawn children and glibc's
+ * system()/popen() find it closed. In such a child (getpid() != tc_pid)
+ * nothing here touches the shared state or allocates. Not covered: a new
+ * program that ignores LD_PRELOAD although its environment names the
+ * shim (setuid, static): a connection handed over reaches it raw.
  */
 #include "config.h"
 
@@ -387,13 +392,13 @@ static size_t count_args(va_list ap)
 	return n;
 }
 
-/* Fills v[0..n] from arg0 and ap (v[n] = NULL); returns the pointer after
- * the NULL (execle's envp) when want_env. */
+/* Fills v[0..n] from arg0 and ap (v[n] is the terminating NULL, read
+ * too); returns the pointer after it (execle's envp) when want_env. */
 static char **fill_args(char **v, size_t n, const char *arg0, va_list ap, int want_env)
 {
 	v[0] = (char *)arg0;
 	for (size_t i = 1; i <= n; i++)
-		v[i] = i < n ? va_arg(ap, char *) : NULL;
+		v[i] = va_arg(ap, char *);
 	return want_env ? va_arg(ap, char **) : NULL;
 }
 

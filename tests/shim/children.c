@@ -30,6 +30,9 @@
  *             execs "children stdio MARKER" (the exec handover).
  *       Prints on stdout "hello: LINE" (the server's hello as read by
  *       whoever read it) and "child: STATUS".
+ *   children execle                   execle() of `sh -c 'echo $V'` with
+ *       an environment holding only V=execle-env (the shim's execle must
+ *       pass that environment on): prints "execle-env".
  *   children stdio MARKER             fgets() from stdin, printf() MARKER
  *       to stdout (flushed by exit); prints "hello: LINE" on stderr.
  */
@@ -373,6 +376,12 @@ int main(int argc, char **argv)
 		return do_sink(argv[2], atoi(argv[3]), argv[4]);
 	if (!strcmp(m, "client") && argc == 6)
 		return do_client(argv[0], argv[2], atoi(argv[3]), argv[4], argv[5]);
+	if (!strcmp(m, "execle")) {
+		static char *env[] = { (char *)"V=execle-env", NULL };
+
+		execle("/bin/sh", "sh", "-c", "echo \"$V\"", (char *)NULL, env);
+		die("execle");
+	}
 	if (!strcmp(m, "stdio") && argc == 3)
 		return do_stdio(argv[2]);
 	fprintf(stderr, "usage: children sink|client|stdio ...\n");

@@ -20,7 +20,8 @@
 #     the marker) and an inetd-style program that inherits the connection
 #     on fds 0 and 1 across exec (fgets(stdin), printf): the marker never
 #     appears in the capture, the server reads "first\nMARKER\nlast\n",
-#     and the hello was read as "server-hello".
+#     and the hello was read as "server-hello";
+#  3. execle() under the shim passes its environment argument on.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
@@ -29,6 +30,10 @@ RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 [ -x "$C" ] || tc_fail "children not built at $C"
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 command -v tcpdump > /dev/null || tc_fail "tcpdump not installed (scripts/install-deps.sh)"
+
+# execle() under the shim passes its environment on.
+out=$("$RUN" "$C" execle 2>&1)
+[ "$out" = execle-env ] || tc_fail "execle under the shim lost its environment: '$out'"
 
 tc_netns_setup
 tc_daemon_start
