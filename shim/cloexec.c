@@ -53,7 +53,12 @@ int tc_cloexec_needed(const struct tc_sock *s)
 
 void tc_cloexec_mark(int fd)
 {
-	int fl = tc_real_fcntl(fd, F_GETFD, 0);
+	int fl;
+
+	/* a seccomp sandbox may kill on fcntl; such a process execs nothing */
+	if (__atomic_load_n(&tc_sandboxed, __ATOMIC_ACQUIRE))
+		return;
+	fl = tc_real_fcntl(fd, F_GETFD, 0);
 
 	if (fl < 0 || (fl & FD_CLOEXEC))
 		return;                  /* the application's own flag, or no fd */
