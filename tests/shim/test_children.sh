@@ -32,8 +32,8 @@ RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 command -v tcpdump > /dev/null || tc_fail "tcpdump not installed (scripts/install-deps.sh)"
 
 # execle() under the shim passes its environment on.
-out=$("$RUN" "$C" execle 2>&1)
-[ "$out" = execle-env ] || tc_fail "execle under the shim lost its environment: '$out'"
+out=$("$RUN" "$C" execle 2> "$TC_TMP/execle.err")
+[ "$out" = execle-env ] || tc_fail "execle under the shim lost its environment: '$out' $(cat "$TC_TMP/execle.err")"
 
 tc_netns_setup
 tc_daemon_start
