@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cloexec.h"
 #include "close.h"
 #include "fdtable.h"
 #include "fork.h"
@@ -15,6 +16,7 @@
 #include "progress.h"
 #include "shim.h"
 #include "sock.h"
+#include "stdfile.h"
 
 void tc_close_fd(int fd)
 {
@@ -89,13 +91,14 @@ static int close_range_sparing(unsigned int lo, unsigned int hi, int flags)
 	return r;
 }
 
-/* glibc's fclose closes the fd internally, past our close(). */
+/* glibc's fclose closes the fd internally, past our close(); our own
+ * FILEs (stdfile.h) close through close() once flushed. */
 TC_EXPORT int fclose(FILE *f)
 {
 	int fd;
 
 	if (f && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim &&
-	    (fd = fileno(f)) >= 0)
+	    (fd = fileno(f)) >= 0 && !tc_stdfile_ours(f))
 		tc_close_fd(fd);
 	return tc_real_fclose(f);
 }
@@ -130,6 +133,8 @@ TC_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) &&
 	    !tc_in_shim && lo <= hi)
 		close_tracked_from(lo, hi);
+	if ((flags & CLOSE_RANGE_CLOEXEC) && !tc_in_shim && lo <= hi)
+		tc_cloexec_app_set_range(lo, hi);   /* the application's flag now */
 	if (!tc_in_shim && lo <= hi)
 		return close_range_sparing(lo, hi, flags);
 	return tc_real_close_range(lo, hi, flags);

@@ -1,14 +1,18 @@
 /*
  * dup.c - dup, dup2, dup3, fcntl(F_DUPFD*), fcntl64: a new fd number for
- * the same open file description shares its session.
+ * the same open file description shares its session (and, encrypted, is
+ * close-on-exec in the kernel: cloexec.h, which also answers F_GETFD and
+ * F_SETFD).
  */
 #include "config.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
 
+#include "cloexec.h"
 #include "close.h"
 #include "fdtable.h"
+#include "fork.h"
 #include "libc_syms.h"
 #include "shim.h"
 #include "sock.h"
@@ -18,11 +22,19 @@ static void share(int oldfd, int newfd)
 {
 	struct tc_sock *s = tc_fd_get(oldfd);
 
-	if (s) {
+	if (!s)
+		return;
+	if (getpid() != tc_pid) {
+		/* a vfork/clone child: our table is the parent's; its fd stays
+		 * closed for the child's exec */
+		if (tc_cloexec_needed(s))
+			tc_cloexec_kernel(newfd, 1);
+	} else {
 		tc_fd_forget_stale(newfd);   /* newfd was free in the kernel */
-		tc_fd_set(newfd, s);
-		tc_fd_put(s);
+		if (tc_fd_set(newfd, s) == 0 && tc_cloexec_needed(s))
+			tc_cloexec_mark(newfd);
 	}
+	tc_fd_put(s);
 }
 
 TC_EXPORT int dup(int fd)
@@ -63,7 +75,13 @@ TC_EXPORT int dup3(int fd, int fd2, int flags)
 
 static int do_fcntl(int fd, int cmd, long arg)
 {
-	int r = tc_real_fcntl(fd, cmd, arg);
+	int r;
+
+	if (cmd == F_GETFD && !tc_in_shim)
+		return tc_cloexec_getfd(fd);
+	if (cmd == F_SETFD && tc_fd_maybe(fd))
+		return tc_cloexec_setfd(fd, arg);
+	r = tc_real_fcntl(fd, cmd, arg);
 
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && tc_fd_maybe(fd))
 		share(fd, r);

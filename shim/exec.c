@@ -19,12 +19,18 @@
  * are not set within TC_EXEC_WAIT_MS, shared with other processes but no
  * map_files access) is closed for the new program instead, and
  * a new image that cannot adopt one resets it: ciphertext never reaches a
- * program as data. Not covered: a new program that ignores LD_PRELOAD
- * (setuid, static), and execs from vfork/posix_spawn children (no
- * handlers run there).
+ * program as data. An encrypted connection is close-on-exec in the kernel
+ * (cloexec.h): only this path opens it, just before the real exec, for
+ * the connections it hands over (the application's own FD_CLOEXEC decides
+ * which), so execs from vfork/clone/posix_spawn children and glibc's
+ * system()/popen() find it closed. In such a child (getpid() != tc_pid)
+ * nothing here touches the shared state or allocates. Not covered: a new
+ * program that ignores LD_PRELOAD although its environment names the
+ * shim (setuid, static): a connection handed over reaches it raw.
  */
 #include "config.h"
 
+#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -35,6 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloexec.h"
 #include "fdtable.h"
 #include "fork.h"
 #include "libc_syms.h"
@@ -42,6 +49,7 @@
 #include "settings.h"
 #include "shim.h"
 #include "sock.h"
+#include "stdfile.h"
 
 #define MAX_KEPT         64
 #define TC_EXEC_WAIT_MS  3000
@@ -55,6 +63,7 @@ struct kept {
 	int fd[MAX_KEPT];
 	struct tc_sock *s[MAX_KEPT]; /* a reference each */
 	int cloexec[MAX_KEPT];       /* FD_CLOEXEC set by us */
+	int opened[MAX_KEPT];        /* FD_CLOEXEC (cloexec.h) cleared for the handover */
 	int mfd[MAX_KEPT];           /* >= 0: handed over through this memfd (first fd of s) */
 	int shared[MAX_KEPT];        /* ... the memory all holders share (not a copy) */
 	char **env;                  /* the new environment (malloc'd), or NULL */
@@ -71,12 +80,13 @@ static void pick_one(int fd, struct tc_sock *s, void *arg)
 	if (s->kind != TC_K_CONN || (st != TC_ST_HANDSHAKE && st != TC_ST_READY) || k->n == MAX_KEPT)
 		return;
 	fl = tc_real_fcntl(fd, F_GETFD, 0);
-	if (fl < 0 || (fl & FD_CLOEXEC))
-		return;
+	if (fl < 0 || ((fl & FD_CLOEXEC) && !tc_cloexec_hidden(fd)))
+		return;               /* the application wants it closed */
 	s->refs++;
 	k->fd[k->n] = fd;
 	k->s[k->n] = s;
 	k->cloexec[k->n] = 0;
+	k->opened[k->n] = 0;
 	k->mfd[k->n++] = -1;
 }
 
@@ -161,6 +171,25 @@ static char **new_env(struct kept *k, char *const envp[])
 	return e;
 }
 
+/* Last step before the real exec: the connections handed over lose the
+ * kernel's FD_CLOEXEC that kept them from every other exec (cloexec.h). */
+static void open_handed(struct kept *k)
+{
+	for (int i = 0; i < k->n; i++) {
+		int first = i;
+
+		for (int j = 0; j < i; j++)
+			if (k->s[j] == k->s[i]) {
+				first = j;
+				break;
+			}
+		if (k->mfd[first] >= 0 && tc_cloexec_hidden(k->fd[i])) {
+			tc_cloexec_kernel(k->fd[i], 0);
+			k->opened[i] = 1;
+		}
+	}
+}
+
 static void before_exec(struct kept *k, char *const envp[])
 {
 	int shim = env_has_shim(envp);
@@ -200,6 +229,7 @@ static void before_exec(struct kept *k, char *const envp[])
 				close_for_exec(k, i, "no memory");
 			}
 	}
+	open_handed(k);
 	tc_fork_proc_refs(-1);
 }
 
@@ -214,12 +244,10 @@ static void after_failed_exec(struct kept *k)
 				tc_sock_export_undo(k->s[i]);
 			tc_real_close(k->mfd[i]);
 		}
-		if (k->cloexec[i]) {
-			int fl = tc_real_fcntl(k->fd[i], F_GETFD, 0);
-
-			if (fl >= 0)
-				tc_real_fcntl(k->fd[i], F_SETFD, (long)(fl & ~FD_CLOEXEC));
-		}
+		if (k->cloexec[i])
+			tc_cloexec_kernel(k->fd[i], 0);
+		if (k->opened[i])
+			tc_cloexec_kernel(k->fd[i], 1);
 		tc_fd_put(k->s[i]);
 	}
 	free(k->env);
@@ -313,8 +341,10 @@ static void adopt_entry(char *ent)
 		p = *end == '.' ? end + 1 : end;
 		if (fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_ino != ino)
 			continue;             /* not that socket any more */
-		if (r == 0 && tc_fd_set((int)fd, s) == 0)
+		if (r == 0 && tc_fd_set((int)fd, s) == 0) {
+			tc_cloexec_mark((int)fd);   /* inherited: the application's flag is clear */
 			tc_debug("fd %ld: encrypted connection taken over from the previous program", fd);
+		}
 		else
 			tc_sock_abort_fd((int)fd, "its tcpcrypt session could not be taken over across exec");
 	}
@@ -342,76 +372,80 @@ void tc_exec_adopt(void)
 	for (char *ent = strtok_r(copy, ",", &save); ent; ent = strtok_r(NULL, ",", &save))
 		adopt_entry(ent);
 	free(copy);
+	tc_stdfile_adopt();           /* stdin/stdout/stderr on a connection: through us */
 	tc_spawn_check();
 }
 
-/* Collects the NULL-terminated variadic argument list of execl*; also
- * returns the pointer after the NULL (execle's envp). */
-static char **collect(const char *arg0, va_list ap, char ***envp)
+/* The execl* wrappers build argv on the stack (alloca), as glibc does: no malloc,
+ * so that they are safe in a vfork or clone child sharing our memory. */
+
+/* Number of arguments after arg0 up to and including the NULL. */
+static size_t count_args(va_list ap)
 {
 	va_list aq;
 	size_t n = 1;
-	char **v;
 
 	va_copy(aq, ap);
 	while (va_arg(aq, char *))
 		n++;
 	va_end(aq);
-	v = malloc((n + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
+	return n;
+}
+
+/* Fills v[0..n] from arg0 and ap (v[n] is the terminating NULL, read
+ * too); returns the pointer after it (execle's envp) when want_env. */
+static char **fill_args(char **v, size_t n, const char *arg0, va_list ap, int want_env)
+{
 	v[0] = (char *)arg0;
 	for (size_t i = 1; i <= n; i++)
-		v[i] = i < n ? va_arg(ap, char *) : NULL;
-	if (n > 0 && envp)
-		*envp = va_arg(ap, char **);
-	return v;
+		v[i] = va_arg(ap, char *);
+	return want_env ? va_arg(ap, char **) : NULL;
 }
 
 TC_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	char **v;
-	int r;
+	size_t n;
 
 	va_start(ap, arg);
-	v = collect(arg, ap, NULL);
-	va_end(ap);
-	if (!v)
-		return -1;
-	r = execv(path, v);
-	free(v);
-	return r;
+	n = count_args(ap);
+	{
+		char **v = alloca((n + 1) * sizeof(*v));
+
+		fill_args(v, n, arg, ap, 0);
+		va_end(ap);
+		return execv(path, v);
+	}
 }
 
 TC_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	char **v;
-	int r;
+	size_t n;
 
 	va_start(ap, arg);
-	v = collect(arg, ap, NULL);
-	va_end(ap);
-	if (!v)
-		return -1;
-	r = execvp(file, v);
-	free(v);
-	return r;
+	n = count_args(ap);
+	{
+		char **v = alloca((n + 1) * sizeof(*v));
+
+		fill_args(v, n, arg, ap, 0);
+		va_end(ap);
+		return execvp(file, v);
+	}
 }
 
 TC_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	char **v, **envp = NULL;
-	int r;
+	size_t n;
 
 	va_start(ap, arg);
-	v = collect(arg, ap, &envp);
-	va_end(ap);
-	if (!v)
-		return -1;
-	r = execve(path, v, envp);
-	free(v);
-	return r;
+	n = count_args(ap);
+	{
+		char **v = alloca((n + 1) * sizeof(*v)), **envp;
+
+		envp = fill_args(v, n, arg, ap, 1);
+		va_end(ap);
+		return execve(path, v, envp);
+	}
 }

@@ -14,6 +14,7 @@
 #include "libc_syms.h"
 #include "shim.h"
 #include "sock.h"
+#include "stdfile.h"
 
 #define BATCH 256
 
@@ -67,6 +68,8 @@ static void exit_all(void)
 
 __attribute__((destructor)) static void tc_shim_fini(void)
 {
+	if (getpid() == tc_pid)
+		tc_stdfile_flush_all();   /* glibc flushes stdio only after us */
 	exit_all();
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "cloexec.h"
 #include "fdtable.h"
 #include "sock.h"
 
@@ -101,6 +102,7 @@ struct tc_sock *tc_fd_take(int fd, int *last)
 		__atomic_store_n(p, NULL, __ATOMIC_RELEASE);
 		*last = --s->nfds == 0;
 		__atomic_sub_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
+		tc_cloexec_forget(fd);
 	}
 	pthread_mutex_unlock(&tc_fd_lock);
 	return s;
@@ -119,6 +121,22 @@ void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg)
 				fn((c << CHUNK_BITS) | i, ch[i], arg);
 	}
 	pthread_mutex_unlock(&tc_fd_lock);
+}
+
+int tc_fd_find(const struct tc_sock *s, int *out, int cap)
+{
+	int n = 0;
+
+	for (int c = 0; c < NCHUNKS && n < cap; c++) {
+		struct tc_sock **ch = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+
+		if (!ch)
+			continue;
+		for (int i = 0; i < CHUNK && n < cap; i++)
+			if (__atomic_load_n(&ch[i], __ATOMIC_RELAXED) == s)
+				out[n++] = (c << CHUNK_BITS) | i;
+	}
+	return n;
 }
 
 struct tc_sock *tc_conn_get(int fd)

@@ -30,6 +30,9 @@ int tc_fd_set(int fd, struct tc_sock *s);
 struct tc_sock *tc_fd_take(int fd, int *last);
 /* Calls fn(fd, s, arg) for every fd in the table, the table lock held. */
 void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg);
+/* Up to cap fds that refer to s, without the table lock (pointers are
+ * compared, never followed): for callers that hold a connection's locks. */
+int tc_fd_find(const struct tc_sock *s, int *out, int cap);
 /* Highest fd that may be in the table, plus one. */
 int tc_fd_limit(void);
 

@@ -1,12 +1,14 @@
 /*
  * ioctl.c - ioctl(FIONREAD/SIOCINQ): plaintext bytes available, never
- * ciphertext counts; FIONBIO is noted (see tc_sock_note_nonblock).
+ * ciphertext counts; FIONBIO is noted (see tc_sock_note_nonblock);
+ * FIOCLEX/FIONCLEX as cloexec.h says.
  */
 #include "config.h"
 
 #include <stdarg.h>
 #include <sys/ioctl.h>
 
+#include "cloexec.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "shim.h"
@@ -22,6 +24,8 @@ TC_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if ((req == FIOCLEX || req == FIONCLEX) && tc_fd_maybe(fd))
+		return tc_cloexec_ioctl(fd, req == FIOCLEX);
 	if (req == FIONBIO) {
 		r = tc_real_ioctl(fd, req, arg);
 		if (r == 0 && arg && (s = tc_conn_get(fd))) {

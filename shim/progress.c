@@ -136,10 +136,14 @@ void tc_progress_start(void)
 			pthread_attr_init(&a);
 			pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 			pthread_attr_setstacksize(&a, 256 * 1024);
-			if (wake_fd >= 0 && pthread_create(&t, &a, progress_main, NULL) == 0)
-				__atomic_store_n(&started, 1, __ATOMIC_RELEASE);
-			else
+			/* started before the thread runs: its own tc_progress_kick()
+			 * must not wait for start_lock, which a fork's prepare
+			 * handler may take before prog_lock (held by the thread) */
+			__atomic_store_n(&started, 1, __ATOMIC_RELEASE);
+			if (wake_fd < 0 || pthread_create(&t, &a, progress_main, NULL) != 0) {
+				__atomic_store_n(&started, 0, __ATOMIC_RELEASE);
 				tc_err("cannot start the progress thread");
+			}
 			pthread_attr_destroy(&a);
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 		}

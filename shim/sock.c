@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "cloexec.h"
 #include "divert_client.h"
 #include "eno.h"
 #include "keylog.h"
@@ -896,6 +897,7 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	sh->role = out.role;
 	sh->peer_app = out.peer_a;
 	SET_STATE(sh, TC_ST_HANDSHAKE);
+	tc_cloexec_negotiated(s, fd);   /* no raw socket for children without our hooks */
 	tc_debug("fd %d: ENO negotiated, role %c", fd, out.role ? 'B' : 'A');
 	if (hslen) {
 		memcpy(sh->tx + sh->tx_len, hs, hslen);

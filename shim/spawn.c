@@ -1,15 +1,19 @@
 /*
- * spawn.c - posix_spawn, posix_spawnp: glibc execs the new program inside
+ * spawn.c - posix_spawn, posix_spawnp, system, popen: glibc execs the new program inside
  * without the shim's exec hooks, so connections cannot be handed over
- * there (exec.c). A process holding connections marks the new program's
- * environment with the socket inodes of its connections that are not
- * plain TCP (TCPCRYPT_SPAWNED=ino,ino,...); the new image's shim then
- * closes every inherited socket listed there, or on which the kernel says
- * ENO negotiated (a raw encrypted stream it has no session for: the
- * parent keeps its connection, the new program sees the fd closed, never
- * ciphertext as data). Not covered: vfork + exec; with the divert backend
- * a spawned program still read ciphertext in tests/shim/test_handover.sh
- * case 4 (not yet understood; that case runs on eBPF only).
+ * there (exec.c). An encrypted connection is close-on-exec in the kernel
+ * (cloexec.h), so the new program gets it only through a file action
+ * (adddup2 clears the flag on the copy). For that case a process holding
+ * connections marks the new program's environment with the socket inodes
+ * of its connections that are not plain TCP (TCPCRYPT_SPAWNED=ino,ino,...);
+ * the new image's shim then closes every inherited socket listed there, or
+ * on which the kernel says ENO negotiated (a raw encrypted stream it has
+ * no session for: the parent keeps its connection, the new program sees
+ * the fd closed, never ciphertext as data). Not covered: a file action
+ * that dup2s a connection into a program whose environment does not
+ * preload the shim (the raw socket reaches it; see tcpcrypt(7)).
+ * Each of these first marks close-on-exec the fds of connections that the
+ * other process of a fork negotiated (tc_cloexec_sweep).
  */
 #include "config.h"
 
@@ -25,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "cloexec.h"
 #include "divert_client.h"
 #include "fdtable.h"
 #include "fork.h"
@@ -56,7 +61,7 @@ static void add_inode(int fd, struct tc_sock *s, void *arg)
 		return;
 	if (l->len + 24 > l->cap)
 		return;
-	n = snprintf(l->buf + l->len, l->cap - l->len, "%s%llu", l->len ? "," : "",
+	n = snprintf(l->buf + l->len, l->cap - l->len, "%s%llu", l->len > sizeof(SPAWNED) ? "," : "",
 	             (unsigned long long)st.st_ino);
 	if (n > 0)
 		l->len += (size_t)n;
@@ -65,7 +70,7 @@ static void add_inode(int fd, struct tc_sock *s, void *arg)
 /* envp plus the marker naming our encrypted sockets (malloc'd), or NULL. */
 static char **marked(char *const envp[])
 {
-	size_t n = 0, cap = sizeof(SPAWNED) + 24 * (size_t)tc_fd_limit() + 2;
+	size_t n = 0, cap = sizeof(SPAWNED) + 24 * ((size_t)__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) + 8) + 2;
 	struct inode_list l;
 	char **e;
 
@@ -93,6 +98,7 @@ static int spawn(const char *name, pid_t *pid, const char *path, const posix_spa
 
 	if (!real)
 		return ENOSYS;
+	tc_cloexec_sweep();
 	if (__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim)
 		env = marked(envp);
 	r = real(pid, path, fa, at, argv, env ? env : envp);
@@ -110,6 +116,45 @@ TC_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
                            const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
 	return spawn("posix_spawnp", pid, file, fa, at, argv, envp);
+}
+
+/* The next definition of name (cached in *slot), or NULL. */
+static void *next(const char *name, void **slot)
+{
+	void *p = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+	if (!p && (p = dlsym(RTLD_NEXT, name)))
+		__atomic_store_n(slot, p, __ATOMIC_RELAXED);
+	return p;
+}
+
+/* glibc starts the shell through its internal posix_spawn, past our
+ * wrappers: the kernel's close-on-exec is what keeps the connections from
+ * it, made complete here. */
+TC_EXPORT int system(const char *cmd)
+{
+	static void *real;
+	int (*fn)(const char *) = (int (*)(const char *))next("system", &real);
+
+	if (!fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	tc_cloexec_sweep();
+	return fn(cmd);
+}
+
+TC_EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	static void *real;
+	FILE *(*fn)(const char *, const char *) = (FILE *(*)(const char *, const char *))next("popen", &real);
+
+	if (!fn) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	tc_cloexec_sweep();
+	return fn(cmd, mode);
 }
 
 /* 1 if fd is a socket on which ENO negotiated. */
@@ -137,8 +182,13 @@ static int listed(int fd, const char *list)
 	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return 0;
 	while (*list) {
-		unsigned long long ino = strtoull(list, &end, 10);
+		unsigned long long ino;
 
+		if (*list == ',') {          /* an empty item */
+			list++;
+			continue;
+		}
+		ino = strtoull(list, &end, 10);
 		if (end == list)
 			return 0;
 		if (ino == (unsigned long long)st.st_ino)

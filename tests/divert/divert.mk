@@ -10,6 +10,8 @@ DIVERT_TESTS = \
 	divert/dv_test_conformance.sh \
 	divert/dv_test_fortify.sh \
 	divert/dv_test_wire.sh \
+	divert/dv_test_children.sh \
+	divert/dv_test_handover.sh \
 	divert/dv_test_socat.sh \
 	divert/dv_test_curl_http.sh \
 	divert/dv_test_fallback.sh \

@@ -32,6 +32,10 @@ check_PROGRAMS += shim/epoll_fork
 shim_epoll_fork_SOURCES = shim/epoll_fork.c
 shim_epoll_fork_LDADD = -lpthread
 
+# Children without the shim's hooks, and stdio (test_children.sh).
+check_PROGRAMS += shim/children
+shim_children_SOURCES = shim/children.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -46,6 +50,7 @@ shim_scripts = \
 	shim/test_curl_https.sh \
 	shim/test_handover.sh \
 	shim/test_epoll_fork.sh \
+	shim/test_children.sh \
 	shim/test_late_start.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
