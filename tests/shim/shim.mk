@@ -31,6 +31,10 @@ shim_handover_SOURCES = shim/handover.c
 check_PROGRAMS += shim/recv_flags
 shim_recv_flags_SOURCES = shim/recv_flags.c
 
+# Calls around the socket functions: pwritev2, syscall(), io_uring (test_bypass.sh).
+check_PROGRAMS += shim/bypass
+shim_bypass_SOURCES = shim/bypass.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -45,6 +49,7 @@ shim_scripts = \
 	shim/test_curl_https.sh \
 	shim/test_handover.sh \
 	shim/test_late_start.sh \
-	shim/test_recv_flags.sh
+	shim/test_recv_flags.sh \
+	shim/test_bypass.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
