@@ -1,7 +1,7 @@
 /*
  * recv.c - read, __read_chk, readv, recv, __recv_chk, recvfrom,
- * __recvfrom_chk, recvmsg, recvmmsg: plaintext from opened frames, with the
- * flags' TCP meaning (MSG_TRUNC: recv_trunc.c).
+ * __recvfrom_chk, recvmsg, recvmmsg, preadv2: plaintext from opened frames,
+ * with the flags' TCP meaning (MSG_TRUNC: recv_trunc.c).
  */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "recv_trunc.h"
+#include "rwf.h"
 #include "shim.h"
 #include "sock.h"
 
@@ -140,6 +141,33 @@ TC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	if (r == TC_PASS)
 		return tc_real_readv(fd, iov, cnt);
 	return tc_ret(r, saved);
+}
+
+/* preadv2 at offset -1 (the file position) reads a socket as readv does;
+ * RWF_NOWAIT is MSG_DONTWAIT there. Any other offset fails in the kernel
+ * (ESPIPE, EINVAL) without moving a byte, as for pread/preadv. */
+TC_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	struct tc_sock *s;
+	int saved = errno, mflags;
+	ssize_t r;
+
+	if (off != -1 || cnt < 0 || cnt > IOV_MAX || !tc_fd_maybe(fd) || !(s = tc_conn_get(fd)))
+		return tc_real_preadv2(fd, iov, cnt, off, flags);
+	mflags = tc_rwf_to_msg(flags);
+	if (mflags < 0) {
+		tc_fd_put(s);
+		return tc_ret(mflags, saved);
+	}
+	r = conn_recv(s, fd, iov, cnt, mflags);
+	if (r == TC_PASS)
+		return tc_real_preadv2(fd, iov, cnt, off, flags);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return preadv2(fd, iov, cnt, off, flags);
 }
 
 TC_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
