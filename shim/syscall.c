@@ -4,7 +4,9 @@
  * through syscall() gets what the C function of the same name gives, that
  * is the shim's wrapper: syscall(SYS_write, fd, ...) on an encrypted
  * connection seals, syscall(SYS_read, ...) opens frames, accept/connect opt
- * in, close/dup keep the table right. io_uring_setup is refused (ENOSYS,
+ * in, close/dup keep the table right, execve hands connections over.
+ * Not routed: fork/clone/vfork and execveat (no wrapper of the shim has
+ * their exact meaning). io_uring_setup is refused (ENOSYS,
  * as on a kernel without io_uring; programs fall back to ordinary calls):
  * a ring moves a socket's bytes in the kernel, where no preload sees them.
  *
@@ -147,6 +149,8 @@ static long route(long nr, const long a[6], int *done)
 		return getsockopt(fd, (int)a[1], (int)a[2], (void *)a[3], (socklen_t *)a[4]);
 	case SYS_close_range:
 		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	case SYS_execve:              /* the exec handover (exec.c) */
+		return execve((const char *)a[0], (char *const *)a[1], (char *const *)a[2]);
 	}
 	*done = 0;
 	return 0;

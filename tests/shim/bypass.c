@@ -12,11 +12,14 @@
  *                                  prints "MODE: N" or "MODE: -1 ERRNO"
  *
  * Read modes: read preadv2 syscall-read syscall-readv syscall-recvfrom
- * syscall-recvmsg syscall-preadv2. Write modes: pwritev2 pwritev2-nowait
- * pwrite pwritev syscall-write syscall-writev syscall-sendto
- * syscall-sendmsg syscall-pwritev2 io_uring. For io_uring the client
- * prints "io_uring setup: ..." first; a refused setup falls back to
- * write() as programs do.
+ * syscall-recvmsg syscall-preadv2, and syscall-accept (accept through
+ * syscall(SYS_accept4), then read()). Write modes: pwritev2
+ * pwritev2-nowait pwrite pwritev syscall-write syscall-writev
+ * syscall-sendto syscall-sendmsg syscall-pwritev2, syscall-dup (write()
+ * on a syscall(SYS_dup) of the connection), syscall-connect (connect
+ * through syscall(SYS_connect), then write()), io_uring. For io_uring the
+ * client prints "io_uring setup: ..." first; a refused setup falls back
+ * to write() as programs do.
  * Exit status: 0, or 2 on a setup error (socket, connect...).
  */
 #define _GNU_SOURCE
@@ -56,7 +59,7 @@ static long read_via(const char *mode, int fd, char *buf, size_t n)
 	struct iovec iov = { buf, n };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (strcmp(mode, "read") == 0)
+	if (strcmp(mode, "read") == 0 || strcmp(mode, "syscall-accept") == 0)
 		return read(fd, buf, n);
 	if (strcmp(mode, "preadv2") == 0)
 		return preadv2(fd, &iov, 1, -1, 0);
@@ -85,7 +88,10 @@ static int server(const char *port, const char *mode)
 	if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0)
 		die("listen");
-	fd = accept(ls, NULL, NULL);
+	if (strcmp(mode, "syscall-accept") == 0)
+		fd = (int)syscall(SYS_accept4, ls, NULL, NULL, 0);
+	else
+		fd = accept(ls, NULL, NULL);
 	if (fd < 0)
 		die("accept");
 	while ((r = read_via(mode, fd, buf, sizeof(buf))) > 0)
@@ -169,6 +175,14 @@ static void write_via(const char *mode, int fd, const char *buf, size_t n)
 		r = syscall(SYS_sendmsg, fd, &m, 0);
 	else if (strcmp(mode, "syscall-pwritev2") == 0)
 		r = syscall(SYS_pwritev2, fd, &iov, 1, -1L, -1L, 0);
+	else if (strcmp(mode, "syscall-dup") == 0) {
+		int d = (int)syscall(SYS_dup, fd);
+
+		r = d < 0 ? -1 : write(d, buf, n);
+		if (d >= 0)
+			close(d);
+	} else if (strcmp(mode, "syscall-connect") == 0)
+		r = write(fd, buf, n);
 	else if (strcmp(mode, "io_uring") == 0) {
 		struct io_uring_params p;
 		int rfd;
@@ -201,8 +215,14 @@ static int client(const char *host, const char *port, const char *mode, const ch
 	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		die("getaddrinfo");
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+	if (fd < 0)
+		die("socket");
+	if (strcmp(mode, "syscall-connect") == 0) {
+		if (syscall(SYS_connect, fd, ai->ai_addr, ai->ai_addrlen) < 0)
+			die("connect");
+	} else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		die("connect");
+	}
 	freeaddrinfo(ai);
 	write_via(mode, fd, marker, strlen(marker));
 	close(fd);

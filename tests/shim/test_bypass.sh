@@ -25,8 +25,9 @@ PROG=$TC_TOP_BUILDDIR/tests/shim/bypass
 [ -x "$PROG" ] || tc_fail "bypass not built at $PROG"
 
 WRITES="pwritev2 pwritev2-nowait pwrite pwritev syscall-write syscall-writev syscall-sendto
-	syscall-sendmsg syscall-pwritev2 io_uring"
-READS=(read preadv2 syscall-read syscall-readv syscall-recvfrom syscall-recvmsg syscall-preadv2)
+	syscall-sendmsg syscall-pwritev2 syscall-dup syscall-connect io_uring"
+READS=(read preadv2 syscall-read syscall-readv syscall-recvfrom syscall-recvmsg syscall-preadv2
+	syscall-accept)
 
 tc_netns_setup
 tc_daemon_start
