@@ -14,7 +14,7 @@
  * Read modes: read preadv2 syscall-read syscall-readv syscall-recvfrom
  * syscall-recvmsg syscall-preadv2, and syscall-accept (accept through
  * syscall(SYS_accept4), then read()). Write modes: pwritev2
- * pwritev2-nowait pwrite pwritev syscall-write syscall-writev
+ * pwritev2-nowait pwritev2-dontcache pwrite pwritev syscall-write syscall-writev
  * syscall-sendto syscall-sendmsg syscall-pwritev2, syscall-dup (write()
  * on a syscall(SYS_dup) of the connection), syscall-connect (connect
  * through syscall(SYS_connect), then write()), io_uring. For io_uring the
@@ -161,6 +161,8 @@ static void write_via(const char *mode, int fd, const char *buf, size_t n)
 		r = pwritev2(fd, &iov, 1, -1, 0);
 	else if (strcmp(mode, "pwritev2-nowait") == 0)
 		r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+	else if (strcmp(mode, "pwritev2-dontcache") == 0)
+		r = pwritev2(fd, &iov, 1, -1, 0x80);          /* RWF_DONTCACHE: not on sockets */
 	else if (strcmp(mode, "pwrite") == 0)
 		r = pwrite(fd, buf, n, 0);
 	else if (strcmp(mode, "pwritev") == 0)

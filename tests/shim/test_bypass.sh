@@ -6,16 +6,17 @@
 # bypass (both ends, in two namespaces) writes a random marker through one
 # write path and reads the connection through one read path: pwritev2 and
 # preadv2 (offset -1), pwrite/pwritev with an offset, the C library's
-# syscall() with the socket system call numbers, and io_uring set up
-# through syscall(). Everything runs twice: plain, then under tcpcrypt-run,
-# with tcpdump on A's veth. Asserts:
+# syscall() with the socket system call numbers (data, dup, accept,
+# connect), and io_uring set up through syscall(). Everything runs twice:
+# plain, then under tcpcrypt-run, with tcpdump on A's veth. Asserts:
 #  - plain: every marker that was written is in the capture (the capture
 #    sees clear text) and arrives;
 #  - encrypted: no marker is anywhere in the capture; the reader gets
 #    exactly the marker, or nothing when the write failed; the writer's
 #    results are the plain ones (pwrite/pwritev: ESPIPE, as the kernel
-#    answers on any socket), except io_uring, refused (ENOSYS) under the
-#    shim so that the program falls back to write().
+#    answers on any socket; pwritev2 with RWF_DONTCACHE: EOPNOTSUPP),
+#    except io_uring, refused (ENOSYS) under the shim so that the program
+#    falls back to write().
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
@@ -24,7 +25,7 @@ PROG=$TC_TOP_BUILDDIR/tests/shim/bypass
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 [ -x "$PROG" ] || tc_fail "bypass not built at $PROG"
 
-WRITES="pwritev2 pwritev2-nowait pwrite pwritev syscall-write syscall-writev syscall-sendto
+WRITES="pwritev2 pwritev2-nowait pwritev2-dontcache pwrite pwritev syscall-write syscall-writev syscall-sendto
 	syscall-sendmsg syscall-pwritev2 syscall-dup syscall-connect io_uring"
 READS=(read preadv2 syscall-read syscall-readv syscall-recvfrom syscall-recvmsg syscall-preadv2
 	syscall-accept)
