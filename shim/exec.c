@@ -44,6 +44,7 @@
 #include "cloexec.h"
 #include "fdtable.h"
 #include "fork.h"
+#include "inherit_parse.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "settings.h"
@@ -319,26 +320,18 @@ TC_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 /* Adopts the fds of one INHERIT entry ("memfd:inode:fd.fd..."). */
 static void adopt_entry(char *ent)
 {
-	char *p = ent, *end;
-	long mfd = strtol(p, &end, 10);
+	const char *p;
+	long mfd, fd;
 	unsigned long ino;
 	struct tc_sock *s = NULL;
 	int r;
 
-	if (*end != ':' || mfd < 0 || mfd > 1 << 20)
-		return;
-	ino = strtoul(end + 1, &end, 10);
-	if (*end != ':')
+	if (!(p = tc_inherit_head(ent, &mfd, &ino)))
 		return;
 	r = tc_cfg.disable ? -ENOTSUP : tc_sock_adopt((int)mfd, &s);
-	p = end + 1;
-	while (*p) {
-		long fd = strtol(p, &end, 10);
+	while ((p = tc_inherit_next_fd(p, &fd)) != NULL) {
 		struct stat st;
 
-		if (end == p || fd < 0 || fd > 1 << 20)
-			break;
-		p = *end == '.' ? end + 1 : end;
 		if (fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_ino != ino)
 			continue;             /* not that socket any more */
 		if (r == 0 && tc_fd_set((int)fd, s) == 0) {

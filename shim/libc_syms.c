@@ -43,6 +43,8 @@ static ssize_t fb_recvmsg(int fd, struct msghdr *m, int f) { return syscall(SYS_
 static int fb_recvmmsg(int fd, struct mmsghdr *m, unsigned int n, int f, struct timespec *t) { return (int)syscall(SYS_recvmmsg, fd, m, n, f, t); }
 static ssize_t fb_write(int fd, const void *b, size_t n) { return syscall(SYS_write, fd, b, n); }
 static ssize_t fb_writev(int fd, const struct iovec *v, int n) { return syscall(SYS_writev, fd, v, n); }
+static ssize_t fb_preadv2(int fd, const struct iovec *v, int n, off_t o, int f) { return syscall(SYS_preadv2, fd, v, n, (long)o, 0L, f); }
+static ssize_t fb_pwritev2(int fd, const struct iovec *v, int n, off_t o, int f) { return syscall(SYS_pwritev2, fd, v, n, (long)o, 0L, f); }
 static ssize_t fb_send(int fd, const void *b, size_t n, int f) { return syscall(SYS_sendto, fd, b, n, f, NULL, 0); }
 static ssize_t fb_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l) { return syscall(SYS_sendto, fd, b, n, f, a, l); }
 static ssize_t fb_sendmsg(int fd, const struct msghdr *m, int f) { return syscall(SYS_sendmsg, fd, m, f); }

@@ -42,6 +42,8 @@
 	X(int, recvmmsg, (int fd, struct mmsghdr *m, unsigned int n, int f, struct timespec *t), (fd, m, n, f, t)) \
 	X(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n)) \
 	X(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n)) \
+	X(ssize_t, preadv2, (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f)) \
+	X(ssize_t, pwritev2, (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f)) \
 	X(ssize_t, send, (int fd, const void *b, size_t n, int f), (fd, b, n, f)) \
 	X(ssize_t, sendto, (int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l), (fd, b, n, f, a, l)) \
 	X(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f), (fd, m, f)) \

@@ -1,6 +1,7 @@
 /*
  * recv.c - read, __read_chk, readv, recv, __recv_chk, recvfrom,
- * __recvfrom_chk, recvmsg, recvmmsg: plaintext from opened frames.
+ * __recvfrom_chk, recvmsg, recvmmsg, preadv2: plaintext from opened frames,
+ * with the flags' TCP meaning (MSG_TRUNC: recv_trunc.c).
  */
 #include "config.h"
 
@@ -11,6 +12,8 @@
 
 #include "fdtable.h"
 #include "libc_syms.h"
+#include "recv_trunc.h"
+#include "rwf.h"
 #include "shim.h"
 #include "sock.h"
 
@@ -21,13 +24,27 @@ ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
                        struct sockaddr *a, socklen_t *l);
 
-/* Receives into iov for connection s; TC_PASS when it is plain TCP. */
+/* Total length of iov (cnt already checked against IOV_MAX). */
+static size_t iov_len(const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+/* Receives into iov for connection s; TC_PASS when it is plain TCP.
+ * MSG_TRUNC discards: the buffers (maybe NULL) are not written. */
 static ssize_t conn_recv(struct tc_sock *s, int fd, const struct iovec *iov, int cnt, int flags)
 {
 	ssize_t r;
 
 	tc_in_shim++;
-	r = tc_sock_recv(s, fd, iov, cnt, flags);
+	if (flags & MSG_TRUNC)
+		r = tc_recv_trunc(s, fd, iov_len(iov, cnt), flags);
+	else
+		r = tc_sock_recv(s, fd, iov, cnt, flags);
 	tc_in_shim--;
 	tc_fd_put(s);
 	return r;
@@ -124,6 +141,33 @@ TC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	if (r == TC_PASS)
 		return tc_real_readv(fd, iov, cnt);
 	return tc_ret(r, saved);
+}
+
+/* preadv2 at offset -1 (the file position) reads a socket as readv does;
+ * RWF_NOWAIT is MSG_DONTWAIT there. Any other offset fails in the kernel
+ * (ESPIPE, EINVAL) without moving a byte, as for pread/preadv. */
+TC_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	struct tc_sock *s;
+	int saved = errno, mflags;
+	ssize_t r;
+
+	if (off != -1 || cnt < 0 || cnt > IOV_MAX || !tc_fd_maybe(fd) || !(s = tc_conn_get(fd)))
+		return tc_real_preadv2(fd, iov, cnt, off, flags);
+	mflags = tc_rwf_to_msg(flags);
+	if (mflags < 0) {
+		tc_fd_put(s);
+		return tc_ret(mflags, saved);
+	}
+	r = conn_recv(s, fd, iov, cnt, mflags);
+	if (r == TC_PASS)
+		return tc_real_preadv2(fd, iov, cnt, off, flags);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return preadv2(fd, iov, cnt, off, flags);
 }
 
 TC_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)

@@ -1,6 +1,6 @@
 /*
- * send.c - write, writev, send, sendto, sendmsg, sendmmsg: every byte goes
- * out sealed in frames.
+ * send.c - write, writev, send, sendto, sendmsg, sendmmsg, pwritev2: every
+ * byte goes out sealed in frames.
  */
 #include "config.h"
 
@@ -12,6 +12,7 @@
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
+#include "rwf.h"
 #include "settings.h"
 #include "shim.h"
 #include "sock.h"
@@ -110,6 +111,33 @@ TC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	if (r == TC_PASS)
 		return tc_real_writev(fd, iov, cnt);
 	return tc_ret(r, saved);
+}
+
+/* pwritev2 at offset -1 (the file position) writes a socket as writev
+ * does; RWF_NOWAIT is MSG_DONTWAIT there. Any other offset fails in the
+ * kernel (ESPIPE, EINVAL) without moving a byte, as for pwrite/pwritev. */
+TC_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	struct tc_sock *s;
+	int saved = errno, mflags;
+	ssize_t r;
+
+	if (off != -1 || cnt < 0 || cnt > IOV_MAX || !tc_fd_maybe(fd) || !(s = tc_conn_get(fd)))
+		return tc_real_pwritev2(fd, iov, cnt, off, flags);
+	mflags = tc_rwf_to_msg(flags);
+	if (mflags < 0) {
+		tc_fd_put(s);
+		return tc_ret(mflags, saved);
+	}
+	r = conn_send(s, fd, iov, cnt, mflags);
+	if (r == TC_PASS)
+		return tc_real_pwritev2(fd, iov, cnt, off, flags);
+	return tc_ret(r, saved);
+}
+
+TC_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return pwritev2(fd, iov, cnt, off, flags);
 }
 
 /* 1 if m passes (SCM_RIGHTS) an encrypted connection: the receiving

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds every tests/fuzz/fuzz_*.c harness with libFuzzer + ASan + UBSan
-# against the engine sources (libtcpcrypt/*.c except api.c) and runs each
-# for FUZZ_SECONDS (default 5), seeded from tests/fuzz/corpus/<name>/
-# (copied to a temporary directory: the source tree is never written).
-# Fails on any crash, leak or sanitizer report.
+# against the engine sources (libtcpcrypt/*.c except api.c), plus what its
+# "fuzz-extra:" comment line names (sources, -Idir and -l flags, paths from
+# the top of the source tree), and runs each for FUZZ_SECONDS (default 5;
+# `make check` asks for 30, `make fuzz-long` for 3600), seeded from
+# tests/fuzz/corpus/<name>/ (copied to a temporary directory: the source
+# tree is never written). Fails on any crash, leak or sanitizer report.
 #
-# Environment: FUZZ_CC (clang), FUZZ_SECONDS, top_srcdir, top_builddir
+# Environment: FUZZ_CC (clang), FUZZ_SECONDS, FUZZ_ONLY (names, e.g.
+# "inherit settings": only these harnesses), top_srcdir, top_builddir
 # (set by `make check`; defaults: this script's tree, the current dir).
 set -euo pipefail
 
@@ -37,10 +40,21 @@ for h in "$top_srcdir"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
 	short=${name#fuzz_}
 	bin="$out/$name"
+	if [ -n "${FUZZ_ONLY:-}" ] && [[ " $FUZZ_ONLY " != *" $short "* ]]; then
+		continue
+	fi
+	extra=()
+	for w in $(sed -n 's|^/\* fuzz-extra: \(.*\) \*/$|\1|p' "$h"); do
+		case $w in
+		-I*) extra+=("-I$top_srcdir/${w#-I}") ;;
+		-l*) extra+=("$w") ;;
+		*) extra+=("$top_srcdir/$w") ;;
+		esac
+	done
 	echo "run-fuzz: building $name"
 	if ! "$FUZZ_CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I"$top_srcdir/include" -I"$top_srcdir/libtcpcrypt" -I"$top_builddir" \
-		-o "$bin" "$h" "${srcs[@]}" "${sodium[@]}"; then
+		-o "$bin" "$h" "${srcs[@]}" "${extra[@]}" "${sodium[@]}"; then
 		echo "run-fuzz: FAIL: $name does not build"
 		status=1
 		continue

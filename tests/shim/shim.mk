@@ -36,6 +36,14 @@ shim_epoll_fork_LDADD = -lpthread
 check_PROGRAMS += shim/children
 shim_children_SOURCES = shim/children.c
 
+# recv flags with plain-TCP semantics (test_recv_flags.sh).
+check_PROGRAMS += shim/recv_flags
+shim_recv_flags_SOURCES = shim/recv_flags.c
+
+# Calls around the socket functions: pwritev2, syscall(), io_uring (test_bypass.sh).
+check_PROGRAMS += shim/bypass
+shim_bypass_SOURCES = shim/bypass.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -51,6 +59,8 @@ shim_scripts = \
 	shim/test_handover.sh \
 	shim/test_epoll_fork.sh \
 	shim/test_children.sh \
-	shim/test_late_start.sh
+	shim/test_late_start.sh \
+	shim/test_recv_flags.sh \
+	shim/test_bypass.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
