@@ -23,10 +23,10 @@ check_help() {
 			{ echo "FAIL: $opt of $(basename "$prog") --help is not in $(basename "$page")"; fail=1; }
 	done
 }
-check_help "$top_builddir/tools/tcpcryptd" "$top_srcdir/man/tcpcryptd.8"
-check_help "$top_builddir/tools/tcnetstat" "$top_srcdir/man/tcnetstat.8"
+check_help "$top_builddir/tools/tcpcryptd/tcpcryptd" "$top_srcdir/man/tcpcryptd.8"
+check_help "$top_builddir/tools/tcnetstat/tcnetstat" "$top_srcdir/man/tcnetstat.8"
 check_help "$top_builddir/tcpcrypt-run" "$top_srcdir/man/tcpcrypt-run.1"
-check_help "$top_builddir/tools/tcpcrypt-test" "$top_srcdir/man/tcpcrypt-test.1"
+check_help "$top_builddir/tools/tcpcrypt-test/tcpcrypt-test" "$top_srcdir/man/tcpcrypt-test.1"
 check_help "$top_builddir/wireshark/tcpcrypt-decrypt" "$top_srcdir/man/tcpcrypt-decrypt.1"
 [ $fail = 0 ] && echo "man pages: ${#pages[@]} pages, no warnings"
 exit $fail

@@ -3,7 +3,7 @@
  * checked in user space on segments the kernel hands over through an
  * NFQUEUE, for kernels without eBPF header options.
  *
- * Same behaviour as tools/bpf/tcpcrypt_eno.bpf.c, same engine as the
+ * Same behaviour as ../bpf/progs/tcpcrypt_eno.bpf.c, same engine as the
  * shim (libtcpcrypt/eno.c):
  *   A (active opener, opted in): SYN gets the offer verbatim; the SYN-ACK
  *     decides (tc_eno_negotiate); A's segments carry 45 02 until B's first
