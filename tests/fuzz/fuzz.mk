@@ -2,10 +2,10 @@
 # of every tests/fuzz/fuzz_*.c in `make check`, a longer one with
 # `make -C tests fuzz`.
 EXTRA_DIST += fuzz/run-fuzz.sh fuzz/fuzz_common.h fuzz/fuzz_init.c fuzz/fuzz_frame.c fuzz/fuzz_eno.c \
-	fuzz/corpus
+	fuzz/fuzz_eno_diff.c fuzz/corpus
 # run-fuzz.sh builds each harness next to its source in the build tree
 # (list a new fuzz_*.c here too, or distcheck finds it after distclean).
-CLEANFILES += fuzz/fuzz_init fuzz/fuzz_frame fuzz/fuzz_eno
+CLEANFILES += fuzz/fuzz_init fuzz/fuzz_frame fuzz/fuzz_eno fuzz/fuzz_eno_diff
 
 if HAVE_FUZZ_CC
 TESTS += fuzz/run-fuzz.sh

@@ -25,6 +25,9 @@
 
 #define GLOBAL_A    0x02
 #define GLOBAL_B    0x01
+/* A v=1 suboption with this much data asks for session resumption (RFC
+ * 8548 3.5), which is not implemented: B cannot choose its TEP that way. */
+#define ENO_RESUME_MIN_DATA 9
 
 /* An opted-in listener's offer, for its SYN-ACKs (the value of tc_listen). */
 struct listen_val {
@@ -52,8 +55,11 @@ struct parsed {
 	__u8 ntep;
 	__u8 chosen;           /* last TEP id that is also in the filter */
 	__u8 nchosen;          /* how many TEPs matched the filter */
-	__u8 pad[3];
+	__u8 nvalid_a;         /* ... that the filter has without resumption data */
+	__u8 nvalid_b;         /* ... that have no resumption data themselves */
+	__u8 pad[1];
 	__u64 bits[2];         /* TEP ids seen (128-bit set of glt values) */
+	__u64 fresh[2];        /* those seen without resumption data */
 };
 
 /* Scratch space (per CPU in the kernel) for parsing, to keep the BPF
@@ -88,23 +94,28 @@ static inline void eno_loop(__u32 n, int (*cb)(__u32, struct loop_ctx *), struct
 }
 #endif
 
-static __always_inline void tep_seen(struct scratch *sc, struct parsed *p, __u8 id)
+/* Records TEP id in p; resume: its suboption asks for resumption. With
+ * the filter (p[0], the peer's option), counts our TEPs that the peer
+ * has: in any form (chosen, nchosen), in a suboption without resumption
+ * data (nvalid_a: valid when the peer is B, RFC 8547 4.5), or in any form
+ * while ours has none (nvalid_b: valid when we are B). */
+static __always_inline void tep_seen(struct scratch *sc, struct parsed *p, __u8 id, int resume)
 {
+	__u32 w = (id >> 6) & 1;
 	__u64 m = 1ULL << (id & 63);
-	int hit;
 
 	p->ntep++;
-	if (id & 64) {
-		p->bits[1] |= m;
-		hit = sc->use_filter && (sc->p[0].bits[1] & m);
-	} else {
-		p->bits[0] |= m;
-		hit = sc->use_filter && (sc->p[0].bits[0] & m);
-	}
-	if (hit) {
-		p->chosen = id;
-		p->nchosen++;
-	}
+	p->bits[w] |= m;
+	if (!resume)
+		p->fresh[w] |= m;
+	if (!sc->use_filter || !(sc->p[0].bits[w] & m))
+		return;
+	p->chosen = id;
+	p->nchosen++;
+	if (sc->p[0].fresh[w] & m)
+		p->nvalid_a++;
+	if (!resume)
+		p->nvalid_b++;
 }
 
 /* One suboption of sc->buf[sc->which] at offset sc->i (bpf_loop body). */
@@ -126,7 +137,7 @@ static int parse_cb(__u32 idx, struct loop_ctx *c)
 		}
 		sc->i = i + 1;
 	} else if (b < 0x80) {
-		tep_seen(sc, p, b & 0x7f);
+		tep_seen(sc, p, b & 0x7f, 0);
 		sc->i = i + 1;
 	} else if (b < 0xa0) {
 		n = (b & 0x1f) + 1;
@@ -139,11 +150,12 @@ static int parse_cb(__u32 idx, struct loop_ctx *c)
 			sc->err = -EINVAL;
 			return 1;
 		}
-		tep_seen(sc, p, nb & 0x7f);
+		tep_seen(sc, p, nb & 0x7f, n >= ENO_RESUME_MIN_DATA);
 		sc->i = i + 2 + n;
 	} else {
-		tep_seen(sc, p, b & 0x7f);
-		return 1;              /* data runs to the end of the option */
+		/* data runs to the end of the option */
+		tep_seen(sc, p, b & 0x7f, len - i - 1 >= ENO_RESUME_MIN_DATA);
+		return 1;
 	}
 	return 0;
 }
@@ -293,34 +305,35 @@ static __noinline void decide_synack(struct scratch *sc, __u32 hlen, struct list
 		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
 		return;
 	}
+	/* the checks in the order of tc_eno_answer_syn (libtcpcrypt/eno.c) */
 	ag = sc->p[0].global;
 	if (ag & GLOBAL_A)
 		sv->flags |= TCPCRYPT_RES_F_PEER_APP;
-	if (ag & GLOBAL_B) {
-		sv->reason = TCPCRYPT_ENO_R_ROLE_CLASH;
-		return;
-	}
 	if (sc->p[0].ntep == 0) {
 		sv->reason = TCPCRYPT_ENO_R_VACUOUS;
 		return;
 	}
-	if (syn_data) {
-		/* tcpcrypt defines no SYN data (RFC 8547 4.7); the kernel may
-		 * hand it to the application, so answer without ENO */
-		sv->reason = TCPCRYPT_ENO_R_SYN_DATA;
+	if (ag & GLOBAL_B) {
+		sv->reason = TCPCRYPT_ENO_R_ROLE_CLASH;
 		return;
 	}
-	/* our list filtered by A's TEPs: the last match wins */
+	/* our list matched against A's TEPs: the last match wins */
 	if (parse_content(sc, lv->content, lv->len, 1)) {
 		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
+		return;
+	}
+	if ((lv->flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) && !(ag & GLOBAL_A)) {
+		sv->reason = TCPCRYPT_ENO_R_APP_AWARE;
 		return;
 	}
 	if (sc->p[1].nchosen == 0) {
 		sv->reason = TCPCRYPT_ENO_R_NO_COMMON_TEP;
 		return;
 	}
-	if ((lv->flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) && !(ag & GLOBAL_A)) {
-		sv->reason = TCPCRYPT_ENO_R_APP_AWARE;
+	if (syn_data) {
+		/* tcpcrypt defines no SYN data (RFC 8547 4.7); the kernel may
+		 * hand it to the application, so answer without ENO */
+		sv->reason = TCPCRYPT_ENO_R_SYN_DATA;
 		return;
 	}
 	global = GLOBAL_B | (sc->p[1].global & GLOBAL_A);
@@ -337,8 +350,13 @@ static __noinline void decide_synack(struct scratch *sc, __u32 hlen, struct list
 /* A decides on B's SYN-ACK (sc->hdr, its TCP header of hlen bytes), its
  * SYN having carried our offer (content, clen bytes; oflags its
  * TCPCRYPT_OFFER_F_*). Returns the reason (TCPCRYPT_ENO_R_OK: negotiated);
- * sc->sv gets B's option (peer_opt, peer_len) and TCPCRYPT_RES_F_PEER_APP
- * in flags. */
+ * sc->sv gets B's option (peer_opt, peer_len) and in flags
+ * TCPCRYPT_RES_F_PEER_APP, and TCPCRYPT_RES_F_ROLE_B when our b bit makes
+ * us B (RFC 8547 4.6: roles follow the b bits, not who connected). The
+ * checks are those of tc_eno_negotiate (libtcpcrypt/eno.c), in its order.
+ * Some TEP must be valid in B's option, and a suboption there that asks
+ * for resumption is not (RFC 8548 3.5: none was offered, so its half
+ * identifier cannot match, and A ignores it). */
 static __noinline int decide_active(struct scratch *sc, __u32 hlen, const __u8 *content,
 				    __u32 clen, __u32 oflags)
 {
@@ -365,14 +383,20 @@ static __noinline int decide_active(struct scratch *sc, __u32 hlen, const __u8 *
 		sv->flags |= TCPCRYPT_RES_F_PEER_APP;
 	if (parse_content(sc, content, clen, 1))
 		return TCPCRYPT_ENO_R_MALFORMED;
+	if (sc->p[0].ntep == 0 || sc->p[1].ntep == 0)
+		return TCPCRYPT_ENO_R_VACUOUS;
 	if ((bg & GLOBAL_B) == (sc->p[1].global & GLOBAL_B))
 		return TCPCRYPT_ENO_R_ROLE_CLASH;
-	if (sc->p[0].ntep == 0)
-		return TCPCRYPT_ENO_R_VACUOUS;
-	if (sc->p[1].nchosen == 0)
-		return TCPCRYPT_ENO_R_NO_COMMON_TEP;
 	if ((oflags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) && !(bg & GLOBAL_A))
 		return TCPCRYPT_ENO_R_APP_AWARE;
+	if (sc->p[1].global & GLOBAL_B) {
+		/* we are B: the TEP is one of ours (without resumption data) */
+		if (sc->p[1].nvalid_b == 0)
+			return TCPCRYPT_ENO_R_NO_COMMON_TEP;
+		sv->flags |= TCPCRYPT_RES_F_ROLE_B;
+	} else if (sc->p[1].nvalid_a == 0) {
+		return TCPCRYPT_ENO_R_NO_COMMON_TEP;
+	}
 	return TCPCRYPT_ENO_R_OK;
 }
 

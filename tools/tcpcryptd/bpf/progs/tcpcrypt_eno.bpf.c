@@ -16,7 +16,9 @@
  * tcpcryptd sets tc_use_table and the sock_ops program keeps the sessions
  * table tc_sessions_tab instead: one entry per established connection,
  * removed by the state callback at close.
- * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy.
+ * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy,
+ * in eno_rules.h, which tests/unit/check_eno_diff.c and
+ * tests/fuzz/fuzz_eno_diff.c run against eno.c on the same inputs.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>
