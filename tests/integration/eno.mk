@@ -20,8 +20,10 @@ EXTRA_DIST += integration/eno_lib.sh integration/eno_rawsyn.py $(ENO_TESTS)
 # A misbehaving middlebox on an NFQUEUE (used by the shim tests too).
 if HAVE_NFQ
 check_PROGRAMS += integration/nfq_mangle
-# (its packet parsing and checksums are tcpcryptd's divert backend's)
+# (its queue binding, packet parsing and checksums are tcpcryptd's divert
+# backend's)
 integration_nfq_mangle_SOURCES = integration/nfq_mangle.c \
+	$(top_srcdir)/tools/tcpcryptd/divert/tcpcryptd_divert_nfq.c \
 	$(top_srcdir)/tools/tcpcryptd/divert/tcpcryptd_divert_pkt.c
 integration_nfq_mangle_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/tcpcryptd/divert
 integration_nfq_mangle_CFLAGS = $(AM_CFLAGS) $(NFQ_CFLAGS)

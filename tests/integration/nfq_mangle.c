@@ -27,6 +27,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include "tcpcryptd_divert_nfq.h"
 #include "tcpcryptd_divert_pkt.h"
 
 enum mode { M_STRIP_ENO, M_FLIP_PAYLOAD };
@@ -126,30 +127,6 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Sends a config message (bind command, or copy mode + flags). */
-static int nl_cfg(int bind_cmd)
-{
-	static char buf[8192];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
-	int r;
-
-	if (bind_cmd) {
-		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	} else {
-		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
-		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-	}
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (r < 0)
-		return -errno;
-	r = mnl_cb_run(buf, r, 0, portid, NULL, NULL);
-	return r < 0 ? -errno : 0;
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -164,8 +141,12 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static char buf[262144];
+	static const struct dv_nfq_params params = {
+		.copy_mode = NFQNL_COPY_PACKET, .copy_range = 0xffff, .fail_open = 1,
+	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	int c, r, n, one = 1;
+	struct dv_nfq nfq;
+	int c, r, n;
 	const char *m = NULL;
 
 	while ((c = getopt(argc, argv, "q:m:n:c:h")) != -1) {
@@ -191,16 +172,14 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		perror("nfq_mangle: netlink");
+	r = dv_nfq_socket(&nfq, (unsigned)qnum, 0);
+	if (r) {
+		fprintf(stderr, "nfq_mangle: netlink: %s\n", strerror(-r));
 		return 1;
 	}
-	portid = mnl_socket_get_portid(nl);
-	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	r = nl_cfg(1);
-	if (!r)
-		r = nl_cfg(0);
+	nl = nfq.nl;
+	portid = nfq.portid;
+	r = dv_nfq_bind(&nfq, &params);
 	if (r) {
 		fprintf(stderr, "nfq_mangle: cannot bind queue %d: %s\n", qnum, strerror(-r));
 		return 1;
