@@ -52,7 +52,7 @@ run_case() {
 	for _ in $(seq 1 40); do grep -q "session ID" "$TC_TMP/$name.a" 2>/dev/null && break; sleep 0.1; done
 	if [ "$name" = tcpcrypt ]; then
 		echo "-- tcnetstat (while the connection is open):"
-		"$top_builddir/tools/tcnetstat" -u "$TC_CONTROL" | sed 's/^/   /'
+		"$top_builddir/tools/tcnetstat/tcnetstat" -u "$TC_CONTROL" | sed 's/^/   /'
 	fi
 	wait "$cli"; wait "$srv" 2>/dev/null
 	sleep 0.3; kill "$dump"; wait "$dump" 2>/dev/null

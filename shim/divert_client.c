@@ -20,7 +20,7 @@
 #include "divert_client.h"
 #include "libc_syms.h"
 #include "log.h"
-#include "tcpcrypt/divert_proto.h"
+#include "tcpcrypt/divert_msg.h"
 
 #define TC_DIVERT_DEFAULT_CONTROL "/run/tcpcrypt/control"
 #define TC_DIVERT_TIMEOUT_US 200000
@@ -94,22 +94,9 @@ static int dial(int cached, int nonblock)
  * that the socket is the caller's). Returns what sendmsg returned. */
 static ssize_t send_with_fd(int s, const void *buf, size_t len, int fd, int flags)
 {
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cb;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
-			     .msg_controllen = sizeof(cb.b) };
-	struct cmsghdr *cm;
+	struct tcd_msg m;
 
-	memset(&cb, 0, sizeof(cb));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return tc_real_sendmsg(s, &mh, flags);
+	return tc_real_sendmsg(s, tcd_msg_with_fd(&m, buf, len, fd), flags);
 }
 
 /* One request with fd attached, one answer. Returns 0, the daemon's
@@ -144,9 +131,7 @@ static int ask(int fd, const struct tcd_req *rq, struct tcd_resp *rs)
 	tc_real_close(s);
 	if (got != sizeof(*rs) && (e == EAGAIN || e == EWOULDBLOCK))
 		return -ETIMEDOUT;      /* stopped or hung: its queue may still hold our segments */
-	if (got != sizeof(*rs) || rs->magic != TCD_MAGIC)
-		return -ENOPROTOOPT;    /* dead or not a divert daemon: plain TCP */
-	return rs->err > 0 ? -rs->err : 0;
+	return tcd_resp_err(rs, got);   /* -ENOPROTOOPT: dead or not a divert daemon: plain TCP */
 }
 
 int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer)
@@ -155,10 +140,7 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer)
 	struct tcd_resp rs;
 	int e = errno, r;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.magic = TCD_MAGIC;
-	rq.op = TCD_OP_OPTIN;
-	rq.offer = *offer;
+	tcd_req_optin(&rq, offer);
 	r = ask(fd, &rq, &rs);
 	errno = e;
 	return r == -ETIMEDOUT ? -ENOPROTOOPT : r;
@@ -175,10 +157,7 @@ int tc_divert_report(int fd, const struct tcpcrypt_eno_report *rep)
 		errno = e;
 		return s;
 	}
-	memset(&rq, 0, sizeof(rq));
-	rq.magic = TCD_MAGIC;
-	rq.op = TCD_OP_REPORT;
-	rq.report = *rep;
+	tcd_req_report(&rq, rep);
 	/* fire and forget: the daemon reads it (and the socket) after we
 	 * closed; its answer is not waited for */
 	n = send_with_fd(s, &rq, sizeof(rq), fd, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -310,9 +289,7 @@ int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len)
 	struct tcd_resp rs;
 	int e = errno, r;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.magic = TCD_MAGIC;
-	rq.op = TCD_OP_RESULT;
+	tcd_req_result(&rq);
 	r = ask(fd, &rq, &rs);
 	/* stopped, not dead (a dead daemon refuses at once, its queue is
 	 * bypassed and its table final): let its queue be judged first */

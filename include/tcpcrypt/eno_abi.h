@@ -18,7 +18,7 @@
  *     setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &report, sizeof report)
  * Where no program is attached the kernel answers ENOPROTOOPT.
  *
- * Errors of the programs (tools/bpf/tcpcrypt_eno.bpf.c):
+ * Errors of the programs (tools/tcpcryptd/bpf/progs/tcpcrypt_eno.bpf.c):
  *   setsockopt TCPCRYPT_ENO_SOCKOPT: EINVAL (optlen < sizeof offer, bad
  *     version, len not in 1..36, unknown flags), EISCONN (the socket is
  *     already connecting or connected), ENOMEM, EOPNOTSUPP (see below).

@@ -14,7 +14,7 @@
 #   app_ff_profile DIR        a Firefox profile without background networking
 
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
-TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat
+TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat/tcnetstat
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 

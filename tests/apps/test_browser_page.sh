@@ -13,7 +13,7 @@
 # --screenshot); it can reach nothing but the test namespaces.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 . "$TC_TOP_SRCDIR/tests/apps/common.sh"
-TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test
+TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test/tcpcrypt-test
 app_need firefox-esr "$TT"
 "$PY" -c 'import PIL' 2> /dev/null || tc_fail "python3-pil not installed (scripts/install-deps.sh)"
 app_setup

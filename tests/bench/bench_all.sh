@@ -397,7 +397,7 @@ if ! skip mem; then
 		sleep 1
 		s1=$(slab_kb) d1=$(rss_of "$TC_DAEMON_PID")
 		sessions=-
-		[ $c = tcpcrypt ] && sessions=$("$top_builddir/tools/tcnetstat" -u "$TC_CONTROL" 2>/dev/null | grep -c 'ESTAB\|estab\|tcpcrypt' || true)
+		[ $c = tcpcrypt ] && sessions=$("$top_builddir/tools/tcnetstat/tcnetstat" -u "$TC_CONTROL" 2>/dev/null | grep -c 'ESTAB\|estab\|tcpcrypt' || true)
 		# $hs/$hc are tc_bg's subshells: end the programs themselves
 		kill "$(kv "$TC_TMP/hold-$c.srv" pid)" "$(kv "$TC_TMP/hold-$c.cli" pid)" 2>/dev/null
 		wait "$hs" "$hc" 2>/dev/null

@@ -16,7 +16,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 modes="table none"
 # does the kernel allow the iterator? tcpcrypt-test's own probe says
-"$top_builddir/tools/tcpcrypt-test" -f -v -u /nonexistent > "$tmp/probe" 2>&1
+"$top_builddir/tools/tcpcrypt-test/tcpcrypt-test" -f -v -u /nonexistent > "$tmp/probe" 2>&1
 run() {
 	case $1 in
 	table) TCPCRYPTD_TEST_REFUSE=sessions_iter bash "$top_srcdir/tests/bench/bench_connect.sh" ;;

@@ -1,6 +1,6 @@
 /*
  * check_divert_pkt - unit tests of the divert backend's packet surgery
- * (tools/tcpcryptd_divert_pkt.c): option insertion with every length and
+ * (tools/tcpcryptd/divert/tcpcryptd_divert_pkt.c): option insertion with every length and
  * checksum fixed, EOL handling, the 40-byte limit, ill-formed options and
  * headers refused unchanged, IPv6, and random input never read or written
  * out of bounds (run under the sanitizers by check-unit).
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "../../tools/tcpcryptd_divert_pkt.c"
+#include "../../tools/tcpcryptd/divert/tcpcryptd_divert_pkt.c"
 
 static const uint8_t eno3[] = { 69, 3, 0x23 };
 

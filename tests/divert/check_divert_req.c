@@ -1,6 +1,6 @@
 /*
  * check_divert_req - unit tests of the divert backend's control request
- * parsing (tools/tcpcryptd_divert_req.c): each binary request is taken only
+ * parsing (tools/tcpcryptd/divert/tcpcryptd_divert_req.c): each binary request is taken only
  * at its exact length, unknown ops and short or long binary requests are
  * refused, text stays text, reports are validated field by field, and
  * random input is never read out of bounds (sanitizers: check-unit).
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../tools/tcpcryptd_divert_req.c"
+#include "../../tools/tcpcryptd/divert/tcpcryptd_divert_req.c"
 
 static struct tcpcrypt_eno_report good_report(void)
 {

@@ -36,7 +36,9 @@ if HAVE_NFQ
 TESTS += $(DIVERT_TESTS)
 # holds a queued segment until told (divert_window.sh)
 check_PROGRAMS += divert/hold_queue
-divert_hold_queue_SOURCES = divert/hold_queue.c
+divert_hold_queue_SOURCES = divert/hold_queue.c \
+	$(top_srcdir)/tools/tcpcryptd/divert/tcpcryptd_divert_nfq.c
+divert_hold_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/tcpcryptd/divert
 divert_hold_queue_CFLAGS = $(AM_CFLAGS) $(NFQ_CFLAGS)
 divert_hold_queue_LDADD = $(NFQ_LIBS)
 # handshake cost, divert vs eBPF vs plain (make -C tests bench)

@@ -1,8 +1,10 @@
-/* divert_req.h - for test tools (eno_peer): the divert backend's opt-in,
- * result and report requests over tcpcryptd's control socket ($TCPCRYPT_CONTROL), the
- * same protocol as the shim's divert_client.c (include/tcpcrypt/
- * divert_proto.h). Header-only; each function returns 0 or a positive
- * errno like setsockopt/getsockopt would (ENOPROTOOPT: no daemon). */
+/* divert_req.h - for test tools (eno_peer, bench_divert): the divert
+ * backend's opt-in, result and report requests over tcpcryptd's control
+ * socket ($TCPCRYPT_CONTROL). The messages are the shim's
+ * (include/tcpcrypt/divert_msg.h); only the connection differs: no cache,
+ * a 1 s timeout, and a report waits for its answer. Header-only; each
+ * function returns 0 or a positive errno like setsockopt/getsockopt would
+ * (ENOPROTOOPT: no daemon). */
 #ifndef TC_TEST_DIVERT_REQ_H
 #define TC_TEST_DIVERT_REQ_H
 
@@ -13,21 +15,16 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include "tcpcrypt/divert_proto.h"
+#include "tcpcrypt/divert_msg.h"
 
+/* One request rq with fd attached, one answer in *rs: 0 or a positive
+ * errno (ENOPROTOOPT: no daemon, or no answer within a second). */
 static int divert_req(int fd, const void *rq, size_t rqlen, struct tcd_resp *rs)
 {
 	const char *path = getenv("TCPCRYPT_CONTROL");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 1 };
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cb;
-	struct iovec iov = { .iov_base = (void *)rq, .iov_len = rqlen };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
-			     .msg_controllen = sizeof(cb.b) };
-	struct cmsghdr *cm;
+	struct tcd_msg m;
 	size_t got = 0;
 	ssize_t n;
 	int s;
@@ -43,22 +40,14 @@ static int divert_req(int fd, const void *rq, size_t rqlen, struct tcd_resp *rs)
 		close(s);
 		return ENOPROTOOPT;
 	}
-	memset(&cb, 0, sizeof(cb));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)rqlen) {
+	if (sendmsg(s, tcd_msg_with_fd(&m, rq, rqlen, fd), MSG_NOSIGNAL) != (ssize_t)rqlen) {
 		close(s);
 		return ENOPROTOOPT;
 	}
 	while (got < sizeof(*rs) && (n = recv(s, (char *)rs + got, sizeof(*rs) - got, 0)) > 0)
 		got += (size_t)n;
 	close(s);
-	if (got != sizeof(*rs) || rs->magic != TCD_MAGIC)
-		return ENOPROTOOPT;
-	return rs->err;
+	return -tcd_resp_err(rs, got);
 }
 
 static inline int divert_opt_in(int fd, const struct tcpcrypt_eno_offer *off)
@@ -66,10 +55,7 @@ static inline int divert_opt_in(int fd, const struct tcpcrypt_eno_offer *off)
 	struct tcd_req rq;
 	struct tcd_resp rs;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.magic = TCD_MAGIC;
-	rq.op = TCD_OP_OPTIN;
-	rq.offer = *off;
+	tcd_req_optin(&rq, off);
 	return divert_req(fd, &rq, sizeof(rq), &rs);
 }
 
@@ -79,9 +65,7 @@ static inline int divert_result(int fd, struct tcpcrypt_eno_result *res)
 	struct tcd_resp rs;
 	int e;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.magic = TCD_MAGIC;
-	rq.op = TCD_OP_RESULT;
+	tcd_req_result(&rq);
 	e = divert_req(fd, &rq, sizeof(rq), &rs);
 	if (!e)
 		*res = rs.res;
@@ -94,10 +78,7 @@ static inline int divert_report(int fd, const struct tcpcrypt_eno_report *rep)
 	struct tcd_req_report rq;
 	struct tcd_resp rs;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.magic = TCD_MAGIC;
-	rq.op = TCD_OP_REPORT;
-	rq.report = *rep;
+	tcd_req_report(&rq, rep);
 	return divert_req(fd, &rq, sizeof(rq), &rs);
 }
 

@@ -2,7 +2,7 @@
 # divert_stall.sh - a divert daemon stopped (SIGSTOP) while it holds
 # handshakes in its queue: they must complete within a bound anyway, both
 # ends agreeing on encrypted or plain (tcpcryptd's watchdog serves the
-# queue, tools/tcpcryptd_divert_watchdog.c).
+# queue, tools/tcpcryptd/divert/tcpcryptd_divert_watchdog.c).
 #  A: B's SYN-ACKs are dropped (filter OUTPUT, after B's queue) until
 #     just after A's daemon is stopped: A's retransmitted SYNs and B's
 #     retransmitted SYN-ACKs (1 s later) meet A's stopped daemon (A's SYN

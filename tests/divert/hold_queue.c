@@ -19,30 +19,11 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include "tcpcryptd_divert_nfq.h"   /* binding the queue, as tcpcryptd does */
 
 static struct mnl_socket *nl;
 static unsigned qnum, portid;
 static uint32_t last_id;
-
-/* Sends a config message and waits for its ack. Returns 0 or -errno. */
-static int cfg(int bind_cmd)
-{
-	static char buf[8192];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
-	int r;
-
-	if (bind_cmd)
-		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	else
-		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_META, 0);
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (r < 0)
-		return -errno;
-	return mnl_cb_run(buf, (size_t)r, 0, portid, NULL, NULL) < 0 ? -errno : 0;
-}
 
 static int on_pkt(const struct nlmsghdr *nlh, void *data)
 {
@@ -70,6 +51,8 @@ static int accept_pkt(uint32_t id)
 int main(int argc, char **argv)
 {
 	static char buf[65536];
+	static const struct dv_nfq_params params = { .copy_mode = NFQNL_COPY_META };
+	struct dv_nfq nfq;
 	char line[64];
 	int n;
 
@@ -78,14 +61,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	qnum = (unsigned)atoi(argv[1]);
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		perror("netlink");
+	n = dv_nfq_socket(&nfq, qnum, 0);
+	if (n < 0) {
+		fprintf(stderr, "netlink: %s\n", strerror(-n));
 		return 1;
 	}
-	portid = mnl_socket_get_portid(nl);
-	if (cfg(1) < 0 || cfg(0) < 0) {
-		perror("nfqueue bind");
+	nl = nfq.nl;
+	portid = nfq.portid;
+	n = dv_nfq_bind(&nfq, &params);
+	if (n < 0) {
+		fprintf(stderr, "nfqueue bind: %s\n", strerror(-n));
 		return 1;
 	}
 	printf("ready\n");

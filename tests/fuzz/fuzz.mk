@@ -4,10 +4,10 @@
 # overrides all three, FUZZ_ONLY picks harnesses: see run-fuzz.sh).
 EXTRA_DIST += fuzz/run-fuzz.sh fuzz/fuzz_common.h fuzz/fuzz_init.c fuzz/fuzz_frame.c fuzz/fuzz_eno.c \
 	fuzz/fuzz_divert_pkt.c fuzz/fuzz_divert_req.c fuzz/fuzz_inherit.c fuzz/fuzz_settings.c \
-	fuzz/corpus
+	fuzz/fuzz_eno_diff.c fuzz/corpus
 # run-fuzz.sh builds each harness next to its source in the build tree
 # (list a new fuzz_*.c here too, or distcheck finds it after distclean).
-CLEANFILES += fuzz/fuzz_init fuzz/fuzz_frame fuzz/fuzz_eno \
+CLEANFILES += fuzz/fuzz_init fuzz/fuzz_frame fuzz/fuzz_eno fuzz/fuzz_eno_diff \
 	fuzz/fuzz_divert_pkt fuzz/fuzz_divert_req fuzz/fuzz_inherit fuzz/fuzz_settings
 
 if HAVE_FUZZ_CC

@@ -10,7 +10,7 @@
  * option in its options area, its IPv4 header and TCP checksums verify,
  * and its payload is unchanged; a refused insertion changes nothing.
  */
-/* fuzz-extra: tools/tcpcryptd_divert_pkt.c -Itools */
+/* fuzz-extra: tools/tcpcryptd/divert/tcpcryptd_divert_pkt.c -Itools/tcpcryptd/divert -Itools/tcpcryptd */
 #include "config.h"
 
 #include <errno.h>

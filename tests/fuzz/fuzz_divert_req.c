@@ -9,7 +9,7 @@
  * report that passes dv_report_check has a session ID length 1..64 and a
  * known AEAD; an offer's policy lists only TEPs of the option.
  */
-/* fuzz-extra: tools/tcpcryptd_divert_req.c tools/tcpcryptd_divert_tab.c -Itools */
+/* fuzz-extra: tools/tcpcryptd/divert/tcpcryptd_divert_req.c tools/tcpcryptd/divert/tcpcryptd_divert_tab.c -Itools/tcpcryptd/divert -Itools/tcpcryptd */
 #include "config.h"
 
 #include <stdint.h>

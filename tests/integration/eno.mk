@@ -20,7 +20,12 @@ EXTRA_DIST += integration/eno_lib.sh integration/eno_rawsyn.py $(ENO_TESTS)
 # A misbehaving middlebox on an NFQUEUE (used by the shim tests too).
 if HAVE_NFQ
 check_PROGRAMS += integration/nfq_mangle
-integration_nfq_mangle_SOURCES = integration/nfq_mangle.c
+# (its queue binding, packet parsing and checksums are tcpcryptd's divert
+# backend's)
+integration_nfq_mangle_SOURCES = integration/nfq_mangle.c \
+	$(top_srcdir)/tools/tcpcryptd/divert/tcpcryptd_divert_nfq.c \
+	$(top_srcdir)/tools/tcpcryptd/divert/tcpcryptd_divert_pkt.c
+integration_nfq_mangle_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/tcpcryptd/divert
 integration_nfq_mangle_CFLAGS = $(AM_CFLAGS) $(NFQ_CFLAGS)
 integration_nfq_mangle_LDADD = $(NFQ_LIBS)
 endif

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # A's side of RFC 8547 against SYN-ACKs no conforming stack sends (a fake B
 # made with a raw socket): b=0, two ENO options, a vacuous option, a TEP A
-# did not offer, an invalid length byte, no global suboption. A records
-# the reason and sends no 45 02 in its ACK; a well-formed SYN-ACK
-# negotiates and A's ACK carries 45 02 (control).
+# did not offer, an invalid length byte, no global suboption, B's only TEP
+# asking for resumption (RFC 8548 3.5: A ignores it). A records the reason
+# and sends no 45 02 in its ACK; a well-formed SYN-ACK negotiates and A's
+# ACK carries 45 02 (control). An active opener that sent b=1 and gets
+# b=0 back is B (the b bits decide the roles, RFC 8547 4.6).
 source "$top_srcdir/tests/lib/netns.sh"
 source "$top_srcdir/tests/integration/eno_lib.sh"
 tc_require_root
@@ -15,19 +17,21 @@ R_MALFORMED=4 R_TWO_OPTIONS=5 R_VACUOUS=6 R_NO_COMMON_TEP=7 R_ROLE_CLASH=8
 # B has no socket for these connections: keep its kernel from resetting them
 ip netns exec "$NS_B" iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP || tc_fail "iptables"
 
-# case PORT SYNACK_OPTS -> $cli, $fake
+# case PORT SYNACK_OPTS [A's offer content, default 23] -> $cli, $fake
 case_() {
-	local port=$1 i
+	local port=$1 content=${3:-23} i
 	ip netns exec "$NS_B" python3 "$RAW" fake-b "$IP_B" "$port" "$2" > "$TC_TMP/fake-$port.out" 2>&1 &
 	TC_PIDS+=($!)
 	local fpid=$!
 	for i in $(seq 1 50); do grep -q ready "$TC_TMP/fake-$port.out" && break; sleep 0.1; done
-	cli=$(tc_run "$NS_A" "$ENO_PEER" client "$IP_B" "$port") || tc_fail "$port: client failed: $cli"
+	cli=$(tc_run "$NS_A" "$ENO_PEER" client "$IP_B" "$port" --content "$content") ||
+		tc_fail "$port: client failed: $cli"
 	wait "$fpid" || tc_fail "$port: fake B: $(cat "$TC_TMP/fake-$port.out")"
 	fake=$(grep -v ready "$TC_TMP/fake-$port.out" | tr '\n' ' ')
 	echo "# $port: B saw: $fake/ A: $cli"
 	eno_expect "$cli" data ok "client $port"
-	echo "$fake" | grep -q "syn eno=450323 " || tc_fail "$port: A's SYN: $fake"
+	echo "$fake" | grep -q "syn eno=45$(printf %02x $((${#content} / 2 + 2)))$content " ||
+		tc_fail "$port: A's SYN: $fake"
 }
 
 expect_fallback() {   # PORT-case done; A fell back with reason $1 and sent no ENO in its ACK
@@ -53,4 +57,13 @@ expect_fallback $R_MALFORMED
 case_ 7907 450323                      # no global suboption: implicit b=0
 expect_fallback $R_ROLE_CLASH
 eno_expect "$cli" peer 450323 client
+case_ 7908 450e01a30102030405060708090a  # B's only TEP asks for resumption
+expect_fallback $R_NO_COMMON_TEP
+case_ 7909 450e0123a3010203040506070809  # a fresh 23 before it: negotiated
+eno_expect "$cli" ok 1 client; eno_expect "$cli" roleB 0 client
+echo "$fake" | grep -q "ack eno=4502 " || tc_fail "A's ACK without 45 02: $fake"
+case_ 7910 450323 0123                 # A sent b=1, B b=0: A is B
+eno_expect "$cli" ok 1 client; eno_expect "$cli" roleB 1 client
+eno_expect "$cli" peer 450323 client
+echo "$fake" | grep -q "ack eno=4502 " || tc_fail "A's ACK without 45 02: $fake"
 echo "PASS: eno_badsynack"

@@ -3,7 +3,7 @@
 
 ENO_PEER=${ENO_PEER:-$TC_TOP_BUILDDIR/tests/integration/eno_peer}
 NFQ_MANGLE=${NFQ_MANGLE:-$TC_TOP_BUILDDIR/tests/integration/nfq_mangle}
-TCNETSTAT=${TCNETSTAT:-$TC_TOP_BUILDDIR/tools/tcnetstat}
+TCNETSTAT=${TCNETSTAT:-$TC_TOP_BUILDDIR/tools/tcnetstat/tcnetstat}
 
 # eno_field "result line" KEY -> value
 eno_field() {

@@ -27,6 +27,8 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include "tcpcryptd_divert_nfq.h"
+#include "tcpcryptd_divert_pkt.h"
 
 enum mode { M_STRIP_ENO, M_FLIP_PAYLOAD };
 
@@ -38,86 +40,23 @@ static unsigned minlen = 100;
 static int count_left = 1;
 static volatile sig_atomic_t stop;
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-/* Recomputes the full TCP checksum (pseudo header + segment). */
-static void tcp_checksum(uint8_t *ip, int v6, uint8_t *tcp, size_t tlen)
-{
-	uint32_t s = 0;
-	uint8_t ph[8];
-	uint16_t c;
-
-	tcp[16] = tcp[17] = 0;
-	if (v6) {
-		s = sum16(ip + 8, 32, s);
-		ph[0] = tlen >> 24; ph[1] = tlen >> 16; ph[2] = tlen >> 8; ph[3] = tlen;
-		ph[4] = ph[5] = ph[6] = 0; ph[7] = 6;
-		s = sum16(ph, 8, s);
-	} else {
-		s = sum16(ip + 12, 8, s);
-		ph[0] = 0; ph[1] = 6; ph[2] = tlen >> 8; ph[3] = tlen;
-		s = sum16(ph, 4, s);
-	}
-	s = sum16(tcp, tlen, s);
-	c = fold(s);
-	tcp[16] = c >> 8;
-	tcp[17] = c;
-}
-
-static void ip4_checksum(uint8_t *ip)
-{
-	size_t ihl = (ip[0] & 15) * 4;
-	uint16_t c;
-
-	ip[10] = ip[11] = 0;
-	c = fold(sum16(ip, ihl, 0));
-	ip[10] = c >> 8;
-	ip[11] = c;
-}
-
-/* Mangles the packet in place; returns 1 if it changed it. */
+/* Mangles the packet in place; returns 1 if it changed it. Parsing and
+ * checksums are tcpcryptd's divert backend's (tcpcryptd_divert_pkt.c). */
 static int mangle(uint8_t *pkt, size_t len)
 {
+	struct dv_pkt p;
 	uint8_t *tcp;
-	size_t off, tlen, doff, i;
-	int v6 = (pkt[0] >> 4) == 6, changed = 0;
+	size_t i, doff;
+	int changed = 0;
 	char addr[INET6_ADDRSTRLEN];
 
-	if (v6) {
-		if (len < 40 || pkt[6] != 6)
-			return 0;
-		off = 40;
-	} else {
-		if (len < 20 || pkt[9] != 6)
-			return 0;
-		off = (pkt[0] & 15) * 4;
-	}
-	if (len < off + 20)
+	if (dv_pkt_parse(&p, pkt, len, len) < 0)
 		return 0;
-	tcp = pkt + off;
-	tlen = len - off;
-	doff = (tcp[12] >> 4) * 4;
-	if (doff < 20 || doff > tlen)
-		return 0;
-	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? pkt + 8 : pkt + 12, addr, sizeof(addr));
+	tcp = p.buf + p.l4off;
+	doff = p.doff;
+	inet_ntop(p.family, p.saddr, addr, sizeof(addr));
 	if (mode == M_STRIP_ENO) {
-		if (tcp[13] & 0x02)
+		if (p.flags & DV_TH_SYN)
 			return 0;
 		for (i = 20; i < doff;) {
 			uint8_t k = tcp[i], l;
@@ -137,26 +76,21 @@ static int mangle(uint8_t *pkt, size_t len)
 				memset(tcp + i, 1, l);
 				changed = 1;
 				fprintf(stderr, "nfq_mangle: stripped a %u-byte ENO option from %s:%u\n",
-					l, addr, tcp[0] << 8 | tcp[1]);
+					l, addr, p.sport);
 			}
 			i += l;
 		}
 	} else {
-		size_t plen = tlen - doff;
-
-		if (count_left <= 0 || plen < minlen)
+		if (count_left <= 0 || p.paylen < minlen)
 			return 0;
-		tcp[doff + plen / 2] ^= 0x01;
+		tcp[doff + p.paylen / 2] ^= 0x01;
 		count_left--;
 		changed = 1;
 		fprintf(stderr, "nfq_mangle: flipped a bit at payload byte %zu of %zu from %s:%u\n",
-			plen / 2, plen, addr, tcp[0] << 8 | tcp[1]);
+			p.paylen / 2, p.paylen, addr, p.sport);
 	}
-	if (changed) {
-		tcp_checksum(pkt, v6, tcp, tlen);
-		if (!v6)
-			ip4_checksum(pkt);
-	}
+	if (changed)
+		dv_pkt_fix_checksums(&p);
 	return changed;
 }
 
@@ -193,30 +127,6 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Sends a config message (bind command, or copy mode + flags). */
-static int nl_cfg(int bind_cmd)
-{
-	static char buf[8192];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
-	int r;
-
-	if (bind_cmd) {
-		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	} else {
-		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
-		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-	}
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (r < 0)
-		return -errno;
-	r = mnl_cb_run(buf, r, 0, portid, NULL, NULL);
-	return r < 0 ? -errno : 0;
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -231,8 +141,12 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static char buf[262144];
+	static const struct dv_nfq_params params = {
+		.copy_mode = NFQNL_COPY_PACKET, .copy_range = 0xffff, .fail_open = 1,
+	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	int c, r, n, one = 1;
+	struct dv_nfq nfq;
+	int c, r, n;
 	const char *m = NULL;
 
 	while ((c = getopt(argc, argv, "q:m:n:c:h")) != -1) {
@@ -258,16 +172,14 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		perror("nfq_mangle: netlink");
+	r = dv_nfq_socket(&nfq, (unsigned)qnum, 0);
+	if (r) {
+		fprintf(stderr, "nfq_mangle: netlink: %s\n", strerror(-r));
 		return 1;
 	}
-	portid = mnl_socket_get_portid(nl);
-	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	r = nl_cfg(1);
-	if (!r)
-		r = nl_cfg(0);
+	nl = nfq.nl;
+	portid = nfq.portid;
+	r = dv_nfq_bind(&nfq, &params);
 	if (r) {
 		fprintf(stderr, "nfq_mangle: cannot bind queue %d: %s\n", qnum, strerror(-r));
 		return 1;

@@ -27,7 +27,7 @@
 set -u
 TC_TOP_BUILDDIR=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TC_TOP_SRCDIR=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-TCPCRYPTD=${TCPCRYPTD:-$TC_TOP_BUILDDIR/tools/tcpcryptd}
+TCPCRYPTD=${TCPCRYPTD:-$TC_TOP_BUILDDIR/tools/tcpcryptd/tcpcryptd}
 TC_ID=$$
 TC_N=$(( (TC_ID % 60) * 2 + 2 ))        # even subnet number, 2..120
 TC_TMP=$(mktemp -d /tmp/tcpcrypt-test.XXXXXX)

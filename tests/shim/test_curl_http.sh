@@ -17,7 +17,7 @@
 tc_require_root
 
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
-TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat
+TCNETSTAT=$TC_TOP_BUILDDIR/tools/tcnetstat/tcnetstat
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3) || tc_fail "python3 not installed"
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"

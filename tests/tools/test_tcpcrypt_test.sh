@@ -17,7 +17,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
-TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test
+TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test/tcpcrypt-test
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 [ -x "$TT" ] || tc_fail "tcpcrypt-test not built at $TT"
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"

@@ -15,7 +15,7 @@
 #  5. backend divert without feature lines: no eBPF feature is a failure.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 
-TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test
+TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test/tcpcrypt-test
 [ -x "$TT" ] || tc_fail "tcpcrypt-test not built at $TT"
 command -v socat > /dev/null || tc_fail "socat not installed (scripts/install-deps.sh)"
 T=$TC_TMP

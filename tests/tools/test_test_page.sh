@@ -16,7 +16,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
-TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test
+TT=$TC_TOP_BUILDDIR/tools/tcpcrypt-test/tcpcrypt-test
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
 PY=/usr/bin/python3
 [ -x "$TT" ] || tc_fail "tcpcrypt-test not built at $TT"

@@ -11,18 +11,7 @@
 
 #include "eno.h"
 #include "tcpcrypt/tcpcrypt.h"
-
-/* A byte string in a table: O(0x45, 0x03, 0x23) or NONE. */
-struct bytes {
-	uint8_t b[2 * TCPCRYPT_ENO_OPT_MAX];
-	size_t n;
-};
-#define O(...) { { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }) }
-#define NONE   { { 0 }, 0 }
-
-/* Policies used below. */
-#define POL(app, pas, ...) \
-	{ { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), (app), (pas) }
+#include "eno_cases.h"   /* the tables, shared with check_eno_diff.c */
 
 static const struct tc_eno_policy pol23 = POL(0, 0, 0x23);
 
@@ -208,28 +197,6 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* tc_eno_parse_syn: ill-formed options                                */
 
-static const struct bytes malformed[] = {
-	O(0x45, 0x03, 0x80),                   /* length byte at the end */
-	O(0x45, 0x04, 0x01, 0x9f),             /* length byte at the end, after a global */
-	O(0x45, 0x04, 0x80, 0x23),             /* length byte followed by a TEP without data */
-	O(0x45, 0x05, 0x80, 0x00, 0x00),       /* ... by a global */
-	O(0x45, 0x05, 0x80, 0x80, 0xa3),       /* ... by another length byte */
-	O(0x45, 0x05, 0x80, 0x9f, 0x00),
-	O(0x45, 0x04, 0x80, 0xa3),             /* 1 data byte announced, none there */
-	O(0x45, 0x05, 0x81, 0xa3, 0x01),       /* 2 announced, 1 there */
-	O(0x45, 0x06, 0x23, 0x9f, 0xa3, 0x00), /* 32 announced, 1 there */
-	O(0x45, 0x04, 0x23),                   /* option length 4, buffer 3 */
-	O(0x45, 0x03, 0x23, 0x21),             /* option length 3, buffer 4 */
-	O(0x45, 0x02, 0x23),
-	O(0x44, 0x03, 0x23),                   /* wrong kinds */
-	O(0xfd, 0x03, 0x23),
-	O(0x00, 0x03, 0x23),
-	O(0x45, 0x01),                         /* len < 2 */
-	O(0x45, 0x00),
-	O(0x45),                               /* truncated */
-	NONE,
-};
-
 START_TEST(parse_malformed_table)
 {
 	const struct bytes *m = &malformed[_i];
@@ -272,23 +239,14 @@ END_TEST
  * appended in the places a stack may put it. */
 START_TEST(find_linux_syn)
 {
-	static const uint8_t a[] = {
-		0x02, 0x04, 0x05, 0xb4,                   /* MSS 1460 */
-		0x04, 0x02,                               /* SACK permitted */
-		0x08, 0x0a, 1, 2, 3, 4, 0, 0, 0, 0,       /* timestamps */
-		0x01,                                     /* NOP */
-		0x03, 0x03, 0x07,                         /* wscale 7 */
-		0x45, 0x03, 0x23,                         /* ENO */
-		0x01, 0x00,                               /* NOP, EOL */
-	};
 	const uint8_t *opt = NULL;
 	size_t len = 0;
 
-	ck_assert_int_eq(tc_eno_find(a, sizeof a, &opt, &len), 1);
-	ck_assert_ptr_eq(opt, a + 20);
+	ck_assert_int_eq(tc_eno_find(area_linux_syn, sizeof area_linux_syn, &opt, &len), 1);
+	ck_assert_ptr_eq(opt, area_linux_syn + 20);
 	ck_assert_int_eq(len, 3);
 	/* the same area without the ENO option */
-	ck_assert_int_eq(tc_eno_find(a, 20, &opt, &len), 0);
+	ck_assert_int_eq(tc_eno_find(area_linux_syn, 20, &opt, &len), 0);
 	ck_assert_ptr_null(opt);
 	ck_assert_int_eq(len, 0);
 }
@@ -296,45 +254,32 @@ END_TEST
 
 START_TEST(find_synack_with_nops)
 {
-	static const uint8_t a[] = {
-		0x02, 0x04, 0x05, 0xb4,
-		0x01, 0x01, 0x04, 0x02,
-		0x01, 0x03, 0x03, 0x07,
-		0x45, 0x04, 0x01, 0x23,
-	};
 	const uint8_t *opt;
 	size_t len;
 
-	ck_assert_int_eq(tc_eno_find(a, sizeof a, &opt, &len), 1);
-	ck_assert_ptr_eq(opt, a + 12);
+	ck_assert_int_eq(tc_eno_find(area_synack_nops, sizeof area_synack_nops, &opt, &len), 1);
+	ck_assert_ptr_eq(opt, area_synack_nops + 12);
 	ck_assert_int_eq(len, 4);
 }
 END_TEST
 
 START_TEST(find_twice)
 {
-	static const uint8_t a[] = {
-		0x02, 0x04, 0x05, 0xb4,
-		0x45, 0x03, 0x21,
-		0x01,
-		0x45, 0x04, 0x01, 0x23,
-	};
 	const uint8_t *opt;
 	size_t len;
 
-	ck_assert_int_eq(tc_eno_find(a, sizeof a, &opt, &len), 2);
-	ck_assert_ptr_eq(opt, a + 4);
+	ck_assert_int_eq(tc_eno_find(area_twice, sizeof area_twice, &opt, &len), 2);
+	ck_assert_ptr_eq(opt, area_twice + 4);
 	ck_assert_int_eq(len, 3);
 }
 END_TEST
 
 START_TEST(find_after_eol_ignored)
 {
-	static const uint8_t a[] = { 0x02, 0x04, 0x05, 0xb4, 0x00, 0x45, 0x03, 0x23 };
 	const uint8_t *opt;
 	size_t len;
 
-	ck_assert_int_eq(tc_eno_find(a, sizeof a, &opt, &len), 0);
+	ck_assert_int_eq(tc_eno_find(area_after_eol, sizeof area_after_eol, &opt, &len), 0);
 	ck_assert_ptr_null(opt);
 }
 END_TEST
@@ -350,17 +295,6 @@ START_TEST(find_empty_and_nops)
 	ck_assert_int_eq(tc_eno_find(nops, sizeof nops, NULL, NULL), 0);
 }
 END_TEST
-
-static const struct bytes bad_areas[] = {
-	O(0x02, 0x00, 0x05, 0xb4),             /* length 0 */
-	O(0x02, 0x01, 0x05, 0xb4),             /* length 1 */
-	O(0x02, 0x05, 0x05, 0xb4),             /* runs past the end */
-	O(0x01, 0x01, 0x02),                   /* kind without its length byte */
-	O(0x45, 0x03, 0x23, 0x45),             /* ENO, then a truncated ENO */
-	O(0x45, 0x04, 0x23),                   /* ENO running past the end */
-	O(0x45, 0x01, 0x23, 0x00),             /* ENO with length 1 */
-	O(0x08, 0x0a, 1, 2, 3, 4, 5, 6, 7),    /* timestamps cut short */
-};
 
 START_TEST(find_malformed)
 {
@@ -469,124 +403,6 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* tc_eno_negotiate: the table                                         */
 
-/* One negotiation seen from both hosts: L with policy lpol, P with ppol.
- * Expected results for L's view (negotiate(lpol, L, P)) and P's view
- * (negotiate(ppol, P, L)). role is L's role; P's is the other one. */
-struct neg_case {
-	const char *name;
-	struct tc_eno_policy lpol, ppol;
-	struct bytes l, p;
-	int lneg, lreason, lpeer_a;
-	int pneg, preason, ppeer_a;
-	int role, tep_byte;
-	struct bytes transcript;
-};
-
-#define R(x) TCPCRYPT_ENO_R_##x
-#define RA TCPCRYPT_ROLE_A
-#define RB TCPCRYPT_ROLE_B
-
-static const struct neg_case cases[] = {
-	{ "RFC 8547 example", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x04, 0x01, 0x23),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x03, 0x23, 0x45, 0x04, 0x01, 0x23) },
-	{ "local is B", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x04, 0x01, 0x23), O(0x45, 0x03, 0x23),
-	  1, R(OK), 0, 1, R(OK), 0, RB, 0x23,
-	  O(0x45, 0x03, 0x23, 0x45, 0x04, 0x01, 0x23) },
-	{ "peer without ENO", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), NONE,
-	  0, R(PEER_NO_ENO), 0, 0, R(NOT_OPTED_IN), 0, RA, 0, NONE },
-	{ "vacuous from B", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x03, 0x01),
-	  0, R(VACUOUS), 0, 0, R(VACUOUS), 0, RA, 0, NONE },
-	{ "vacuous from A", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x02), O(0x45, 0x04, 0x01, 0x23),
-	  0, R(VACUOUS), 0, 0, R(VACUOUS), 0, RA, 0, NONE },
-	{ "both b=0", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x03, 0x23),
-	  0, R(ROLE_CLASH), 0, 0, R(ROLE_CLASH), 0, RA, 0, NONE },
-	{ "both b=1", POL(0, 1, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x04, 0x01, 0x23), O(0x45, 0x04, 0x01, 0x23),
-	  0, R(ROLE_CLASH), 0, 0, R(ROLE_CLASH), 0, RB, 0, NONE },
-	{ "mandatory app-aware, peer a=0", POL(2, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x04, 0x02, 0x23), O(0x45, 0x04, 0x01, 0x23),
-	  0, R(APP_AWARE), 0, 1, R(OK), 1, RA, 0x23,
-	  O(0x45, 0x04, 0x02, 0x23, 0x45, 0x04, 0x01, 0x23) },
-	{ "mandatory app-aware, peer a=1", POL(2, 0, 0x23), POL(2, 0, 0x23),
-	  O(0x45, 0x04, 0x02, 0x23), O(0x45, 0x04, 0x03, 0x23),
-	  1, R(OK), 1, 1, R(OK), 1, RA, 0x23,
-	  O(0x45, 0x04, 0x02, 0x23, 0x45, 0x04, 0x03, 0x23) },
-	{ "mandatory app-aware on B, A a=0", POL(0, 0, 0x23), POL(2, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x04, 0x03, 0x23),
-	  1, R(OK), 1, 0, R(APP_AWARE), 0, RA, 0x23,
-	  O(0x45, 0x03, 0x23, 0x45, 0x04, 0x03, 0x23) },
-	{ "advisory a=1", POL(1, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x04, 0x02, 0x23), O(0x45, 0x04, 0x01, 0x23),
-	  1, R(OK), 0, 1, R(OK), 1, RA, 0x23,
-	  O(0x45, 0x04, 0x02, 0x23, 0x45, 0x04, 0x01, 0x23) },
-	{ "B chooses the last valid TEP", POL(0, 0, 0x21, 0x23, 0x24), POL(0, 0, 0x23, 0x21),
-	  O(0x45, 0x05, 0x21, 0x23, 0x24), O(0x45, 0x05, 0x01, 0x23, 0x21),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x21,
-	  O(0x45, 0x05, 0x21, 0x23, 0x24, 0x45, 0x05, 0x01, 0x23, 0x21) },
-	{ "unknown TEPs ignored", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x05, 0x7f, 0x23, 0x55), O(0x45, 0x06, 0x01, 0x23, 0x7f, 0x55),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x05, 0x7f, 0x23, 0x55, 0x45, 0x06, 0x01, 0x23, 0x7f, 0x55) },
-	{ "TEP in B's list not offered by A", POL(0, 0, 0x21, 0x23), POL(0, 0, 0x23, 0x21),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x05, 0x01, 0x23, 0x21),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x03, 0x23, 0x45, 0x05, 0x01, 0x23, 0x21) },
-	{ "no common TEP", POL(0, 0, 0x21, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x21), O(0x45, 0x04, 0x01, 0x23),
-	  0, R(NO_COMMON_TEP), 0, 0, R(NO_COMMON_TEP), 0, RA, 0, NONE },
-	{ "common TEP outside our policy", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x04, 0x22, 0x21), O(0x45, 0x04, 0x01, 0x21),
-	  0, R(NO_COMMON_TEP), 0, 0, R(NO_COMMON_TEP), 0, RA, 0, NONE },
-	{ "A offers resumption (0xa3 + data, v TEP)", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x0d, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
-	  O(0x45, 0x04, 0x01, 0x23),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x0d, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x45, 0x04, 0x01, 0x23) },
-	{ "A offers resumption (length byte form)", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x0f, 0x89, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x21),
-	  O(0x45, 0x04, 0x01, 0x23),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x0f, 0x89, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x21, 0x45, 0x04, 0x01, 0x23) },
-	{ "B answers 0xa3 with short data: fresh", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x06, 0x01, 0xa3, 0x00, 0x00),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0xa3,
-	  O(0x45, 0x03, 0x23, 0x45, 0x06, 0x01, 0xa3, 0x00, 0x00) },
-	{ "B asks resumption we cannot do", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x0d, 0x01, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-	  0, R(NO_COMMON_TEP), 0, 0, R(NO_COMMON_TEP), 0, RA, 0, NONE },
-	{ "B: fresh 23 before a resumption 0xa3", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x0e, 0x01, 0x23, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x03, 0x23, 0x45, 0x0e, 0x01, 0x23, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9) },
-	{ "repeated global: only the first counts", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x05, 0x00, 0x01, 0x23), O(0x45, 0x06, 0x01, 0x00, 0x02, 0x23),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x05, 0x00, 0x01, 0x23, 0x45, 0x06, 0x01, 0x00, 0x02, 0x23) },
-	{ "z bits ignored", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x04, 0x1c, 0x23), O(0x45, 0x04, 0x1d, 0x23),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x04, 0x1c, 0x23, 0x45, 0x04, 0x1d, 0x23) },
-	{ "simultaneous open: active opener with b=1", POL(0, 1, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x04, 0x01, 0x23), O(0x45, 0x04, 0x23, 0x21),
-	  1, R(OK), 0, 1, R(OK), 0, RB, 0x23,
-	  O(0x45, 0x04, 0x23, 0x21, 0x45, 0x04, 0x01, 0x23) },
-	{ "malformed peer option", POL(0, 0, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x03, 0x23), O(0x45, 0x05, 0x01, 0x80, 0x23),
-	  0, R(MALFORMED), 0, 0, R(MALFORMED), 0, RA, 0, NONE },
-	{ "v TEP with data to the end offers its id", POL(0, 0, 0x21, 0x23), POL(0, 0, 0x23),
-	  O(0x45, 0x05, 0x21, 0xa3, 0xff), O(0x45, 0x04, 0x01, 0x23),
-	  1, R(OK), 0, 1, R(OK), 0, RA, 0x23,
-	  O(0x45, 0x05, 0x21, 0xa3, 0xff, 0x45, 0x04, 0x01, 0x23) },
-};
-#define NCASES ((int)(sizeof cases / sizeof cases[0]))
-
 /* Checks one view of a case. */
 static void check_view(const struct neg_case *c, int swapped)
 {
@@ -669,43 +485,6 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* tc_eno_answer_syn                                                   */
 
-struct answer_case {
-	const char *name;
-	struct tc_eno_policy pol;
-	struct bytes a;
-	int a_count;
-	struct bytes want;      /* NONE: B sends no ENO */
-	int reason;
-};
-
-static const struct answer_case answers[] = {
-	{ "plain", POL(0, 0, 0x23), O(0x45, 0x03, 0x23), 1, O(0x45, 0x04, 0x01, 0x23), R(OK) },
-	{ "A app-aware, our a=1", POL(1, 0, 0x23), O(0x45, 0x04, 0x02, 0x23), 1,
-	  O(0x45, 0x04, 0x03, 0x23), R(OK) },
-	{ "A app-aware, our a=0", POL(0, 0, 0x23), O(0x45, 0x04, 0x02, 0x23), 1,
-	  O(0x45, 0x04, 0x01, 0x23), R(OK) },
-	{ "mandatory, A a=1", POL(2, 0, 0x23), O(0x45, 0x04, 0x02, 0x23), 1,
-	  O(0x45, 0x04, 0x03, 0x23), R(OK) },
-	{ "mandatory, A a=0", POL(2, 0, 0x23), O(0x45, 0x03, 0x23), 1, NONE, R(APP_AWARE) },
-	{ "our preferred of several", POL(0, 0, 0x22, 0x21), O(0x45, 0x05, 0x21, 0x22, 0x23), 1,
-	  O(0x45, 0x04, 0x01, 0x21), R(OK) },
-	{ "our preferred of several (other order)", POL(0, 0, 0x21, 0x22),
-	  O(0x45, 0x05, 0x21, 0x22, 0x23), 1, O(0x45, 0x04, 0x01, 0x22), R(OK) },
-	{ "preferred not offered", POL(0, 0, 0x23, 0x24), O(0x45, 0x04, 0x21, 0x23), 1,
-	  O(0x45, 0x04, 0x01, 0x23), R(OK) },
-	{ "resumption offer = fresh offer", POL(0, 0, 0x23),
-	  O(0x45, 0x0d, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 1, O(0x45, 0x04, 0x01, 0x23), R(OK) },
-	{ "A sent none", POL(0, 0, 0x23), NONE, 0, NONE, R(PEER_NO_ENO) },
-	{ "two options", POL(0, 0, 0x23), O(0x45, 0x03, 0x23), 2, NONE, R(TWO_OPTIONS) },
-	{ "malformed", POL(0, 0, 0x23), O(0x45, 0x04, 0x80, 0x23), 1, NONE, R(MALFORMED) },
-	{ "vacuous", POL(0, 0, 0x23), O(0x45, 0x03, 0x00), 1, NONE, R(VACUOUS) },
-	{ "A b=1", POL(0, 0, 0x23), O(0x45, 0x04, 0x01, 0x23), 1, NONE, R(ROLE_CLASH) },
-	{ "no acceptable TEP", POL(0, 0, 0x23), O(0x45, 0x04, 0x21, 0x22), 1, NONE, R(NO_COMMON_TEP) },
-	{ "A b=1 in a later global is ignored", POL(0, 0, 0x23), O(0x45, 0x05, 0x00, 0x01, 0x23), 1,
-	  O(0x45, 0x04, 0x01, 0x23), R(OK) },
-};
-#define NANSWERS ((int)(sizeof answers / sizeof answers[0]))
-
 START_TEST(answer_table)
 {
 	const struct answer_case *c = &answers[_i];
@@ -742,20 +521,18 @@ END_TEST
 START_TEST(answer_from_options_area)
 {
 	/* A SYN with two ENO options: find counts them and answer_syn refuses. */
-	static const uint8_t syn2[] = { 0x02, 0x04, 0x05, 0xb4, 0x45, 0x03, 0x23, 0x45, 0x03, 0x23 };
-	static const uint8_t syn1[] = { 0x02, 0x04, 0x05, 0xb4, 0x01, 0x45, 0x03, 0x23 };
 	static const uint8_t want[] = { 0x45, 0x04, 0x01, 0x23 };
 	const uint8_t *opt;
 	size_t len;
 	uint8_t out[8];
 	int reason, cnt;
 
-	cnt = tc_eno_find(syn2, sizeof syn2, &opt, &len);
+	cnt = tc_eno_find(area_syn2, sizeof area_syn2, &opt, &len);
 	ck_assert_int_eq(cnt, 2);
 	ck_assert_int_eq(tc_eno_answer_syn(&pol23, opt, len, cnt, out, sizeof out, &reason), 0);
 	ck_assert_int_eq(reason, TCPCRYPT_ENO_R_TWO_OPTIONS);
 
-	cnt = tc_eno_find(syn1, sizeof syn1, &opt, &len);
+	cnt = tc_eno_find(area_syn1, sizeof area_syn1, &opt, &len);
 	ck_assert_int_eq(cnt, 1);
 	ck_assert_int_eq(tc_eno_answer_syn(&pol23, opt, len, cnt, out, sizeof out, &reason), 4);
 	ck_assert_int_eq(reason, TCPCRYPT_ENO_R_OK);

@@ -42,4 +42,9 @@ const uint8_t *dv_pkt_opts(const struct dv_pkt *p, size_t *len);
  * options are ill-formed (then nothing is changed). */
 int dv_pkt_add_option(struct dv_pkt *p, const uint8_t *opt, size_t olen);
 
+/* Recomputes the IPv4 header checksum (IPv4) and the full TCP checksum of
+ * a parsed packet whose bytes were changed in place (the test middlebox,
+ * tests/integration/nfq_mangle.c, uses it too). */
+void dv_pkt_fix_checksums(struct dv_pkt *p);
+
 #endif

@@ -3,7 +3,7 @@
  * checked in user space on segments the kernel hands over through an
  * NFQUEUE, for kernels without eBPF header options.
  *
- * Same behaviour as tools/bpf/tcpcrypt_eno.bpf.c, same engine as the
+ * Same behaviour as ../bpf/progs/tcpcrypt_eno.bpf.c, same engine as the
  * shim (libtcpcrypt/eno.c):
  *   A (active opener, opted in): SYN gets the offer verbatim; the SYN-ACK
  *     decides (tc_eno_negotiate); A's segments carry 45 02 until B's first
@@ -39,6 +39,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include "eno.h"
 #include "tcpcryptd_divert.h"
+#include "tcpcryptd_divert_nfq.h"
 #include "tcpcryptd_divert_pkt.h"
 #include "tcpcryptd_divert_tab.h"
 #include "tcpcryptd_divert_sessions.h"
@@ -421,48 +422,24 @@ int dv_queue_step(int fd, int peek)
 	return 1;
 }
 
-/* Sends a config message and waits for its ack. */
-static int nl_cfg(int bind_cmd)
-{
-	static char buf[8192];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
-	int r;
-
-	if (bind_cmd) {
-		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	} else {
-		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-		/* a full queue accepts (plain TCP) instead of dropping */
-		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
-		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-		mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(4096));
-	}
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (r < 0)
-		return -errno;
-	r = mnl_cb_run(buf, r, 0, portid, NULL, NULL);
-	return r < 0 ? -errno : 0;
-}
-
 static int queue_open(unsigned q)
 {
-	int one = 1, sz = 4 << 20, r;
+	/* a full queue accepts (plain TCP) instead of dropping */
+	static const struct dv_nfq_params params = {
+		.copy_mode = NFQNL_COPY_PACKET, .copy_range = 0xffff, .fail_open = 1, .maxlen = 4096,
+	};
+	struct dv_nfq nfq;
+	int r;
 
-	qnum = q;
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		tclog(LOG_ERR, "netlink: %s", strerror(errno));
-		return -errno;
+	r = dv_nfq_socket(&nfq, q, 4 << 20);
+	if (r) {
+		tclog(LOG_ERR, "netlink: %s", strerror(-r));
+		return r;
 	}
-	portid = mnl_socket_get_portid(nl);
-	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-	r = nl_cfg(1);
-	if (!r)
-		r = nl_cfg(0);
+	nl = nfq.nl;
+	portid = nfq.portid;
+	qnum = q;
+	r = dv_nfq_bind(&nfq, &params);
 	if (r) {
 		tclog(LOG_ERR, "cannot bind NFQUEUE %u: %s (another daemon on it?)", q, strerror(-r));
 		return r;

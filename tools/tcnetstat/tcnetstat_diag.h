@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bpf/tcpcrypt_maps.h"
+#include "tcpcrypt_maps.h"	/* tools/tcpcryptd/bpf/progs/ */
 
 /* For each of the n sessions without byte counts (has_bytes == 0) whose
  * socket lives in the caller's network namespace, fills bytes_acked and

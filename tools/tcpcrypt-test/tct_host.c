@@ -290,8 +290,9 @@ void tct_find_run(const struct tct_ctx *c, char *run, size_t runcap, char *shim,
 	char dir[PATH_MAX];
 
 	self_dir(c, dir, sizeof(dir));
-	snprintf(run, runcap, "%s/../tcpcrypt-run", dir);
-	snprintf(shim, shimcap, "%s/../shim/.libs/libtcpcrypt-shim.so", dir);
+	/* in a build tree this program is tools/tcpcrypt-test/tcpcrypt-test */
+	snprintf(run, runcap, "%s/../../tcpcrypt-run", dir);
+	snprintf(shim, shimcap, "%s/../../shim/.libs/libtcpcrypt-shim.so", dir);
 	if (access(run, X_OK) == 0 && access(shim, R_OK) == 0)
 		return;         /* a build tree */
 	snprintf(run, runcap, "%s/tcpcrypt-run", TC_BINDIR);

@@ -16,7 +16,9 @@
  * tcpcryptd sets tc_use_table and the sock_ops program keeps the sessions
  * table tc_sessions_tab instead: one entry per established connection,
  * removed by the state callback at close.
- * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy.
+ * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy,
+ * in eno_rules.h, which tests/unit/check_eno_diff.c and
+ * tests/fuzz/fuzz_eno_diff.c run against eno.c on the same inputs.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>
@@ -39,8 +41,10 @@
 #define EOPNOTSUPP  95
 #define TCPHDR_SYN  0x02
 #define TCPHDR_ACK  0x10
-#define GLOBAL_A    0x02
-#define GLOBAL_B    0x01
+
+/* the parser and the decisions, in plain C (also run in user space by
+ * the tests, against libtcpcrypt/eno.c) */
+#include "eno_rules.h"
 
 /* Opted-in listeners, for their SYN-ACKs (a request sock cannot reach the
  * listener's sk_storage). Key: netns cookie and port. An LRU map, so that a
@@ -51,13 +55,6 @@ struct listen_key {
 	__u64 netns;
 	__u32 port;
 	__u32 pad;
-};
-struct listen_val {
-	__u64 cookie;
-	__u8 flags;
-	__u8 len;
-	__u8 content[TCPCRYPT_ENO_CONTENT_MAX];
-	__u8 pad[2];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -70,14 +67,6 @@ struct {
 /* Passive side: what B decided for a SYN, keyed by 4-tuple, so that SYN-ACK
  * retransmits (no SYN skb) and SYN cookies (no request sock) send the same
  * option, and the child learns the transcript. */
-struct syn_val {
-	__u8 reason;           /* why no ENO, or R_OK */
-	__u8 flags;            /* TCPCRYPT_RES_F_COOKIE, F_PEER_APP */
-	__u8 local_len;        /* 0: answer without ENO */
-	__u8 peer_len;
-	__u8 local_opt[TCPCRYPT_ENO_OPT_MAX];
-	__u8 peer_opt[TCPCRYPT_ENO_OPT_MAX];
-};
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -123,30 +112,6 @@ volatile __u32 tc_use_table;
  * hooks (before 5.15): listeners are then renewed without the flag. */
 const volatile __u32 tc_late_listen = 1;
 
-/* What a SYN-form option says (RFC 8547 4.1-4.2). */
-struct parsed {
-	__u8 global;           /* first global suboption or implicit 0 */
-	__u8 seen_global;
-	__u8 ntep;
-	__u8 chosen;           /* last TEP id that is also in the filter */
-	__u8 nchosen;          /* how many TEPs matched the filter */
-	__u8 pad[3];
-	__u64 bits[2];         /* TEP ids seen (128-bit set of glt values) */
-};
-
-/* Scratch space (per CPU) for parsing, to keep the BPF stack small and
- * let bpf_loop callbacks share state. */
-struct scratch {
-	__u8 hdr[64];          /* a TCP header */
-	__u8 buf[2][64];       /* [0]: the peer's ENO option, [1]: ours */
-	struct parsed p[2];    /* parse results of buf[0], buf[1] */
-	__u32 i, len, n;
-	__s32 err;
-	__u8 which;            /* buffer the callback works on */
-	__u8 use_filter;       /* parse of buf[1]: filter by p[0].bits */
-	__u8 pad[2];
-	struct syn_val sv;
-};
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -203,183 +168,6 @@ static __always_inline void get_tuple(struct bpf_sock_ops *s, struct tc_tuple *t
 		a[2] = *(volatile __u32 *)&s->remote_ip6[2];
 		a[3] = *(volatile __u32 *)&s->remote_ip6[3];
 		__builtin_memcpy(t->raddr, a, 16);
-	}
-}
-
-struct loop_ctx {
-	struct scratch *sc;
-};
-
-static __always_inline void tep_seen(struct scratch *sc, struct parsed *p, __u8 id)
-{
-	__u64 m = 1ULL << (id & 63);
-	int hit;
-
-	p->ntep++;
-	if (id & 64) {
-		p->bits[1] |= m;
-		hit = sc->use_filter && (sc->p[0].bits[1] & m);
-	} else {
-		p->bits[0] |= m;
-		hit = sc->use_filter && (sc->p[0].bits[0] & m);
-	}
-	if (hit) {
-		p->chosen = id;
-		p->nchosen++;
-	}
-}
-
-/* One suboption of sc->buf[sc->which] at offset sc->i (bpf_loop body). */
-static int parse_cb(__u32 idx, struct loop_ctx *c)
-{
-	struct scratch *sc = c->sc;
-	__u32 w = sc->which & 1, i = sc->i, len = sc->len;
-	struct parsed *p = &sc->p[w];
-	__u8 b, nb, n;
-
-	if (i >= len || len > 64)
-		return 1;
-	b = sc->buf[w][i & 63];
-	if (b < 0x20) {
-		if (!p->seen_global) {
-			p->global = b;
-			p->seen_global = 1;
-		}
-		sc->i = i + 1;
-	} else if (b < 0x80) {
-		tep_seen(sc, p, b & 0x7f);
-		sc->i = i + 1;
-	} else if (b < 0xa0) {
-		n = (b & 0x1f) + 1;
-		if (i + 1 >= len) {
-			sc->err = -EINVAL;
-			return 1;
-		}
-		nb = sc->buf[w][(i + 1) & 63];
-		if (nb < 0xa0 || i + 2 + n > len) {
-			sc->err = -EINVAL;
-			return 1;
-		}
-		tep_seen(sc, p, nb & 0x7f);
-		sc->i = i + 2 + n;
-	} else {
-		tep_seen(sc, p, b & 0x7f);
-		return 1;              /* data runs to the end of the option */
-	}
-	return 0;
-}
-
-/* Parses the whole ENO option in sc->buf[which] (len bytes) into
- * sc->p[which]; for which = 1 with use_filter, p[1].chosen is the last TEP
- * of buf[1] also present in p[0]. Returns 0 or -EINVAL if ill-formed. */
-static __noinline int parse_opt(struct scratch *sc, __u32 which, __u32 len, __u32 use_filter)
-{
-	struct loop_ctx c = { .sc = sc };
-	__u32 w = which & 1;
-
-	__builtin_memset(&sc->p[w], 0, sizeof(sc->p[0]));
-	if (len < 2 || len > TCPCRYPT_ENO_OPT_MAX || sc->buf[w][0] != TCPCRYPT_ENO_KIND ||
-	    sc->buf[w][1] != len)
-		return -EINVAL;
-	sc->which = w;
-	sc->use_filter = use_filter;
-	sc->i = 2;
-	sc->len = len;
-	sc->err = 0;
-	bpf_loop(TCPCRYPT_ENO_OPT_MAX, parse_cb, &c, 0);
-	return sc->err;
-}
-
-/* One TCP option of sc->hdr at offset sc->i (bpf_loop body). */
-static int find_cb(__u32 idx, struct loop_ctx *c)
-{
-	struct scratch *sc = c->sc;
-	__u32 i = sc->i, hlen = sc->len, j;
-	__u8 kind, len;
-
-	if (i >= hlen || hlen > 60)
-		return 1;
-	kind = sc->hdr[i & 63];
-	if (kind == 0)
-		return 1;
-	if (kind == 1) {
-		sc->i = i + 1;
-		return 0;
-	}
-	if (i + 1 >= hlen) {
-		sc->err = -EINVAL;
-		return 1;
-	}
-	len = sc->hdr[(i + 1) & 63];
-	if (len < 2 || i + len > hlen) {
-		sc->err = -EINVAL;
-		return 1;
-	}
-	if (kind == TCPCRYPT_ENO_KIND) {
-		if (sc->n == 0 && len <= TCPCRYPT_ENO_OPT_MAX) {
-			for (j = 0; j < TCPCRYPT_ENO_OPT_MAX; j++) {
-				if (j >= len)
-					break;
-				sc->buf[0][j] = sc->hdr[(i + j) & 63];
-			}
-			sc->p[0].pad[0] = len;   /* length of the copy */
-		}
-		sc->n++;
-	}
-	sc->i = i + len;
-	return 0;
-}
-
-/* Scans the TCP header in sc->hdr (hlen bytes) for ENO options: copies the
- * first whole option into sc->buf[0] (*olen) and returns how many there
- * were, or -EINVAL if the options area is malformed. */
-static __noinline int find_eno(struct scratch *sc, __u32 hlen, __u32 *olen)
-{
-	struct loop_ctx c = { .sc = sc };
-
-	*olen = 0;
-	if (hlen > 60)
-		hlen = 60;
-	sc->i = 20;
-	sc->len = hlen;
-	sc->n = 0;
-	sc->err = 0;
-	sc->p[0].pad[0] = 0;
-	bpf_loop(40, find_cb, &c, 0);
-	*olen = sc->p[0].pad[0];
-	if (sc->err)
-		return sc->err;
-	return sc->n;
-}
-
-/* Puts our content into sc->buf[1] as a whole option and parses it
- * (filtered by p[0] when use_filter). */
-static __always_inline int parse_content(struct scratch *sc, const __u8 *content, __u32 clen,
-					 __u32 use_filter)
-{
-	__u32 j;
-
-	if (clen > TCPCRYPT_ENO_CONTENT_MAX)
-		return -EINVAL;
-	sc->buf[1][0] = TCPCRYPT_ENO_KIND;
-	sc->buf[1][1] = clen + 2;
-	for (j = 0; j < TCPCRYPT_ENO_CONTENT_MAX; j++) {
-		if (j >= clen)
-			break;
-		sc->buf[1][j + 2] = content[j];
-	}
-	return parse_opt(sc, 1, clen + 2, use_filter);
-}
-
-/* Copies up to 40 bytes (len bounded by the caller). */
-static __always_inline void copy40(__u8 *dst, const __u8 *src, __u32 len)
-{
-	__u32 j;
-
-	for (j = 0; j < TCPCRYPT_ENO_OPT_MAX; j++) {
-		if (j >= len)
-			break;
-		dst[j] = src[j];
 	}
 }
 
@@ -535,77 +323,6 @@ static __always_inline int syn_has_data(struct bpf_sock_ops *skops, __u32 hlen)
 	return 0;
 }
 
-/* B decides its answer to A's SYN (sc->hdr = A's TCP header) into sc->sv. */
-static __noinline void decide_synack(struct scratch *sc, __u32 hlen, struct listen_val *lv,
-				     int syn_data)
-{
-	struct syn_val *sv = &sc->sv;
-	__u32 olen = 0;
-	__u8 global, ag;
-	int n;
-
-	n = find_eno(sc, hlen, &olen);
-	if (olen > TCPCRYPT_ENO_OPT_MAX)
-		olen = 0;
-	sv->peer_len = olen;
-	copy40(sv->peer_opt, sc->buf[0], olen);
-	if (n < 0) {
-		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
-		return;
-	}
-	if (n == 0) {
-		sv->reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
-		return;
-	}
-	if (n > 1) {
-		sv->reason = TCPCRYPT_ENO_R_TWO_OPTIONS;
-		return;
-	}
-	if (parse_opt(sc, 0, olen, 0)) {
-		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
-		return;
-	}
-	ag = sc->p[0].global;
-	if (ag & GLOBAL_A)
-		sv->flags |= TCPCRYPT_RES_F_PEER_APP;
-	if (ag & GLOBAL_B) {
-		sv->reason = TCPCRYPT_ENO_R_ROLE_CLASH;
-		return;
-	}
-	if (sc->p[0].ntep == 0) {
-		sv->reason = TCPCRYPT_ENO_R_VACUOUS;
-		return;
-	}
-	if (syn_data) {
-		/* tcpcrypt defines no SYN data (RFC 8547 4.7); the kernel may
-		 * hand it to the application, so answer without ENO */
-		sv->reason = TCPCRYPT_ENO_R_SYN_DATA;
-		return;
-	}
-	/* our list filtered by A's TEPs: the last match wins */
-	if (parse_content(sc, lv->content, lv->len, 1)) {
-		sv->reason = TCPCRYPT_ENO_R_MALFORMED;
-		return;
-	}
-	if (sc->p[1].nchosen == 0) {
-		sv->reason = TCPCRYPT_ENO_R_NO_COMMON_TEP;
-		return;
-	}
-	if ((lv->flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) && !(ag & GLOBAL_A)) {
-		sv->reason = TCPCRYPT_ENO_R_APP_AWARE;
-		return;
-	}
-	global = GLOBAL_B | (sc->p[1].global & GLOBAL_A);
-	if (lv->flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE)
-		global |= GLOBAL_A;
-	sv->local_opt[0] = TCPCRYPT_ENO_KIND;
-	sv->local_opt[1] = 4;
-	sv->local_opt[2] = global;
-	sv->local_opt[3] = sc->p[1].chosen & 0x7f;
-	sv->local_len = 4;
-	sv->reason = TCPCRYPT_ENO_R_OK;
-}
-
 /* HDR_OPT_LEN for an opted-in listener's SYN-ACK (ctx sk = request sock). */
 static __always_inline void synack_len(struct bpf_sock_ops *skops)
 {
@@ -732,9 +449,9 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 	struct bpf_sock *sk = skops->sk;
 	struct scratch *sc = scratch();
 	struct tc_sk *s;
-	__u32 olen = 0, j;
-	__u8 reason = TCPCRYPT_ENO_R_OK;
-	int n;
+	__u32 j;
+	__u8 reason;
+	int r;
 
 	if (!sk || !sc)
 		return;
@@ -753,39 +470,17 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 			sc->hdr[j] = d[j];
 		}
 	}
-	n = find_eno(sc, j, &olen);
-	if (olen > TCPCRYPT_ENO_OPT_MAX)
-		olen = 0;
-	s->res.peer_len = olen;
-	copy40(s->res.peer_opt, sc->buf[0], olen);
+	__builtin_memset(&sc->sv, 0, sizeof(sc->sv));
+	r = decide_active(sc, j, s->offer, s->offer_len, s->offer_flags);
+	s->res.peer_len = sc->sv.peer_len <= TCPCRYPT_ENO_OPT_MAX ? sc->sv.peer_len : 0;
+	copy40(s->res.peer_opt, sc->sv.peer_opt, s->res.peer_len);
 	if (!(s->st & ST_SYN_ENO))
 		reason = (s->res.reason == TCPCRYPT_ENO_R_NO_SPACE ||
 			  s->res.reason == TCPCRYPT_ENO_R_SYN_DATA) ? s->res.reason
 								    : TCPCRYPT_ENO_R_MALFORMED;
-	else if (n < 0)
-		reason = TCPCRYPT_ENO_R_MALFORMED;
-	else if (n == 0)
-		reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
-	else if (n > 1)
-		reason = TCPCRYPT_ENO_R_TWO_OPTIONS;
-	else if (parse_opt(sc, 0, olen, 0))
-		reason = TCPCRYPT_ENO_R_MALFORMED;
 	else {
-		__u8 bg = sc->p[0].global;
-
-		if (bg & GLOBAL_A)
-			s->res.flags |= TCPCRYPT_RES_F_PEER_APP;
-		if (parse_content(sc, s->offer, s->offer_len, 1))
-			reason = TCPCRYPT_ENO_R_MALFORMED;
-		else if ((bg & GLOBAL_B) == (sc->p[1].global & GLOBAL_B))
-			reason = TCPCRYPT_ENO_R_ROLE_CLASH;
-		else if (sc->p[0].ntep == 0)
-			reason = TCPCRYPT_ENO_R_VACUOUS;
-		else if (sc->p[1].nchosen == 0)
-			reason = TCPCRYPT_ENO_R_NO_COMMON_TEP;
-		else if ((s->offer_flags & TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE) &&
-			 !(bg & GLOBAL_A))
-			reason = TCPCRYPT_ENO_R_APP_AWARE;
+		reason = r;
+		s->res.flags |= sc->sv.flags;
 	}
 	s->res.reason = reason;
 	s->res.flags |= TCPCRYPT_RES_F_DONE;

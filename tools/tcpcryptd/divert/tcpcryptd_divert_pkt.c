@@ -157,13 +157,19 @@ int dv_pkt_add_option(struct dv_pkt *p, const uint8_t *opt, size_t olen)
 	tcp[12] = (uint8_t)((ndoff / 4) << 4 | (tcp[12] & 0x0f));
 	p->doff = ndoff;
 	p->len = newlen;
-	if (p->family == AF_INET6) {
+	if (p->family == AF_INET6)
 		put16(p->buf + 4, (uint16_t)(newlen - 40));
-	} else {
+	else
 		put16(p->buf + 2, (uint16_t)newlen);
+	dv_pkt_fix_checksums(p);
+	return 0;
+}
+
+void dv_pkt_fix_checksums(struct dv_pkt *p)
+{
+	if (p->family == AF_INET) {
 		p->buf[10] = p->buf[11] = 0;
 		put16(p->buf + 10, fold(sum16(p->buf, p->l4off, 0)));
 	}
 	tcp_checksum(p);
-	return 0;
 }

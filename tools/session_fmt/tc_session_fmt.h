@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bpf/tcpcrypt_maps.h"
+#include "tcpcrypt_maps.h"	/* tools/tcpcryptd/bpf/progs/ */
 
 int tcs_format(uint64_t cookie, const struct tc_session *s, char *buf, size_t len);
 int tcs_parse(const char *line, uint64_t *cookie, struct tc_session *s);

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "tcpcryptd.h"
-#include "bpf/tcpcrypt_maps.h"
+#include "tcpcrypt_maps.h"	/* tools/tcpcryptd/bpf/progs/ */
 
 struct tc_backend;
 

@@ -1,5 +1,5 @@
 /*
- * tcpcrypt_maps.h - layout of the maps that tools/bpf/tcpcrypt_eno.bpf.c
+ * tcpcrypt_maps.h - layout of the maps that tcpcrypt_eno.bpf.c
  * keeps and that tcpcryptd / tcnetstat read. Shared by the BPF object and
  * user space, so it uses only <linux/types.h>. The per-socket ABI (what the
  * shim sees through setsockopt/getsockopt) is include/tcpcrypt/eno_abi.h.
