@@ -1,6 +1,6 @@
 /*
  * fuzz_divert_pkt.c - libFuzzer harness for the divert backend's packet
- * parser and option insertion (tools/tcpcryptd_divert_pkt.c): every byte
+ * parser and option insertion (tools/tcpcryptd/divert/tcpcryptd_divert_pkt.c): every byte
  * of a queued packet comes from the network.
  *
  * Input: one control byte (bits 0-5: length of the option to insert, 2..40

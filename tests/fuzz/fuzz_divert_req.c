@@ -1,7 +1,7 @@
 /*
  * fuzz_divert_req.c - libFuzzer harness for the divert backend's control
- * requests (tools/tcpcryptd_divert_req.c) and the offer they carry
- * (dv_offer_policy, tools/tcpcryptd_divert_tab.c): any local process may
+ * requests (tools/tcpcryptd/divert/tcpcryptd_divert_req.c) and the offer they carry
+ * (dv_offer_policy, tools/tcpcryptd/divert/tcpcryptd_divert_tab.c): any local process may
  * write to the control socket.
  *
  * Input: the bytes of one request. Checks with abort(): the kind agrees
