@@ -1,10 +1,11 @@
 /*
  * progress.c - see progress.h.
  *
- * The thread polls the sockets that have work (tc_sock_progress_events)
- * plus an eventfd used to wake it, and calls tc_sock_progress() on those
- * that are ready. It never blocks while holding a socket lock: the work
- * functions only try-lock and use non-blocking I/O.
+ * The thread polls the sockets that have work plus an eventfd used to wake
+ * it, and has the ready ones worked on. What the work is comes from above
+ * (tc_progress_set_work: progress_work.c), so that this file calls into no
+ * other layer of the shim. It never blocks while holding a socket lock:
+ * the work functions only try-lock and use non-blocking I/O.
  */
 #include "config.h"
 
@@ -17,14 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
-#include "keypool.h"
-#include "renew.h"
 #include "shim.h"
-#include "sock.h"
 
 #define MAX_POLL 256
 
@@ -43,25 +40,11 @@ void tc_progress_unlock(void)
 	pthread_mutex_unlock(&prog_lock);
 }
 
-struct collect {
-	struct pollfd *pfd;
-	int n;
-};
+static const struct tc_progress_work *work;
 
-static void collect_one(int fd, struct tc_sock *s, void *arg)
+void tc_progress_set_work(const struct tc_progress_work *w)
 {
-	struct collect *c = arg;
-	short ev;
-
-	if (c->n >= MAX_POLL || s->kind != TC_K_CONN)
-		return;
-	ev = tc_sock_progress_events(s);
-	if (!ev)
-		return;
-	c->pfd[c->n].fd = fd;
-	c->pfd[c->n].events = ev;
-	c->pfd[c->n].revents = 0;
-	c->n++;
+	work = w;
 }
 
 static void *progress_main(void *arg)
@@ -72,20 +55,18 @@ static void *progress_main(void *arg)
 	(void)arg;
 	tc_in_shim = 0;
 	for (;;) {
-		struct collect c = { pfd + 1, 0 };
-		int r, tmo, busy = 0;
+		int r, n, tmo, busy;
 
 		pfd[0].fd = wake_fd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		pthread_mutex_lock(&prog_lock);
-		tc_fd_foreach(collect_one, &c);
+		n = work->collect(pfd + 1, MAX_POLL);
 		pthread_mutex_unlock(&prog_lock);
-		tc_keypool_fill();        /* the next connections' key pairs */
-		tmo = tc_renew_all();     /* listeners: see renew.h */
-		if (c.n && (tmo < 0 || tmo > 200))
+		tmo = work->idle();
+		if (n && (tmo < 0 || tmo > 200))
 			tmo = 200;
-		r = tc_real_poll(pfd, (nfds_t)c.n + 1, tmo);
+		r = tc_real_poll(pfd, (nfds_t)n + 1, tmo);
 		if (r < 0 && errno != EINTR) {
 			struct timespec ts = { 0, 10000000 };
 			nanosleep(&ts, NULL);
@@ -94,21 +75,7 @@ static void *progress_main(void *arg)
 		if (pfd[0].revents & POLLIN)
 			(void)tc_real_read(wake_fd, &v, sizeof(v));
 		pthread_mutex_lock(&prog_lock);
-		for (int i = 1; i <= c.n; i++) {
-			struct tc_sock *s;
-
-			if (!pfd[i].revents)
-				continue;
-			s = tc_fd_get(pfd[i].fd);
-			if (!s)
-				continue;
-			if (s->kind == TC_K_CONN) {
-				tc_sock_progress(s, pfd[i].fd);
-				if (tc_sock_progress_events(s) & pfd[i].revents)
-					busy = 1;
-			}
-			tc_fd_put(s);
-		}
+		busy = work->run(pfd + 1, n);
 		pthread_mutex_unlock(&prog_lock);
 		if (busy) {
 			/* Ready but no progress (the application holds a lock or
@@ -122,7 +89,7 @@ static void *progress_main(void *arg)
 
 void tc_progress_start(void)
 {
-	if (!__atomic_load_n(&started, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_load_n(&started, __ATOMIC_ACQUIRE) && work) {
 		pthread_mutex_lock(&start_lock);
 		if (!started) {
 			sigset_t all, old;
