@@ -12,7 +12,7 @@
 
 #include <sodium.h>
 
-#include "divert_client.h"
+#include "eno_source.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
@@ -46,10 +46,8 @@ void keys_set(struct tc_shm *sh, int fd)
 	rep.aead = sh->aead;
 	rep.sessid_len = sh->sessid_len;
 	memcpy(rep.sessid, sh->sessid, sh->sessid_len);
-	if (!SANDBOXED() &&
-	    tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_REPORT, &rep, sizeof(rep)) < 0 &&
-	    errno == ENOPROTOOPT)
-		tc_divert_report(fd, &rep);     /* divert backend: tell tcpcryptd */
+	if (!SANDBOXED())
+		tc_eno_src->report(fd, &rep);
 
 	if (tc_log_level >= TC_LOG_INFO) {
 		sodium_bin2hex(hex, sizeof(hex), sh->sessid, sh->sessid_len);

@@ -15,8 +15,8 @@
 
 #include <sodium.h>
 
-#include "divert_client.h"
 #include "eno.h"
+#include "eno_source.h"
 #include "keylog.h"
 #include "keypool.h"
 #include "libc_syms.h"
@@ -81,13 +81,7 @@ int tc_sock_opt_in_via(int fd, const struct tc_prefs *p, int listener, int *via_
 	if (n <= 0)
 		return n < 0 ? n : -EINVAL;
 	offer.len = (uint8_t)n;
-	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &offer, sizeof(offer)) == 0)
-		return 0;
-	if (errno != ENOPROTOOPT)
-		return -errno;
-	n = tc_divert_opt_in(fd, &offer);
-	*via_divert = n == 0;
-	return n;
+	return tc_eno_src->opt_in(fd, &offer, via_divert);
 }
 
 /* Reads the ENO result and sets the session up (tx_lock held). */
@@ -102,7 +96,7 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	socklen_t len = sizeof(res);
 	uint8_t hs[TC_HANDSHAKE_MAX];
 	size_t consumed = 0, hslen = 0;
-	int r, have_kp;
+	int r, have_kp, final = 0;
 
 	/* The application can see the connection established a moment before
 	 * the kernel program has judged the handshake (another CPU, still in
@@ -112,12 +106,8 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 
 		memset(&res, 0, sizeof(res));
 		len = sizeof(res);
-		r = tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len);
-		if (r < 0 && errno == ENOPROTOOPT) {   /* divert backend: ask tcpcryptd */
-			r = tc_divert_result(fd, &res, &len);
-			break;
-		}
-		if (r < 0 || !(res.flags & TCPCRYPT_RES_F_OPTED_IN) || (res.flags & TCPCRYPT_RES_F_DONE) ||
+		r = tc_eno_src->result(fd, &res, &len, &final);
+		if (final || r < 0 || !(res.flags & TCPCRYPT_RES_F_OPTED_IN) || (res.flags & TCPCRYPT_RES_F_DONE) ||
 		    i == 500)
 			break;
 		nanosleep(&ts, NULL);
