@@ -20,3 +20,7 @@ shim_unit_check_shim_LDADD = $(top_builddir)/shim/libtcpcrypt-shim-core.la \
 	$(top_builddir)/libtcpcrypt/libtcpcrypt.la $(top_builddir)/libtcpcrypt/libtcpcrypt-core.la \
 	$(CHECK_LIBS) $(SODIUM_LIBS) $(CRYPTO_LIBS) -ldl -lpthread
 endif
+
+# No call cycle between the shim's files (its layers: shim/README.md).
+TESTS += shim-unit/test_layers.sh
+EXTRA_DIST += shim-unit/test_layers.sh
