@@ -11,15 +11,19 @@ shim_unit_check_shim_SOURCES = shim-unit/check_shim.c shim-unit/fake_eno.c shim-
 shim_unit_check_shim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/shim
 shim_unit_check_shim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 # Whole, as in libtcpcrypt-shim.so: every wrapper is there, also those the
-# test does not call itself, and exported as there (--export-dynamic:
-# libtcpcrypt.so's getsockopt must reach the shim's).
+# test does not call itself; exported: what libtcpcrypt.so calls
+# (exports.map), so that its getsockopt reaches the shim's.
 shim_unit_check_shim_LDFLAGS = \
 	-Wl,--whole-archive,$(top_builddir)/shim/.libs/libtcpcrypt-shim-core.a,--no-whole-archive \
-	-Wl,--export-dynamic
+	-Wl,--version-script=$(srcdir)/shim-unit/exports.map \
+	-Wl,--dynamic-list=$(srcdir)/shim-unit/exports.list
+EXTRA_shim_unit_check_shim_DEPENDENCIES = shim-unit/exports.map shim-unit/exports.list
 shim_unit_check_shim_LDADD = $(top_builddir)/shim/libtcpcrypt-shim-core.la \
 	$(top_builddir)/libtcpcrypt/libtcpcrypt.la $(top_builddir)/libtcpcrypt/libtcpcrypt-core.la \
 	$(CHECK_LIBS) $(SODIUM_LIBS) $(CRYPTO_LIBS) -ldl -lpthread
 endif
+
+EXTRA_DIST += shim-unit/exports.map shim-unit/exports.list
 
 # No call cycle between the shim's files (its layers: shim/README.md).
 TESTS += shim-unit/test_layers.sh
