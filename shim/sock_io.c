@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sock.h"
 #include "sock_int.h"
+#include "state.h"
 
 int tc_is_tcp_socket(int fd)
 {
@@ -39,8 +40,6 @@ int tc_fd_nonblocking(int fd)
 
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
-
-int tc_sandboxed;
 
 /* O_NONBLOCK of a connection: in a sandbox (no fcntl), the flag recorded
  * when it started or set since through the shim's fcntl/ioctl. */

@@ -17,11 +17,7 @@
 #include "settings.h"
 #include "sock.h"
 #include "sock_int.h"
-
-/*
- * The region's geometry, set once at start-up (see sock_shm.h).
- */
-size_t sess_off, shm_size, pg_size = 4096;
+#include "state.h"
 
 void tc_sock_global_init(void)
 {
@@ -70,27 +66,22 @@ struct tc_sock *tc_sock_new(int kind, const struct tc_prefs *prefs)
  * them, and a pool seen from another pid (a child) is dropped. The lock is
  * only ever tried: a child forked while it was held just skips the pool.
  */
-#define TC_POOL_MAX        16
 #define TC_POOL_KEEP_PAGES 4     /* buffer pages a pooled region keeps resident */
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *pool[TC_POOL_MAX];
-static int pool_n;
-static pid_t pool_pid;
 
 static void *pool_take(void)
 {
 	void *r = NULL;
 
-	if (pthread_mutex_trylock(&pool_lock) != 0)
+	if (pthread_mutex_trylock(&tc_pool_lock) != 0)
 		return NULL;
-	if (pool_pid != getpid()) {
-		pool_n = 0;             /* inherited list: the regions are not mapped here */
-		pool_pid = getpid();
+	if (tc_pool_pid != getpid()) {
+		tc_pool_n = 0;             /* inherited list: the regions are not mapped here */
+		tc_pool_pid = getpid();
 	}
-	if (pool_n > 0)
-		r = pool[--pool_n];
-	pthread_mutex_unlock(&pool_lock);
+	if (tc_pool_n > 0)
+		r = tc_pool[--tc_pool_n];
+	pthread_mutex_unlock(&tc_pool_lock);
 	if (r && madvise(r, shm_size, MADV_DOFORK) < 0) {
 		munmap(r, shm_size);
 		r = NULL;
@@ -105,17 +96,17 @@ static int pool_put(void *r)
 
 	if (madvise(r, shm_size, MADV_DONTFORK) < 0)
 		return -1;
-	if (pthread_mutex_trylock(&pool_lock) != 0)
+	if (pthread_mutex_trylock(&tc_pool_lock) != 0)
 		return -1;
-	if (pool_pid != getpid()) {
-		pool_n = 0;
-		pool_pid = getpid();
+	if (tc_pool_pid != getpid()) {
+		tc_pool_n = 0;
+		tc_pool_pid = getpid();
 	}
-	if (pool_n < TC_POOL_MAX) {
-		pool[pool_n++] = r;
+	if (tc_pool_n < TC_POOL_MAX) {
+		tc_pool[tc_pool_n++] = r;
 		ok = 1;
 	}
-	pthread_mutex_unlock(&pool_lock);
+	pthread_mutex_unlock(&tc_pool_lock);
 	return ok ? 0 : -1;
 }
 

@@ -54,7 +54,7 @@ struct tc_shm {
  * fields, session and start of rx; the start of tx). sess_off is where the
  * struct starts in the region (0).
  */
-extern size_t sess_off, shm_size, pg_size;   /* (sock_region.c) */
+extern size_t sess_off, shm_size, pg_size;   /* (state.c, set by sock_region.c) */
 
 #define SESS(sh) ((tc_session *)(void *)(sh)->sess)
 #define REGION(sh) ((void *)((uint8_t *)(sh) - sess_off))
