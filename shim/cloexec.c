@@ -9,37 +9,14 @@
 #include <unistd.h>
 
 #include "cloexec.h"
+#include "cloexec_bits.h"
 #include "fdtable.h"
 #include "fork.h"
 #include "libc_syms.h"
 #include "shim.h"
 #include "sock.h"
 
-#define NBITS  (1 << 20)                 /* the fd table's reach (tc_fd_limit) */
-#define WBITS  (8 * (int)sizeof(unsigned long))
 #define MAX_DUPS 64
-
-static unsigned long hidden[NBITS / WBITS];
-
-static void set_bit(int fd, int on)
-{
-	unsigned long m;
-
-	if (fd < 0 || fd >= NBITS)
-		return;
-	m = 1UL << (fd % WBITS);
-	if (on)
-		__atomic_fetch_or(&hidden[fd / WBITS], m, __ATOMIC_RELAXED);
-	else if (__atomic_load_n(&hidden[fd / WBITS], __ATOMIC_RELAXED) & m)
-		__atomic_fetch_and(&hidden[fd / WBITS], ~m, __ATOMIC_RELAXED);
-}
-
-int tc_cloexec_hidden(int fd)
-{
-	if (fd < 0 || fd >= NBITS)
-		return 0;
-	return (int)((__atomic_load_n(&hidden[fd / WBITS], __ATOMIC_RELAXED) >> (fd % WBITS)) & 1);
-}
 
 int tc_cloexec_needed(const struct tc_sock *s)
 {
@@ -63,7 +40,7 @@ void tc_cloexec_mark(int fd)
 	if (fl < 0 || (fl & FD_CLOEXEC))
 		return;                  /* the application's own flag, or no fd */
 	if (tc_real_fcntl(fd, F_SETFD, (long)(fl | FD_CLOEXEC)) == 0)
-		set_bit(fd, 1);
+		tc_cloexec_bit_set(fd, 1);
 }
 
 void tc_cloexec_negotiated(struct tc_sock *s, int fd)
@@ -91,22 +68,6 @@ void tc_cloexec_sweep(void)
 {
 	if (__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim && getpid() == tc_pid)
 		tc_fd_foreach(sweep_one, NULL);
-}
-
-void tc_cloexec_forget(int fd)
-{
-	set_bit(fd, 0);
-}
-
-void tc_cloexec_app_set_range(unsigned int lo, unsigned int hi)
-{
-	for (unsigned int fd = lo; fd <= hi && fd < NBITS; fd++) {
-		if (fd % WBITS == 0 && !__atomic_load_n(&hidden[fd / WBITS], __ATOMIC_RELAXED)) {
-			fd += WBITS - 1;  /* a word without bits */
-			continue;
-		}
-		set_bit((int)fd, 0);
-	}
 }
 
 void tc_cloexec_kernel(int fd, int on)
@@ -146,12 +107,12 @@ int tc_cloexec_setfd(int fd, long arg)
 	if (!needed_fd(fd)) {
 		r = tc_real_fcntl(fd, F_SETFD, arg);
 		if (r == 0 && tc_cloexec_hidden(fd) && getpid() == tc_pid)
-			set_bit(fd, 0);
+			tc_cloexec_bit_set(fd, 0);
 		return r;
 	}
 	r = tc_real_fcntl(fd, F_SETFD, arg | FD_CLOEXEC);
 	if (r == 0 && getpid() == tc_pid)
-		set_bit(fd, !(arg & FD_CLOEXEC));
+		tc_cloexec_bit_set(fd, !(arg & FD_CLOEXEC));
 	return r;
 }
 
@@ -161,11 +122,11 @@ int tc_cloexec_ioctl(int fd, int on)
 
 	if (!on && needed_fd(fd)) {
 		if (getpid() == tc_pid)
-			set_bit(fd, 1);
+			tc_cloexec_bit_set(fd, 1);
 		return 0;
 	}
 	r = tc_real_ioctl(fd, on ? FIOCLEX : FIONCLEX, NULL);
 	if (r == 0 && tc_cloexec_hidden(fd) && getpid() == tc_pid)
-		set_bit(fd, 0);
+		tc_cloexec_bit_set(fd, 0);
 	return r;
 }

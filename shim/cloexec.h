@@ -22,6 +22,8 @@
 #ifndef TC_SHIM_CLOEXEC_H
 #define TC_SHIM_CLOEXEC_H
 
+#include "cloexec_bits.h"
+
 struct tc_sock;
 
 /* 1 if s is a connection that negotiated (or failed): its fds must be
@@ -37,12 +39,6 @@ void tc_cloexec_negotiated(struct tc_sock *s, int fd);
  * marked yet (the other process of a fork completed the negotiation):
  * before system(), popen(), posix_spawn(). */
 void tc_cloexec_sweep(void);
-/* 1 if FD_CLOEXEC on fd is set by us, not by the application. */
-int tc_cloexec_hidden(int fd);
-/* fd left the table: forgets its bit. */
-void tc_cloexec_forget(int fd);
-/* The application set FD_CLOEXEC on fds lo..hi (close_range). */
-void tc_cloexec_app_set_range(unsigned int lo, unsigned int hi);
 /* exec.c: the kernel flag of a connection handed over goes (0) or comes
  * back (1). */
 void tc_cloexec_kernel(int fd, int on);

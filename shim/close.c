@@ -1,5 +1,5 @@
 /*
- * close.c - close, close_range, closefrom, fclose.
+ * close.c - close, close_range, closefrom (fclose: stdfile.c).
  */
 #include "config.h"
 
@@ -16,7 +16,6 @@
 #include "progress.h"
 #include "shim.h"
 #include "sock.h"
-#include "stdfile.h"
 
 void tc_close_fd(int fd)
 {
@@ -89,18 +88,6 @@ static int close_range_sparing(unsigned int lo, unsigned int hi, int flags)
 	if (lo <= hi && tc_real_close_range(lo, hi, flags) < 0)
 		r = -1;
 	return r;
-}
-
-/* glibc's fclose closes the fd internally, past our close(); our own
- * FILEs (stdfile.h) close through close() once flushed. */
-TC_EXPORT int fclose(FILE *f)
-{
-	int fd;
-
-	if (f && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim &&
-	    (fd = fileno(f)) >= 0 && !tc_stdfile_ours(f))
-		tc_close_fd(fd);
-	return tc_real_fclose(f);
 }
 
 /* Forgets every tracked fd from lo up (closefrom and close_range). */

@@ -20,6 +20,7 @@
 #include "divert_client.h"
 #include "libc_syms.h"
 #include "log.h"
+#include "state.h"
 #include "tcpcrypt/divert_msg.h"
 
 #define TC_DIVERT_DEFAULT_CONTROL "/run/tcpcrypt/control"
@@ -27,9 +28,6 @@
 #define TC_DIVERT_ABSENT_MS 1000
 #define TC_DIVERT_JUDGED_MS 300      /* the most a stopped daemon's queue is waited for */
 #define TC_DIVERT_JUDGED_POLL_US 3000
-
-/* When the control socket was last found missing (ms, monotonic). */
-static long long absent_since = -1;
 
 static long long now_ms(void)
 {
@@ -59,7 +57,7 @@ static int dial(int cached, int nonblock)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 0, .tv_usec = TC_DIVERT_TIMEOUT_US };
 	const char *path = control_path();
-	long long t, a = __atomic_load_n(&absent_since, __ATOMIC_RELAXED);
+	long long t, a = __atomic_load_n(&tc_divert_absent_since, __ATOMIC_RELAXED);
 	struct stat st;
 	int s;
 
@@ -67,10 +65,10 @@ static int dial(int cached, int nonblock)
 	if (cached && a >= 0 && t - a < TC_DIVERT_ABSENT_MS)
 		return -ENOPROTOOPT;
 	if (strlen(path) >= sizeof(sa.sun_path) || stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		__atomic_store_n(&absent_since, t, __ATOMIC_RELAXED);
+		__atomic_store_n(&tc_divert_absent_since, t, __ATOMIC_RELAXED);
 		return -ENOPROTOOPT;
 	}
-	__atomic_store_n(&absent_since, -1LL, __ATOMIC_RELAXED);
+	__atomic_store_n(&tc_divert_absent_since, -1LL, __ATOMIC_RELAXED);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	s = tc_real_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (s < 0)

@@ -7,17 +7,15 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "cloexec.h"
+#include "cloexec_bits.h"
 #include "fdtable.h"
 #include "sock.h"
+#include "state.h"
 
 #define CHUNK_BITS 10
 #define CHUNK      (1 << CHUNK_BITS)
-#define NCHUNKS    1024           /* fds below 1M */
+#define NCHUNKS    TC_FD_NCHUNKS  /* fds below 1M */
 
-int tc_fd_count;
-pthread_mutex_t tc_fd_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tc_sock **chunks[NCHUNKS];
 
 int tc_fd_limit(void)
 {
@@ -30,13 +28,13 @@ static struct tc_sock **slot(int fd, int create)
 
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
 		return NULL;
-	c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
+	c = __atomic_load_n(&tc_fd_chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
 	if (!c && create) {
 		c = mmap(NULL, CHUNK * sizeof(*c), PROT_READ | PROT_WRITE,
 		         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (c == MAP_FAILED)
 			return NULL;
-		__atomic_store_n(&chunks[fd >> CHUNK_BITS], c, __ATOMIC_RELEASE);
+		__atomic_store_n(&tc_fd_chunks[fd >> CHUNK_BITS], c, __ATOMIC_RELEASE);
 	}
 	return c ? &c[fd & (CHUNK - 1)] : NULL;
 }
@@ -112,7 +110,7 @@ void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg)
 {
 	pthread_mutex_lock(&tc_fd_lock);
 	for (int c = 0; c < NCHUNKS; c++) {
-		struct tc_sock **ch = chunks[c];
+		struct tc_sock **ch = tc_fd_chunks[c];
 
 		if (!ch)
 			continue;
@@ -128,7 +126,7 @@ int tc_fd_find(const struct tc_sock *s, int *out, int cap)
 	int n = 0;
 
 	for (int c = 0; c < NCHUNKS && n < cap; c++) {
-		struct tc_sock **ch = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+		struct tc_sock **ch = __atomic_load_n(&tc_fd_chunks[c], __ATOMIC_ACQUIRE);
 
 		if (!ch)
 			continue;

@@ -16,8 +16,7 @@
 #include "libc_syms.h"
 #include "log.h"
 #include "shim.h"
-
-static int keylog_fd = -1;
+#include "state.h"
 
 void tc_keylog_init(void)
 {
@@ -25,21 +24,21 @@ void tc_keylog_init(void)
 
 	if (!path || !*path)
 		return;
-	keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (keylog_fd < 0)
+	tc_keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (tc_keylog_fd < 0)
 		tc_err("TCPCRYPT_KEYLOGFILE: cannot open %s", path);
 	else
-		tc_own_fd_add(&keylog_fd);
+		tc_own_fd_add(&tc_keylog_fd);
 }
 
 void tc_keylog_suspend(void)
 {
-	__atomic_store_n(&keylog_fd, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&tc_keylog_fd, -1, __ATOMIC_RELAXED);
 }
 
 int tc_keylog_enabled(void)
 {
-	return keylog_fd >= 0;
+	return tc_keylog_fd >= 0;
 }
 
 void tc_keylog_line(void *arg, const char *line)
@@ -48,10 +47,10 @@ void tc_keylog_line(void *arg, const char *line)
 	size_t n = strlen(line);
 
 	(void)arg;
-	if (keylog_fd < 0 || n + 1 > sizeof(buf))
+	if (tc_keylog_fd < 0 || n + 1 > sizeof(buf))
 		return;
 	memcpy(buf, line, n);
 	buf[n++] = '\n';
-	(void)tc_real_write(keylog_fd, buf, n);
+	(void)tc_real_write(tc_keylog_fd, buf, n);
 	sodium_memzero(buf, sizeof(buf));
 }

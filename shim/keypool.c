@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "keypool.h"
+#include "state.h"
 
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
@@ -29,8 +30,6 @@ struct kp_page {
 	struct kp_slot slot[KP_SLOTS];
 };
 
-static struct kp_page *page;   /* mmap'ed once, never freed */
-static int page_failed;
 
 /* The pool's page, mapped at first use: not dumped, wiped on fork. A
  * kernel without MADV_WIPEONFORK gets no pool (the pid check alone would
@@ -38,21 +37,21 @@ static int page_failed;
  * not have). */
 static struct kp_page *get_page(void)
 {
-	struct kp_page *p = __atomic_load_n(&page, __ATOMIC_ACQUIRE), *exp = NULL;
+	struct kp_page *p = __atomic_load_n(&tc_keypool_page, __ATOMIC_ACQUIRE), *exp = NULL;
 	void *m;
 
-	if (p || __atomic_load_n(&page_failed, __ATOMIC_RELAXED))
+	if (p || __atomic_load_n(&tc_keypool_failed, __ATOMIC_RELAXED))
 		return p;
 	m = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	if (madvise(m, sizeof(*p), MADV_WIPEONFORK) < 0) {
 		munmap(m, sizeof(*p));
-		__atomic_store_n(&page_failed, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&tc_keypool_failed, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	(void)madvise(m, sizeof(*p), MADV_DONTDUMP);
-	if (!__atomic_compare_exchange_n(&page, &exp, (struct kp_page *)m, 0, __ATOMIC_ACQ_REL,
+	if (!__atomic_compare_exchange_n(&tc_keypool_page, &exp, (struct kp_page *)m, 0, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE)) {
 		munmap(m, sizeof(*p));           /* another thread was first */
 		return exp;
@@ -88,7 +87,7 @@ int tc_keypool_take(struct tc_keypair *kp)
 
 int tc_keypool_fill(void)
 {
-	struct kp_page *p = __atomic_load_n(&page, __ATOMIC_ACQUIRE);
+	struct kp_page *p = __atomic_load_n(&tc_keypool_page, __ATOMIC_ACQUIRE);
 	int i, n = 0;
 
 	if (!p || !__atomic_load_n(&p->wanted, __ATOMIC_RELAXED))

@@ -12,9 +12,7 @@
 #include "libc_syms.h"
 #include "log.h"
 #include "shim.h"
-
-int tc_log_level;
-static int log_fd = -1;
+#include "state.h"
 
 void tc_log_init(int level, const char *path)
 {
@@ -22,19 +20,19 @@ void tc_log_init(int level, const char *path)
 	if (level <= TC_LOG_NONE)
 		return;
 	if (path && *path) {
-		log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (log_fd < 0)
+		tc_log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (tc_log_fd < 0)
 			tc_log_level = TC_LOG_NONE; /* never fall back to the application's stderr */
 		else
-			tc_own_fd_add(&log_fd);
+			tc_own_fd_add(&tc_log_fd);
 	} else {
-		log_fd = STDERR_FILENO;
+		tc_log_fd = STDERR_FILENO;
 	}
 }
 
 void tc_log_suspend(void)
 {
-	__atomic_store_n(&log_fd, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&tc_log_fd, -1, __ATOMIC_RELAXED);
 }
 
 static const char *const level_names[] = { "", "error", "warning", "info", "debug" };
@@ -45,7 +43,7 @@ void tc_log_write(int level, const char *func, const char *fmt, ...)
 	int saved = errno, n, m;
 	va_list ap;
 
-	if (log_fd < 0)
+	if (tc_log_fd < 0)
 		return;
 	if (tc_log_level >= TC_LOG_DEBUG && func)
 		n = snprintf(buf, sizeof(buf), "tcpcrypt[%d]: %s: %s: ", (int)getpid(),
@@ -64,6 +62,6 @@ void tc_log_write(int level, const char *func, const char *fmt, ...)
 	if (n > (int)sizeof(buf) - 1)
 		n = (int)sizeof(buf) - 1;
 	buf[n++] = '\n';
-	(void)tc_real_write(log_fd, buf, (size_t)n);
+	(void)tc_real_write(tc_log_fd, buf, (size_t)n);
 	errno = saved;
 }

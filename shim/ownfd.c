@@ -10,13 +10,11 @@
 #include "libc_syms.h"
 
 #include "shim.h"
-
-#define TC_OWN_MAX 4
-static int *own[TC_OWN_MAX];     /* where the owner keeps each fd */
+#include "state.h"
 
 static int own_get(int i)
 {
-	int *p = __atomic_load_n(&own[i], __ATOMIC_ACQUIRE);
+	int *p = __atomic_load_n(&tc_own[i], __ATOMIC_ACQUIRE);
 
 	return p ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : -1;
 }
@@ -26,7 +24,7 @@ void tc_own_fd_add(int *fdp)
 	for (int i = 0; i < TC_OWN_MAX && *fdp > STDERR_FILENO; i++) {
 		int *none = NULL;
 
-		if (__atomic_compare_exchange_n(&own[i], &none, fdp, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&tc_own[i], &none, fdp, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			return;
 	}
 }
@@ -34,8 +32,8 @@ void tc_own_fd_add(int *fdp)
 void tc_own_fd_del(int *fdp)
 {
 	for (int i = 0; i < TC_OWN_MAX; i++)
-		if (__atomic_load_n(&own[i], __ATOMIC_RELAXED) == fdp)
-			__atomic_store_n(&own[i], NULL, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&tc_own[i], __ATOMIC_RELAXED) == fdp)
+			__atomic_store_n(&tc_own[i], NULL, __ATOMIC_RELEASE);
 }
 
 int tc_own_fd(int fd)
@@ -49,7 +47,7 @@ int tc_own_fd(int fd)
 int tc_own_fd_move(int fd)
 {
 	for (int i = 0; i < TC_OWN_MAX; i++) {
-		int *p = __atomic_load_n(&own[i], __ATOMIC_ACQUIRE), n;
+		int *p = __atomic_load_n(&tc_own[i], __ATOMIC_ACQUIRE), n;
 
 		if (!p || fd < 0 || __atomic_load_n(p, __ATOMIC_ACQUIRE) != fd)
 			continue;

@@ -9,6 +9,23 @@
 #ifndef TC_SHIM_PROGRESS_H
 #define TC_SHIM_PROGRESS_H
 
+struct pollfd;
+
+/* The thread's work on each round (progress_work.c), set before the first
+ * kick (tc_shim_setup): */
+struct tc_progress_work {
+	/* fills pfd (at most cap) with the fds to wait for; returns how many
+	 * (the progress lock held) */
+	int (*collect)(struct pollfd *pfd, int cap);
+	/* between rounds, no lock held: the longest wait in ms (-1: none) */
+	int (*idle)(void);
+	/* works on the ready ones (the progress lock held); 1 when a ready one
+	 * made no progress (the thread then pauses instead of spinning) */
+	int (*run)(struct pollfd *pfd, int n);
+};
+extern const struct tc_progress_work tc_progress_conn_work;
+void tc_progress_set_work(const struct tc_progress_work *w);
+
 /* Starts the thread if needed and wakes it to look at the sockets again. */
 void tc_progress_kick(void);
 /* Starts the thread (and its eventfd) now if it is not running. */

@@ -21,13 +21,9 @@
 #include "sock.h"
 #include "tcpcrypt/divert_proto.h"
 #include "tcpcrypt/eno_abi.h"
+#include "state.h"
 
 #define MAX_DUE 64
-
-/* When the progress thread next walks the table for listeners (ms, -1:
- * never); dirty: a listener was noted or poked, walk at once. */
-static long long next_walk = -1;
-static int dirty;
 
 long long tc_renew_now(void)
 {
@@ -42,14 +38,14 @@ void tc_renew_note(struct tc_sock *s, int r, int via_divert)
 	s->opted_in = r == 0;
 	s->divert_id = r == 0 && via_divert ? tc_divert_id() : 0;
 	s->renew_ms = tc_renew_now() + TC_RENEW_MS;
-	__atomic_store_n(&dirty, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&tc_renew_dirty, 1, __ATOMIC_RELEASE);
 }
 
 void tc_renew_poke(struct tc_sock *s)
 {
 	if (tc_renew_now() < __atomic_load_n(&s->renew_ms, __ATOMIC_RELAXED))
 		return;
-	__atomic_store_n(&dirty, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&tc_renew_dirty, 1, __ATOMIC_RELEASE);
 	tc_progress_kick();
 }
 
@@ -187,11 +183,11 @@ int tc_renew_all(void)
 	if (tc_sandboxed)
 		return -1;
 	d.now = tc_renew_now();
-	if (!__atomic_exchange_n(&dirty, 0, __ATOMIC_ACQUIRE)) {
-		if (next_walk < 0)
+	if (!__atomic_exchange_n(&tc_renew_dirty, 0, __ATOMIC_ACQUIRE)) {
+		if (tc_renew_next_walk < 0)
 			return -1;
-		if (d.now < next_walk)
-			return (int)(next_walk - d.now) + 1;
+		if (d.now < tc_renew_next_walk)
+			return (int)(tc_renew_next_walk - d.now) + 1;
 	}
 	d.n = d.nlisten = 0;
 	d.next = d.now + TC_RENEW_MS;
@@ -201,7 +197,7 @@ int tc_renew_all(void)
 		tc_real_close(d.fd[i]);
 		tc_fd_put(d.s[i]);
 	}
-	next_walk = d.nlisten ? d.next : -1;
+	tc_renew_next_walk = d.nlisten ? d.next : -1;
 	if (!d.nlisten)
 		return -1;
 	return d.next > d.now ? (int)(d.next - d.now) + 1 : 1;

@@ -5,7 +5,7 @@
  * would otherwise create lazily (the progress thread and its eventfd; the
  * filter binds the calling thread only, so that thread stays free), the
  * sockets' O_NONBLOCK recorded and their low-water marks reset; from then
- * on the data path calls only read, write, poll and shutdown (sock.c).
+ * on the data path calls only read, write, poll and shutdown (sock_io.c).
  * Sandboxes lower resource limits first (OpenSSH: no new fds, no new
  * processes or threads, no file growth), so a lower limit prepares the
  * thread too, and a file size limit ends the logs of this process (a

@@ -10,8 +10,7 @@
 #include "log.h"
 #include "session.h"
 #include "settings.h"
-
-struct tc_config tc_cfg;
+#include "state.h"
 
 int tc_config_parse_ports(const char *s, struct tc_port_range *r, int max)
 {

@@ -26,6 +26,10 @@ int tc_own_fd_move(int fd);
 /* Fills out (sorted) with the own fds; returns how many. */
 int tc_own_fds(int *out, int cap);
 
+/* Start-up of the shim's core (setup.c): libc, settings, session glue,
+ * progress thread's work, fork handlers, adopted connections. Once. */
+void tc_shim_setup(void);
+
 /* Turns an internal result (>= 0 or -errno) into the libc convention,
  * restoring the caller's errno on success. */
 static inline long tc_ret(long r, int saved_errno)

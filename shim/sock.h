@@ -10,6 +10,10 @@
  * side, sess_lock only around engine calls. Lock order: rx, tx, sess.
  *
  * Every function returns >= 0 or a negative errno.
+ *
+ * The functions live in the sock_*.c files, one job each (which one where,
+ * and the layers the shim's files form: shim/README.md); their shared
+ * internals are in sock_int.h.
  */
 #ifndef TC_SHIM_SOCK_H
 #define TC_SHIM_SOCK_H
@@ -162,7 +166,7 @@ void tc_sock_abort_fd(int fd, const char *why);
 int tc_sock_sessid(struct tc_sock *s, uint8_t *buf, size_t cap);
 int tc_sock_info(struct tc_sock *s, int *role, int *aead, int *peer_app);
 
-/* Sets libcrypto up now, with no lock of the shim held (see sock.c):
+/* Sets libcrypto up now, with no lock of the shim held (see sock_start.c):
  * before any socket opts in or any session is adopted. */
 void tc_crypto_warm(void);
 

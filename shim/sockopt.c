@@ -8,7 +8,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include "divert_client.h"
+#include "eno_source.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "settings.h"
@@ -40,16 +40,12 @@ static int eno_result(int fd, void *v, socklen_t *l)
 {
 	struct tcpcrypt_eno_result res;
 	socklen_t len = sizeof(res);
-	int r;
+	int r, final;
 
 	if (!v || !l || *l < sizeof(res))
 		return -EINVAL;
 	memset(&res, 0, sizeof(res));
-	r = tc_real_getsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &res, &len);
-	if (r < 0 && errno == ENOPROTOOPT)
-		r = tc_divert_result(fd, &res, &len);
-	else if (r < 0)
-		r = -errno;
+	r = tc_eno_src->result(fd, &res, &len, &final);
 	if (r < 0)
 		return r;
 	memcpy(v, &res, sizeof(res));

@@ -1,5 +1,5 @@
 /*
- * stdfile.c - fdopen and the standard streams on connections: see
+ * stdfile.c - fdopen, fclose and the standard streams on connections: see
  * stdfile.h.
  */
 #include "config.h"
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "close.h"
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
@@ -157,4 +158,16 @@ void tc_stdfile_adopt(void)
 		*std[fd] = f;
 		tc_debug("fd %d: %s reads and writes through the shim", fd, fd ? fd == 1 ? "stdout" : "stderr" : "stdin");
 	}
+}
+
+/* glibc's fclose closes the fd internally, past our close(); our own
+ * FILEs (stdfile.h) close through close() once flushed. */
+TC_EXPORT int fclose(FILE *f)
+{
+	int fd;
+
+	if (f && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim &&
+	    (fd = fileno(f)) >= 0 && !tc_stdfile_ours(f))
+		tc_close_fd(fd);
+	return tc_real_fclose(f);
 }

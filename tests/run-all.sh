@@ -38,7 +38,8 @@ step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 rm -rf _build-asan && mkdir _build-asan
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
 ( cd _build-asan && ../configure --enable-werror --disable-bpf -q CFLAGS="$san" LDFLAGS="$san" \
-  && make -s -j"$jobs" -C libtcpcrypt && make -s -j1 -C tests check-unit \
+  && make -s -j"$jobs" -C libtcpcrypt && make -s -j"$jobs" -C shim libtcpcrypt-shim-core.la \
+  && make -s -j1 -C tests check-unit \
      ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ) || {
   find _build-asan/tests -name '*.log' -exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null \
     | while read -r f; do echo "---- $f"; tail -50 "$f"; done; exit 1; }

@@ -8,7 +8,7 @@
  * lo <= hi, and tc_config_port_ok agrees with the ranges for every port
  * at their edges; an AEAD list has at most its capacity of known ids.
  */
-/* fuzz-extra: shim/settings.c shim/log.c shim/libc_syms.c shim/ownfd.c -Ishim -ldl */
+/* fuzz-extra: shim/settings.c shim/log.c shim/libc_syms.c shim/ownfd.c shim/state.c -Ishim -ldl */
 #include "config.h"
 
 #include <errno.h>

@@ -1,0 +1,95 @@
+/*
+ * sock_flush.c - the send side's queue (tx_lock held): sealing into tx and
+ * flushing it: the tail of a frame, plaintext queued before the keys, a
+ * rekey answer, FINp.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "libc_syms.h"
+#include "sock.h"
+#include "sock_int.h"
+
+/* ---- sending (tx_lock held) ---- */
+
+int seal_into_tx(struct tc_shm *sh, tc_aead_ctx *x, const struct iovec *iov, int iovcnt,
+                        size_t skip, size_t len, unsigned flags)
+{
+	size_t out = 0;
+	int r;
+
+	lock(&sh->sess_lock);
+	r = tc_session_sealv(SESS(sh), x, iov, iovcnt, skip, len, flags, sh->tx + sh->tx_len,
+	                     sizeof(sh->tx) - sh->tx_len, &out);
+	unlock(&sh->sess_lock);
+	if (r < 0)
+		return r;
+	sh->tx_len += out;
+	sh->rekey_due = 0;
+	return 0;
+}
+
+/* Sends what is queued: the tail of the last frame first, then the
+ * plaintext queued before the keys, a rekey answer, FINp. Returns 0 when
+ * everything went out, or -errno (-EAGAIN: try again later). */
+int tx_flush(struct tc_shm *sh, int fd, int nonblock)
+{
+	int r;
+
+	for (;;) {
+		while (sh->tx_off < sh->tx_len) {
+			ssize_t n = k_send(fd, sh->tx + sh->tx_off, sh->tx_len - sh->tx_off,
+			                   nonblock ? MSG_DONTWAIT : 0);
+			if (n < 0)
+				return (int)n;
+			sh->tx_off += (size_t)n;
+		}
+		sh->tx_off = sh->tx_len = 0;
+		if (STATE(sh) != TC_ST_READY)
+			return 0;
+		if (sh->pre_len) {
+			size_t n = sh->pre_len < TC_FRAME_MAX_DATA ? sh->pre_len : TC_FRAME_MAX_DATA;
+
+			struct iovec v = { sh->pre, n };
+
+			if ((r = seal_into_tx(sh, NULL, &v, 1, 0, n, 0)) < 0)
+				return r;
+			memmove(sh->pre, sh->pre + n, sh->pre_len - n);
+			sh->pre_len -= n;
+			continue;
+		}
+		if (sh->rekey_due && !sh->fin_sent) {
+			int due;
+
+			lock(&sh->sess_lock);
+			due = tc_session_rekey_pending(SESS(sh));
+			unlock(&sh->sess_lock);
+			sh->rekey_due = 0;
+			if (due) {
+				if ((r = seal_into_tx(sh, NULL, NULL, 0, 0, 0, 0)) < 0)
+					return r;
+				continue;
+			}
+		}
+		if (sh->fin_pending && !sh->fin_sent) {
+			if ((r = seal_into_tx(sh, NULL, NULL, 0, 0, 0, TC_SEAL_FIN)) < 0)
+				return r;
+			sh->fin_sent = 1;
+			continue;
+		}
+		if (sh->fin_sent && !sh->wr_shut) {
+			sh->wr_shut = 1;
+			tc_real_shutdown(fd, SHUT_WR);
+		}
+		return 0;
+	}
+}
+
+int tx_pending(const struct tc_shm *sh)
+{
+	return sh->tx_off < sh->tx_len ||
+	       (STATE(sh) == TC_ST_READY &&
+	        (sh->pre_len || sh->rekey_due || (sh->fin_pending && !sh->wr_shut)));
+}

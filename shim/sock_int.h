@@ -1,0 +1,68 @@
+/*
+ * sock_int.h - what the sock_*.c files share among themselves (none of it
+ * is for the wrappers, which use sock.h): the region's layout, its locks,
+ * and the internal steps of the receive and send paths.
+ *
+ * The files form layers; each calls only into layers below it, never
+ * up and never in a cycle:
+ *   sock_io, sock_iov          kernel I/O, failure; iovec copies
+ *   sock_flush, sock_lowat     the send queue; the receive low-water mark
+ *   sock_init                  the Init exchange, keys set
+ *   sock_start                 opt-in, ENO outcome, session start, pre_io
+ *   sock_rx, sock_tx, sock_ready   recv/send/shutdown/close, readiness
+ *   sock_region, sock_state, sock_exec   the region; accessors; exec
+ * Each function keeps the locking rule written on it.
+ */
+#ifndef TC_SHIM_SOCK_INT_H
+#define TC_SHIM_SOCK_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "sock.h"
+#include "sock_lock.h"
+#include "sock_shm.h"
+
+#define SANDBOXED() __atomic_load_n(&tc_sandboxed, __ATOMIC_RELAXED)
+
+/* sock_io.c: O_NONBLOCK of a connection (the recorded flag in a sandbox). */
+int nonblocking(const struct tc_shm *sh, int fd);
+/* sock_io.c: the kernel's recv/send/poll, -errno on failure. */
+ssize_t k_recv(int fd, void *b, size_t n, int flags);
+ssize_t k_send(int fd, const void *b, size_t n, int flags);
+int k_wait(int fd, short events, int ms);
+/* sock_io.c: marks the connection failed with err and resets it. */
+void abort_conn(struct tc_shm *sh, int fd, int err, const char *why);
+/* sock_io.c: the errno the application sees for an engine error. */
+int engine_errno(int r);
+
+/* sock_iov.c */
+size_t iov_total(const struct iovec *iov, int cnt);
+void iov_put(const struct iovec *iov, int cnt, size_t off, const uint8_t *src, size_t n);
+void iov_get(const struct iovec *iov, int cnt, size_t off, uint8_t *dst, size_t n);
+
+/* sock_flush.c (tx_lock held): seals len bytes of iov from skip (or a
+ * control frame) into tx. 0 or -errno. */
+int seal_into_tx(struct tc_shm *sh, tc_aead_ctx *x, const struct iovec *iov, int iovcnt,
+                 size_t skip, size_t len, unsigned flags);
+/* sock_flush.c (tx_lock held): sends what is queued; 0 or -errno. */
+int tx_flush(struct tc_shm *sh, int fd, int nonblock);
+/* sock_flush.c: 1 when something waits to be sent. */
+int tx_pending(const struct tc_shm *sh);
+
+/* sock_init.c (rx_lock held): runs the Init exchange as far as it can. */
+int rx_handshake(struct tc_sock *s, int fd, int nonblock);
+/* sock_init.c: the keys are set. */
+void keys_set(struct tc_shm *sh, int fd);
+
+/* sock_lowat.c: sets SO_RCVLOWAT to v (bounded), unless it is already. */
+void set_lowat(struct tc_shm *sh, int fd, size_t v);
+/* sock_lowat.c: sets the low-water mark for the next frame. */
+void rx_arm(struct tc_shm *sh, int fd);
+
+/* sock_start.c: common entry of the data calls: TC_PASS, -errno or 0. */
+int pre_io(struct tc_sock *s, int fd, int nonblock);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * sock_ready.c - progress without the application's data calls: waiting
+ * for the keys, readiness as poll/epoll should report it, and the progress
+ * thread's work on one connection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+
+#include "libc_syms.h"
+#include "log.h"
+#include "sock.h"
+#include "sock_int.h"
+
+/* ---- waiting for the keys ---- */
+
+int tc_sock_wait_ready(struct tc_sock *s, int fd, int ms)
+{
+	struct tc_shm *sh = s->shm;
+	long deadline = now_ms() + ms;
+
+	for (;;) {
+		int st = STATE(sh);
+		long left;
+
+		if (st == TC_ST_CONNECTING)
+			tc_sock_check_connect(s, fd);
+		else if (st == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
+			rx_handshake(s, fd, 1);
+			unlock(&sh->rx_lock);
+		}
+		st = STATE(sh);
+		if (st != TC_ST_CONNECTING && st != TC_ST_HANDSHAKE)
+			return st == TC_ST_READY ? 0 : -ENOTCONN;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		k_wait(fd, st == TC_ST_CONNECTING ? POLLOUT : POLLIN, left < 5 ? (int)left : 5);
+		if (st == TC_ST_HANDSHAKE)
+			tc_real_poll(NULL, 0, 1);   /* another thread may be taking the Init message */
+	}
+}
+
+/* ---- readiness seen by poll/epoll ---- */
+
+int tc_sock_hide_pollin(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	int hide = 0;
+
+	if (!sh || (STATE(sh) != TC_ST_HANDSHAKE && !(STATE(sh) == TC_ST_READY && sh->fresh)))
+		return 0;
+	/* The progress thread may hold the lock for a moment (longer on a busy
+	 * machine); a reader blocked in the kernel for longer: then leave the
+	 * event alone. */
+	if (lock_until(&sh->rx_lock, now_ms() + 50) < 0) {
+		tc_debug("fd %d: readiness not checked (receive side busy)", fd);
+		return 0;
+	}
+	if (STATE(sh) == TC_ST_HANDSHAKE)
+		rx_handshake(s, fd, 1);
+	if (STATE(sh) == TC_ST_HANDSHAKE) {
+		hide = 1;                     /* a part of an Init message, taken */
+	} else if (STATE(sh) == TC_ST_READY && !sh->plain_len && !sh->fin_rcvd) {
+		/* Keys just set (here or by the progress thread, maybe after the
+		 * kernel reported the Init message): readable only if a whole
+		 * frame is there now (the low-water mark is armed for it). */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		hide = tc_real_poll(&p, 1, 0) == 0;
+	}
+	unlock(&sh->rx_lock);
+	return hide;
+}
+
+/* ---- progress thread ---- */
+
+short tc_sock_progress_events(struct tc_sock *s)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (!sh)
+		return 0;
+	switch (STATE(sh)) {
+	case TC_ST_CONNECTING:
+		return POLLOUT;
+	case TC_ST_HANDSHAKE:
+		return POLLIN | (sh->tx_off < sh->tx_len ? POLLOUT : 0);
+	case TC_ST_READY:
+		return tx_pending(sh) ? POLLOUT : 0;
+	default:
+		return 0;
+	}
+}
+
+void tc_sock_progress(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (STATE(sh) == TC_ST_CONNECTING)
+		tc_sock_check_connect(s, fd);
+	if (STATE(sh) == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
+		rx_handshake(s, fd, 1);
+		unlock(&sh->rx_lock);
+	}
+	if ((STATE(sh) == TC_ST_READY || STATE(sh) == TC_ST_HANDSHAKE) && tx_pending(sh) &&
+	    trylock(&sh->tx_lock) == 0) {
+		tx_flush(sh, fd, 1);
+		unlock(&sh->tx_lock);
+	}
+}

@@ -1,0 +1,211 @@
+/*
+ * sock_region.c - a connection's shared region (sock_shm.h): its geometry,
+ * the socket objects that point at it, the per-process pool of free
+ * regions, wiping, and the process references that decide when it goes.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "settings.h"
+#include "sock.h"
+#include "sock_int.h"
+#include "state.h"
+
+void tc_sock_global_init(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (pg <= 0)
+		pg = 4096;
+	pg_size = (size_t)pg;
+	sess_off = 0;
+	shm_size = (sizeof(struct tc_shm) + (size_t)pg - 1) & ~((size_t)pg - 1);
+	if (tc_session_head_size() > TC_SESS_SPACE) {
+		tc_err("internal error: a session needs %zu bytes, the shim has room for %d; tcpcrypt disabled",
+		       tc_session_head_size(), TC_SESS_SPACE);
+		tc_cfg.disable = 1;
+	}
+}
+
+void tc_prefs_default(struct tc_prefs *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->enable = 1;
+	p->app_aware = (uint8_t)tc_cfg.app_aware;
+	p->naeads = (uint8_t)tc_cfg.naeads;
+	memcpy(p->aeads, tc_cfg.aeads, sizeof(uint16_t) * (size_t)tc_cfg.naeads);
+}
+
+struct tc_sock *tc_sock_new(int kind, const struct tc_prefs *prefs)
+{
+	struct tc_sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	if (prefs)
+		s->prefs = *prefs;
+	else
+		tc_prefs_default(&s->prefs);
+	return s;
+}
+
+/*
+ * Pool of free regions of this process (cause of cost: mmap + first-touch
+ * faults + munmap per connection). Only a region whose connection was never
+ * shared with another process goes back (so nothing else can still touch
+ * it), wiped; pooled regions are MADV_DONTFORK so a child never inherits
+ * them, and a pool seen from another pid (a child) is dropped. The lock is
+ * only ever tried: a child forked while it was held just skips the pool.
+ */
+#define TC_POOL_KEEP_PAGES 4     /* buffer pages a pooled region keeps resident */
+
+
+static void *pool_take(void)
+{
+	void *r = NULL;
+
+	if (pthread_mutex_trylock(&tc_pool_lock) != 0)
+		return NULL;
+	if (tc_pool_pid != getpid()) {
+		tc_pool_n = 0;             /* inherited list: the regions are not mapped here */
+		tc_pool_pid = getpid();
+	}
+	if (tc_pool_n > 0)
+		r = tc_pool[--tc_pool_n];
+	pthread_mutex_unlock(&tc_pool_lock);
+	if (r && madvise(r, shm_size, MADV_DOFORK) < 0) {
+		munmap(r, shm_size);
+		r = NULL;
+	}
+	return r;
+}
+
+/* Keeps a wiped region for reuse; 0 if it was taken. */
+static int pool_put(void *r)
+{
+	int ok = 0;
+
+	if (madvise(r, shm_size, MADV_DONTFORK) < 0)
+		return -1;
+	if (pthread_mutex_trylock(&tc_pool_lock) != 0)
+		return -1;
+	if (tc_pool_pid != getpid()) {
+		tc_pool_n = 0;
+		tc_pool_pid = getpid();
+	}
+	if (tc_pool_n < TC_POOL_MAX) {
+		tc_pool[tc_pool_n++] = r;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&tc_pool_lock);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Wipes what a connection left in its buffers: the resident pages only
+ * (mincore; pages never touched hold nothing and are not faulted in).
+ * With keep, pages past the first TC_POOL_KEEP_PAGES are released instead
+ * (MADV_REMOVE: they read back as zeros), so a pooled region stays small.
+ * The session is wiped by tc_session_wipe() (its head and the used part
+ * of its reassembly buffer).
+ */
+static void wipe_buffers(struct tc_shm *sh, int keep)
+{
+	uint8_t *base = REGION(sh), *end = base + shm_size;
+	uint8_t *from = (uint8_t *)sh->rx;
+	uint8_t *pg0 = base + ((size_t)(from - base) & ~(pg_size - 1));
+	size_t npg = (size_t)(end - pg0) / pg_size;
+	unsigned char vec[160];
+	int kept = 0;
+
+	if (npg > sizeof(vec) || mincore(pg0, (size_t)(end - pg0), vec) < 0) {
+		sodium_memzero(from, (size_t)(end - from));
+		return;
+	}
+	for (size_t i = 0; i < npg; i++) {
+		uint8_t *p = pg0 + i * pg_size, *q = p + pg_size;
+
+		if (!(vec[i] & 1))
+			continue;
+		if (p < from)
+			p = from;
+		if (keep && kept >= TC_POOL_KEEP_PAGES && p == pg0 + i * pg_size &&
+		    madvise(p, pg_size, MADV_REMOVE) == 0)
+			continue;
+		sodium_memzero(p, (size_t)(q - p));
+		kept++;
+	}
+}
+
+int tc_sock_make_conn(struct tc_sock *s, int state)
+{
+	struct tc_shm *sh;
+	void *r = pool_take();
+
+	if (r) {
+		sh = (struct tc_shm *)((uint8_t *)r + sess_off);
+		memset(sh, 0, offsetof(struct tc_shm, sess));  /* the rest was wiped */
+	} else {
+		r = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (r == MAP_FAILED)
+			return -ENOMEM;
+		sh = (struct tc_shm *)((uint8_t *)r + sess_off);
+	}
+	sh->size = shm_size;
+	if (init_mutex(&sh->rx_lock) || init_mutex(&sh->tx_lock) || init_mutex(&sh->sess_lock)) {
+		munmap(r, shm_size);
+		return -ENOMEM;
+	}
+	sh->nprocs = 1;
+	sh->state = state;
+	s->kind = TC_K_CONN;
+	s->shm = sh;
+	return 0;
+}
+
+void tc_sock_free(struct tc_sock *s)
+{
+	struct tc_shm *sh = s->shm;
+
+	tc_aead_ctx_free(&s->tx_cx);
+	tc_aead_ctx_free(&s->rx_cx);
+
+	if (sh) {
+		void *r = REGION(sh);
+
+		if (__atomic_load_n(&sh->nprocs, __ATOMIC_ACQUIRE) <= 0) {
+			int reuse = !__atomic_load_n(&sh->shared, __ATOMIC_ACQUIRE);
+
+			tc_session_wipe(SESS(sh));
+			wipe_buffers(sh, reuse);
+			if (reuse && pool_put(r) == 0)
+				r = NULL;
+		}
+		if (r)
+			munmap(r, shm_size);
+	}
+	free(s);
+}
+
+void tc_sock_proc_ref(struct tc_sock *s, int delta)
+{
+	if (s->shm) {
+		if (delta > 0)
+			__atomic_store_n(&s->shm->shared, 1, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&s->shm->nprocs, delta, __ATOMIC_ACQ_REL);
+	}
+}
+
+int tc_sock_proc_unref(struct tc_sock *s)
+{
+	return s->shm ? __atomic_sub_fetch(&s->shm->nprocs, 1, __ATOMIC_ACQ_REL) : 0;
+}

@@ -1,0 +1,239 @@
+/*
+ * sock_rx.c - the receive side: frames read and opened (into the
+ * application's buffers when they fit), the low-water mark that keeps
+ * readiness truthful, recv() and FIONREAD.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "libc_syms.h"
+#include "log.h"
+#include "progress.h"
+#include "sock.h"
+#include "sock_int.h"
+
+#define TC_GRACE_MS       20      /* how long a non-blocking read waits for the rest of a frame */
+
+/* ---- receiving (rx_lock held) ---- */
+
+/* The application consumed the current frame's plaintext: drop the frame,
+ * and read the byte kept in the kernel for readiness. */
+static void rx_frame_done(struct tc_shm *sh, int fd)
+{
+	uint8_t b;
+
+	if (sh->held) {
+		k_recv(fd, &b, 1, MSG_DONTWAIT);
+		sh->held = 0;
+	}
+	sh->rx_len = sh->plain_off = sh->plain_len = 0;
+	if (!sh->fin_rcvd)
+		rx_arm(sh, fd);
+}
+
+/* Reads the next frame into rx and opens it. The frame's last byte is only
+ * peeked (left in the kernel) when its plaintext will not all be consumed
+ * now (room) or the caller peeks. When it will, the plaintext is decrypted
+ * straight into the application's buffers (iov from offset skip) and
+ * *direct says how many bytes went there. Returns 1 once a frame is open,
+ * or -errno. */
+static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
+                    const struct iovec *iov, int iovcnt, size_t skip, size_t *direct)
+{
+	struct tc_shm *sh = s->shm;
+	unsigned oflags = 0;
+	uint8_t *data = NULL;
+	size_t flen = 0, dlen = 0;
+	long grace_end = 0;
+	int r, rk;
+
+	for (;;) {
+		int fl = blk ? 0 : MSG_DONTWAIT, hold = 0;
+		size_t need;
+		ssize_t n;
+
+		if (sh->rx_len < TC_FRAME_HDR) {
+			need = TC_FRAME_HDR - sh->rx_len;
+		} else {
+			flen = tc_frame_len(sh->rx);
+			if (flen < TC_FRAME_OVERHEAD) {
+				abort_conn(sh, fd, EBADMSG, "frame too short");
+				return -EBADMSG;
+			}
+			need = flen - sh->rx_len;
+			/* (no peeking in a sandbox: the frame is read whole) */
+			hold = (peek || flen - TC_FRAME_OVERHEAD > room) && !SANDBOXED();
+		}
+		if (need == 0)
+			break;
+		if (hold && need == 1) {
+			n = k_recv(fd, sh->rx + sh->rx_len, 1, fl | MSG_PEEK);
+			if (n == 1) {
+				sh->held = 1;
+				sh->rx_len++;
+				set_lowat(sh, fd, 1);
+				break;
+			}
+		} else {
+			n = k_recv(fd, sh->rx + sh->rx_len, hold ? need - 1 : need, fl);
+			if (n > 0) {
+				sh->rx_len += (size_t)n;
+				continue;
+			}
+		}
+		if (n == 0 && sh->shut_rd)
+			return -ESHUTDOWN;    /* our own shutdown(SHUT_RD), e.g. to wake a reader */
+		if (n == 0) {
+			abort_conn(sh, fd, ECONNRESET, "TCP FIN without FINp");
+			return -ECONNRESET;
+		}
+		if (n == -EAGAIN && !blk && sh->rx_len > 0) {
+			/* Part of a frame is here: poll said readable, so the rest is
+			 * normally on its way. Wait for it briefly rather than answer
+			 * EAGAIN to a readable socket; from now on the low-water mark
+			 * keeps poll truthful. */
+			long now = now_ms();
+
+			rx_arm(sh, fd);
+			if (!grace_end)
+				grace_end = now + TC_GRACE_MS;
+			if (now < grace_end && k_wait(fd, POLLIN, (int)(grace_end - now)) > 0)
+				continue;
+		}
+		return (int)n;
+	}
+	*direct = 0;
+	lock(&sh->sess_lock);
+	if (!peek && flen - TC_FRAME_OVERHEAD <= room)
+		r = tc_session_open_to(SESS(sh), &s->rx_cx, sh->rx, flen, iov, iovcnt, skip,
+		                       &data, &dlen, &oflags);
+	else
+		r = tc_session_open_to(SESS(sh), &s->rx_cx, sh->rx, flen, NULL, 0, 0,
+		                       &data, &dlen, &oflags);
+	rk = r == 0 && tc_session_rekey_pending(SESS(sh));
+	unlock(&sh->sess_lock);
+	if (r < 0) {
+		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
+		return -sh->error;
+	}
+	if (data == NULL) {
+		*direct = dlen;       /* already in the application's buffers */
+		dlen = 0;
+	} else {
+		sh->plain_off = (size_t)(data - sh->rx);
+	}
+	sh->plain_len = dlen;
+	if (oflags & TC_OPEN_FIN)
+		sh->fin_rcvd = 1;
+	if (!dlen)
+		rx_frame_done(sh, fd);
+	if (rk) {
+		sh->rekey_due = 1;
+		if (trylock(&sh->tx_lock) == 0) {
+			tx_flush(sh, fd, 1);
+			unlock(&sh->tx_lock);
+		}
+		if (tx_pending(sh))
+			tc_progress_kick();
+	}
+	return 1;
+}
+
+ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct tc_shm *sh = s->shm;
+	size_t len = iov_total(iov, iovcnt), total = 0, direct = 0;
+	int peek = flags & MSG_PEEK, waitall = (flags & MSG_WAITALL) && !peek;
+	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd);
+	ssize_t r;
+
+	r = pre_io(s, fd, nonblock);
+	if (r)
+		return r;
+	if (flags & MSG_OOB)
+		return -EINVAL;       /* tcpcrypt never sends urgent data */
+	lock(&sh->rx_lock);
+	if (STATE(sh) == TC_ST_HANDSHAKE && (r = rx_handshake(s, fd, nonblock)) < 0)
+		goto out;
+	r = 0;
+	while (total < len) {
+		if (sh->plain_len) {
+			size_t n = sh->plain_len < len - total ? sh->plain_len : len - total;
+
+			iov_put(iov, iovcnt, total, sh->rx + sh->plain_off, n);
+			total += n;
+			if (peek)
+				break;
+			sh->plain_off += n;
+			sh->plain_len -= n;
+			if (!sh->plain_len)
+				rx_frame_done(sh, fd);
+			continue;
+		}
+		if (sh->fin_rcvd || sh->shut_rd)
+			break;
+		if (STATE(sh) == TC_ST_FAILED) {
+			r = -sh->error;
+			break;
+		}
+		r = rx_frame(s, fd, !nonblock && (total == 0 || waitall), len - total, peek,
+		             iov, iovcnt, total, &direct);
+		if (r == -ESHUTDOWN)
+			r = 0;
+		if (r < 0)
+			break;
+		total += direct;
+		r = 0;
+	}
+out:
+	if (total && !peek)
+		sh->fresh = 0;
+	unlock(&sh->rx_lock);
+	if (total)
+		return (ssize_t)total;
+	if (r <= 0 && r != -EAGAIN && len)
+		tc_debug("fd %d: read gives %s (state %d, fin %d, partial %zu, lowat %d, fresh %d)", fd,
+		         r ? strerror((int)-r) : "EOF", STATE(sh), sh->fin_rcvd, sh->rx_len, sh->lowat, sh->fresh);
+	return r;
+}
+
+int tc_sock_available(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	size_t avail, have, p, base;
+	ssize_t n;
+
+	if (STATE(sh) != TC_ST_READY)
+		return STATE(sh) == TC_ST_PLAIN ? TC_PASS : 0;
+	lock(&sh->rx_lock);
+	avail = sh->plain_len;
+	n = k_recv(fd, sh->peekbuf, sizeof(sh->peekbuf), MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0) {
+		/* The stream from here: the partial frame in rx (none while a frame
+		 * is open), then the kernel's bytes (after the held byte, if any). */
+		base = sh->held ? 0 : sh->rx_len;
+		size_t skip = sh->held ? 1 : 0;
+		have = base + (size_t)n - skip;
+		p = 0;
+		while (p + TC_FRAME_HDR <= have) {
+			uint8_t hdr[TC_FRAME_HDR];
+			size_t flen;
+
+			for (int i = 0; i < TC_FRAME_HDR; i++) {
+				size_t q = p + (size_t)i;
+				hdr[i] = q < base ? sh->rx[q] : sh->peekbuf[q - base + skip];
+			}
+			flen = tc_frame_len(hdr);
+			if (flen < TC_FRAME_OVERHEAD || p + flen > have)
+				break;
+			avail += flen - TC_FRAME_OVERHEAD;
+			p += flen;
+		}
+	}
+	unlock(&sh->rx_lock);
+	return avail > 0x7fffffff ? 0x7fffffff : (int)avail;
+}

@@ -1,0 +1,64 @@
+/*
+ * sock_shm.h - the layout of a connection's shared region (internal to the
+ * sock_*.c files; the wrappers see only sock.h). One struct tc_shm per
+ * connection, in MAP_SHARED memory shared with forked children and handed
+ * over across exec (sock_exec.c): changing it changes what an exec'ed
+ * image of another build would read, so sock_exec.c checks the size.
+ */
+#ifndef TC_SHIM_SOCK_SHM_H
+#define TC_SHIM_SOCK_SHM_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "tcpcrypt/tcpcrypt.h"
+
+#define TC_PRE_MAX        65536   /* plaintext written before the keys existed */
+#define TC_SESS_SPACE     6016    /* >= tc_session_head_size() (checked at start-up) */
+
+struct tc_shm {
+	pthread_mutex_t rx_lock, tx_lock, sess_lock;
+	size_t size;                 /* of the whole region */
+	uint8_t shared;              /* ever held by another process: never pooled */
+	int nprocs;                  /* processes holding the socket (atomic) */
+	int state;                   /* enum tc_state (atomic) */
+	int error;                   /* errno for I/O once failed */
+	int so_error;                /* pending SO_ERROR report */
+	uint8_t role, peer_app, fin_rcvd, fin_sent, fin_pending, wr_shut, shut_rd, held;
+	uint8_t rekey_due, sessid_len;
+	int lowat;                   /* SO_RCVLOWAT we set (0: the kernel's default) */
+	uint64_t since_rekey;        /* application bytes sealed since the last rekey */
+	uint8_t fresh;               /* keys set, the application has not read data yet */
+	uint16_t aead;
+	uint8_t nonblock;            /* O_NONBLOCK of the socket, as of the sandbox's start */
+	uint8_t sessid[TCPCRYPT_SESSID_MAX];
+	size_t rx_len;               /* bytes of the current frame in rx */
+	size_t plain_off, plain_len; /* opened plaintext left in rx */
+	size_t tx_off, tx_len;       /* ciphertext in tx not yet accepted by the kernel */
+	size_t pre_len;              /* plaintext queued before the keys */
+	/* the session without its reassembly buffer (tc_session_head_size();
+	 * the shim never calls tc_session_recv), between the fields and rx so
+	 * that both share the first two pages with the start of rx */
+	_Alignas(64) uint8_t sess[TC_SESS_SPACE];
+	uint8_t rx[TC_FRAME_MAX + 64];
+	uint8_t tx[2 * TC_FRAME_MAX + TC_HANDSHAKE_MAX];
+	uint8_t pre[TC_PRE_MAX];
+	uint8_t peekbuf[TC_FRAME_MAX];
+};
+
+/*
+ * A connection's region is one struct tc_shm, page-aligned, the session's
+ * head inside it: a connection touches about three of its 114 pages (the
+ * fields, session and start of rx; the start of tx). sess_off is where the
+ * struct starts in the region (0).
+ */
+extern size_t sess_off, shm_size, pg_size;   /* (state.c, set by sock_region.c) */
+
+#define SESS(sh) ((tc_session *)(void *)(sh)->sess)
+#define REGION(sh) ((void *)((uint8_t *)(sh) - sess_off))
+#define STATE(sh) __atomic_load_n(&(sh)->state, __ATOMIC_ACQUIRE)
+#define SET_STATE(sh, v) __atomic_store_n(&(sh)->state, (v), __ATOMIC_RELEASE)
+
+#endif

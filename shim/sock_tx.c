@@ -1,0 +1,170 @@
+/*
+ * sock_tx.c - the send side seen by the application: send(), shutdown()
+ * and the last close (the queue itself is sock_flush.c).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "libc_syms.h"
+#include "log.h"
+#include "progress.h"
+#include "settings.h"
+#include "sock.h"
+#include "sock_int.h"
+
+#define TC_CLOSE_WAIT_MS  2000    /* how long close() may wait to flush and send FINp */
+
+/* ---- sending ---- */
+
+ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct tc_shm *sh = s->shm;
+	size_t len = iov_total(iov, iovcnt), done = 0;
+	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd);
+	int r;
+
+	r = pre_io(s, fd, nonblock);
+	if (r == -EPIPE || (r == 0 && (sh->fin_sent || sh->fin_pending)))
+		goto epipe;
+	if (r)
+		return r;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;   /* urgent data would bypass the frames */
+	if (len == 0)
+		return 0;
+	lock(&sh->tx_lock);
+	while (STATE(sh) == TC_ST_HANDSHAKE) {
+		size_t n;
+
+		if (sh->pre_len == TC_PRE_MAX) {
+			unlock(&sh->tx_lock);
+			tc_progress_kick();
+			if (nonblock)
+				return -EAGAIN;
+			tc_real_poll(NULL, 0, 10);
+			lock(&sh->tx_lock);
+			continue;
+		}
+		n = TC_PRE_MAX - sh->pre_len < len ? TC_PRE_MAX - sh->pre_len : len;
+		iov_get(iov, iovcnt, 0, sh->pre + sh->pre_len, n);
+		sh->pre_len += n;
+		unlock(&sh->tx_lock);
+		tc_progress_kick();
+		return (ssize_t)n;
+	}
+	if (STATE(sh) != TC_ST_READY) {
+		unlock(&sh->tx_lock);
+		return STATE(sh) == TC_ST_FAILED ? -sh->error : -EPIPE;
+	}
+	r = tx_flush(sh, fd, nonblock);
+	while (r == 0 && done < len) {
+		size_t chunk = len - done < TC_FRAME_MAX_DATA ? len - done : TC_FRAME_MAX_DATA;
+
+		if (tc_cfg.rekey_bytes && sh->since_rekey >= tc_cfg.rekey_bytes) {
+			lock(&sh->sess_lock);
+			tc_session_rekey(SESS(sh));
+			unlock(&sh->sess_lock);
+			sh->since_rekey = 0;
+			tc_debug("fd %d: rekey", fd);
+		}
+		sh->since_rekey += chunk;
+		/* the application's bytes are encrypted straight into tx */
+		r = seal_into_tx(sh, &s->tx_cx, iov, iovcnt, done, chunk, 0);
+		if (r < 0) {
+			r = -EPIPE;
+			break;
+		}
+		done += chunk;
+		r = tx_flush(sh, fd, nonblock);
+	}
+	unlock(&sh->tx_lock);
+	if (tx_pending(sh))
+		tc_progress_kick();
+	if (done)
+		return (ssize_t)done;
+	if (r != -EPIPE)
+		return r;
+epipe:
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return -EPIPE;
+}
+
+int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
+{
+	struct tc_shm *sh = s->shm;
+	int st = STATE(sh), r = 0;
+
+	if (st == TC_ST_CONNECTING)
+		tc_sock_check_connect(s, fd), st = STATE(sh);
+	if (st == TC_ST_PLAIN || st == TC_ST_CONNECTING)
+		return TC_PASS;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	if (st == TC_ST_FAILED)
+		return -ENOTCONN;
+	if (how == SHUT_RD || how == SHUT_RDWR) {
+		sh->shut_rd = 1;
+		tc_real_shutdown(fd, SHUT_RD);
+	}
+	if (how == SHUT_WR || how == SHUT_RDWR) {
+		lock(&sh->tx_lock);
+		sh->fin_pending = 1;
+		if (STATE(sh) == TC_ST_READY)
+			r = tx_flush(sh, fd, nonblocking(sh, fd));
+		unlock(&sh->tx_lock);
+		if (tx_pending(sh) || STATE(sh) == TC_ST_HANDSHAKE)
+			tc_progress_kick();
+		if (r == -EAGAIN || r == -EINTR)
+			r = 0;
+	}
+	return r;
+}
+
+void tc_sock_final_close(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	long deadline = now_ms() + TC_CLOSE_WAIT_MS;
+
+	if (STATE(sh) == TC_ST_CONNECTING)
+		tc_sock_check_connect(s, fd);
+	if (STATE(sh) != TC_ST_HANDSHAKE && STATE(sh) != TC_ST_READY)
+		return;
+	if (lock_until(&sh->tx_lock, deadline) < 0)
+		return;
+	sh->fin_pending = 1;
+	unlock(&sh->tx_lock);
+	for (;;) {
+		int r = 0, st = STATE(sh);
+		long left;
+
+		if (st == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
+			r = rx_handshake(s, fd, 1);
+			unlock(&sh->rx_lock);
+		}
+		st = STATE(sh);
+		if (st == TC_ST_FAILED)
+			return;
+		if (st == TC_ST_READY) {
+			if (lock_until(&sh->tx_lock, deadline) < 0)
+				return;
+			r = tx_flush(sh, fd, 1);
+			unlock(&sh->tx_lock);
+			if (r == 0 && !tx_pending(sh))
+				return;
+			if (r < 0 && r != -EAGAIN && r != -EINTR)
+				return;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			tc_info("fd %d: closed before its last frames could be sent", fd);
+			return;
+		}
+		k_wait(fd, st == TC_ST_READY ? POLLOUT : POLLIN, left < 50 ? (int)left : 50);
+	}
+}

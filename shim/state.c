@@ -1,0 +1,37 @@
+/*
+ * state.c - the shim's process-wide mutable state (see state.h for who
+ * owns each and what fork does to it).
+ */
+#include "config.h"
+
+#include "state.h"
+
+struct tc_config tc_cfg;
+int tc_log_level;
+int tc_log_fd = -1;
+int tc_keylog_fd = -1;
+int *tc_own[TC_OWN_MAX];
+
+int tc_fd_count;
+pthread_mutex_t tc_fd_lock = PTHREAD_MUTEX_INITIALIZER;
+struct tc_sock **tc_fd_chunks[TC_FD_NCHUNKS];
+unsigned long tc_cloexec_bits[TC_CLOEXEC_NBITS / (8 * sizeof(unsigned long))];
+
+pthread_mutex_t tc_progress_mutex = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t tc_progress_start_mutex = PTHREAD_MUTEX_INITIALIZER;
+int tc_progress_started;
+int tc_progress_wake_fd = -1;
+const struct tc_progress_work *tc_progress_work_set;
+long long tc_renew_next_walk = -1;
+int tc_renew_dirty;
+struct kp_page *tc_keypool_page;
+int tc_keypool_failed;
+
+size_t sess_off, shm_size, pg_size = 4096;
+pthread_mutex_t tc_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+void *tc_pool[TC_POOL_MAX];
+int tc_pool_n;
+pid_t tc_pool_pid;
+int tc_sandboxed;
+
+long long tc_divert_absent_since = -1;

@@ -1,0 +1,30 @@
+# The shim's core without root, namespaces or tcpcryptd (check_shim): two
+# sockets of the test over 127.0.0.1 through the shim's wrappers, linked
+# in from libtcpcrypt-shim-core.la, with an injected ENO outcome
+# (fake_eno.c). A unit test: also run under the sanitizers and valgrind.
+if HAVE_CHECK
+UNIT_TESTS += shim-unit/check_shim
+check_PROGRAMS += shim-unit/check_shim
+TESTS += shim-unit/check_shim
+shim_unit_check_shim_SOURCES = shim-unit/check_shim.c shim-unit/fake_eno.c shim-unit/fake_eno.h \
+	shim-unit/pair.c shim-unit/pair.h
+shim_unit_check_shim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/shim
+shim_unit_check_shim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
+# Whole, as in libtcpcrypt-shim.so: every wrapper is there, also those the
+# test does not call itself; exported: what libtcpcrypt.so calls
+# (exports.map), so that its getsockopt reaches the shim's.
+shim_unit_check_shim_LDFLAGS = \
+	-Wl,--whole-archive,$(top_builddir)/shim/.libs/libtcpcrypt-shim-core.a,--no-whole-archive \
+	-Wl,--version-script=$(srcdir)/shim-unit/exports.map \
+	-Wl,--dynamic-list=$(srcdir)/shim-unit/exports.list
+EXTRA_shim_unit_check_shim_DEPENDENCIES = shim-unit/exports.map shim-unit/exports.list
+shim_unit_check_shim_LDADD = $(top_builddir)/shim/libtcpcrypt-shim-core.la \
+	$(top_builddir)/libtcpcrypt/libtcpcrypt.la $(top_builddir)/libtcpcrypt/libtcpcrypt-core.la \
+	$(CHECK_LIBS) $(SODIUM_LIBS) $(CRYPTO_LIBS) -ldl -lpthread
+endif
+
+EXTRA_DIST += shim-unit/exports.map shim-unit/exports.list
+
+# No call cycle between the shim's files (its layers: shim/README.md).
+TESTS += shim-unit/test_layers.sh
+EXTRA_DIST += shim-unit/test_layers.sh
