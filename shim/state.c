@@ -15,6 +15,8 @@ int *tc_own[TC_OWN_MAX];
 int tc_fd_count;
 pthread_mutex_t tc_fd_lock = PTHREAD_MUTEX_INITIALIZER;
 struct tc_sock **tc_fd_chunks[TC_FD_NCHUNKS];
+struct tc_sock *tc_fd_deferred[TC_FD_DEFER_MAX];
+int tc_fd_ndeferred;
 
 pthread_mutex_t tc_progress_mutex = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t tc_progress_start_mutex = PTHREAD_MUTEX_INITIALIZER;
