@@ -339,6 +339,8 @@ START_TEST(test_handler_close_then_reuse)
 	ck_assert_int_eq(syscall(SYS_write, other, "back", 4), 4);
 	ck_assert_int_eq(read(mine, got, sizeof(got)), 4);
 	ck_assert_mem_eq(got, "back", 4);
+	n = recv(s, got, sizeof(got), 0);         /* the peer: an end, no data */
+	ck_assert_int_le(n, 0);
 	close(sp[0]);
 	close(sp[1]);
 	close(s);
