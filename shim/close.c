@@ -75,20 +75,20 @@ static int close_inside(int fd)
 
 	if (fd >= 0 && fd == tc_fd_closing)
 		return 0;             /* the interrupted close() finishes it */
-	if (tc_fd_present(fd)) {
-		/* the progress thread may hold it for a moment; our own
-		 * interrupted frame would hold it for good: try for ~10 ms */
-		while (tc_progress_trylock() != 0) {
-			struct timespec ts = { 0, 100000 };
+	/* the progress thread may hold its lock for a moment; our own
+	 * interrupted frame would hold it for good: try for ~10 ms */
+	while ((r = tc_fd_present(fd) ? -EAGAIN : 0) < 0) {
+		struct timespec ts = { 0, 100000 };
 
-			if (++tries == 100) {
-				errno = EAGAIN;
-				return -1;
-			}
-			nanosleep(&ts, NULL);
+		if (tc_progress_trylock() == 0) {
+			r = tc_fd_take_nowait(fd);
+			tc_progress_unlock();
+			if (r != -EAGAIN)
+				break;
 		}
-		r = tc_fd_take_nowait(fd);
-		tc_progress_unlock();
+		if (++tries == 100)
+			break;
+		nanosleep(&ts, NULL);
 	}
 	if (r < 0) {
 		errno = -r;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -39,19 +40,38 @@ static struct tc_sock **slot(int fd, int create)
 }
 
 __thread int tc_fd_closing __attribute__((tls_model("initial-exec"))) = -1;
+/* This thread holds (or waits for) tc_fd_lock through table_lock(). */
+static __thread int lock_mine __attribute__((tls_model("initial-exec")));
 
 /* The table lock, taken with this thread marked as inside the shim: a
  * signal handler that interrupts the holder must not wait for it. */
 static void table_lock(void)
 {
 	tc_in_shim++;
+	lock_mine = 1;
 	pthread_mutex_lock(&tc_fd_lock);
 }
 
 static void table_unlock(void)
 {
 	pthread_mutex_unlock(&tc_fd_lock);
+	lock_mine = 0;
 	tc_in_shim--;
+}
+
+/* The table lock for a signal handler: never waits for this thread's own
+ * interrupted frame; another thread's short hold is waited out by a few
+ * tries. 0 if taken, else EBUSY. */
+static int table_trylock(void)
+{
+	if (lock_mine)
+		return EBUSY;
+	for (int i = 0; i < 200; i++) {
+		if (pthread_mutex_trylock(&tc_fd_lock) == 0)
+			return 0;
+		sched_yield();
+	}
+	return EBUSY;
 }
 
 struct tc_sock *tc_fd_get(int fd)
@@ -108,7 +128,7 @@ int tc_fd_conn_nowait(int fd)
 		return 1;
 	if (!p || !__atomic_load_n(p, __ATOMIC_ACQUIRE))
 		return 0;
-	if (pthread_mutex_trylock(&tc_fd_lock) != 0)
+	if (table_trylock() != 0)
 		return 1;
 	s = *p;
 	r = s && s->kind == TC_K_CONN && tc_sock_state(s) != TC_ST_PLAIN;
@@ -130,7 +150,7 @@ int tc_fd_take_nowait(int fd)
 
 	if (!p || !__atomic_load_n(p, __ATOMIC_ACQUIRE))
 		return 0;
-	if (pthread_mutex_trylock(&tc_fd_lock) != 0)
+	if (table_trylock() != 0)
 		return -EAGAIN;
 	s = *p;
 	if (!s) {
