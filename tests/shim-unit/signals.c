@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,12 +52,31 @@ static void on_alarm(int sig)
 	errno = saved;
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static pthread_t main_thread, timer_thread;
+
+/* The timer: SIGALRM to the main thread 150 ms from now (aimed at it: a
+ * process-wide timer's signal may go to any thread that does not block
+ * it, under valgrind too). */
+static void *fire_later(void *arg)
+{
+	(void)arg;
+	sleep_ms(150);
+	pthread_kill(main_thread, SIGALRM);
+	return NULL;
+}
+
 /* Arms the handler for fd (SA_RESTART: the interrupted call goes on, as
- * in most programs) and a one-shot timer 150 ms from now. */
+ * in most programs) and the timer; disarm() waits for the timer. */
 static void arm(int op, int fd)
 {
 	struct sigaction sa;
-	struct itimerval it = { .it_value = { 0, 150000 } };
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
@@ -70,14 +88,13 @@ static void arm(int op, int fd)
 	h_ret = -2;
 	h_err = 0;
 	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
-	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	main_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&timer_thread, NULL, fire_later, NULL), 0);
 }
 
-static void sleep_ms(long ms)
+static void disarm(void)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
+	pthread_join(timer_thread, NULL);
 }
 
 /* Waits up to 3 s for the handler to have run. */
@@ -161,6 +178,7 @@ START_TEST(test_handler_write_during_recv)
 	start_helper(&t, wake_after_handler, &s);
 	arm(H_WRITE, c);
 	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
+	disarm();
 	pthread_join(t, NULL);
 	ck_assert_int_eq(n, sizeof(wake));
 	ck_assert_mem_eq(got, wake, sizeof(wake));
@@ -224,6 +242,7 @@ START_TEST(test_handler_write_during_full_send)
 	start_helper(&t, drain_raw, &d);
 	arm(H_WRITE, c);
 	ck_assert_int_eq(send_all(c, bulk, sizeof(bulk)), 0);   /* blocks: nobody reads */
+	disarm();
 	__atomic_store_n(&d.done, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(h_fired, 1);
@@ -268,6 +287,7 @@ START_TEST(test_handler_write_during_connect)
 	start_helper(&t, accept_late, &l);
 	arm(H_WRITE, c);
 	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	disarm();
 	pthread_join(t, NULL);
 	ck_assert_int_ge(l.fd, 0);
 	check_refused(l.fd);
@@ -298,6 +318,7 @@ START_TEST(test_handler_write_during_poll)
 		r = poll(&p, 1, 5000);
 	while (r < 0 && errno == EINTR);
 	ck_assert_int_eq(r, 1);
+	disarm();
 	pthread_join(t, NULL);
 	ck_assert_int_eq(h_fired, 1);
 	ck_assert_int_eq(h_ret, sizeof(marker));
@@ -325,6 +346,7 @@ START_TEST(test_handler_close_then_reuse)
 	ck_assert_int_eq(pair_open(&c, &s), 0);
 	arm(H_CLOSE, c);
 	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
+	disarm();
 	ck_assert_int_eq(n, -1);
 	ck_assert_int_eq(errno, EBADF);
 	ck_assert_int_eq(h_fired, 1);
