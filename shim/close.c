@@ -5,6 +5,7 @@
 
 #include <linux/close_range.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cloexec.h"
@@ -25,12 +26,15 @@ void tc_close_fd(int fd)
 	/* A vfork child shares our memory but not our fds: hands off. */
 	if (getpid() != tc_pid)
 		return;
+	tc_in_shim++;
 	tc_progress_lock();
 	s = tc_fd_take(fd, &last);
 	tc_progress_unlock();
-	if (!s)
+	if (!s) {
+		tc_in_shim--;
 		return;
-	tc_in_shim++;
+	}
+	tc_fd_closing = fd;        /* out of the table, still open */
 	if (last && s->shm) {
 		int left = tc_sock_proc_unref(s);
 
@@ -38,6 +42,7 @@ void tc_close_fd(int fd)
 		if (left == 0)
 			tc_sock_final_close(s, fd);
 	}
+	tc_fd_closing = -1;
 	tc_in_shim--;
 	tc_fd_put(s);
 	errno = saved;
@@ -60,9 +65,44 @@ void tc_fd_forget_stale(int fd)
 	}
 }
 
+/* close() entered while this thread is already inside the shim: from a
+ * signal handler (or a library the shim called). The fd's table entry
+ * goes with the fd, without waiting for a lock the interrupted frame may
+ * hold; when that cannot be had, neither goes (EAGAIN, the fd stays
+ * open). No FINp then: the session's orderly close needs the locks. */
+static int close_inside(int fd)
+{
+	int r = 0, tries = 0;
+
+	if (fd >= 0 && fd == tc_fd_closing)
+		return 0;             /* the interrupted close() finishes it */
+	/* the progress thread may hold its lock for a moment; our own
+	 * interrupted frame would hold it for good: try for ~10 ms */
+	while ((r = tc_fd_present(fd) ? -EAGAIN : 0) < 0) {
+		struct timespec ts = { 0, 100000 };
+
+		if (tc_progress_trylock() == 0) {
+			r = tc_fd_take_nowait(fd);
+			tc_progress_unlock();
+			if (r != -EAGAIN)
+				break;
+		}
+		if (++tries == 100)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return tc_real_close(fd);
+}
+
 TC_EXPORT int close(int fd)
 {
-	if (tc_own_fd(fd) && !tc_in_shim)
+	if (tc_in_shim)
+		return close_inside(fd);
+	if (tc_own_fd(fd))
 		return 0;             /* ours: the application never opened it */
 	if (tc_fd_maybe(fd))
 		tc_close_fd(fd);

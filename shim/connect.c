@@ -106,7 +106,9 @@ static int tc_connect(int fd, const struct sockaddr *a, socklen_t len)
 	if (r < 0 && (e == EINPROGRESS || e == EINTR))
 		tc_sock_set_connecting(s);
 	if (r == 0) {
+		tc_in_shim++;         /* a signal handler must not wait for our locks */
 		r = tc_sock_start(s, fd, !tc_fd_nonblocking(fd));
+		tc_in_shim--;
 		if (r < 0) {
 			e = -r;
 			r = -1;

@@ -67,6 +67,8 @@ TC_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
 {
 	static vdprintf_fn real;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (is_conn(fd))
 		return conn_vdprintf(fd, fmt, ap);
 	if (!real && !(real = (vdprintf_fn)dlsym(RTLD_NEXT, "vdprintf"))) {
@@ -93,6 +95,8 @@ TC_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
 {
 	static vdprintf_chk_fn real;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (is_conn(fd))
 		return conn_vdprintf(fd, fmt, ap);
 	if (!real && !(real = (vdprintf_chk_fn)dlsym(RTLD_NEXT, "__vdprintf_chk"))) {

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -39,31 +40,136 @@ static struct tc_sock **slot(int fd, int create)
 	return c ? &c[fd & (CHUNK - 1)] : NULL;
 }
 
+__thread int tc_fd_closing __attribute__((tls_model("initial-exec"))) = -1;
+/* This thread holds (or waits for) tc_fd_lock through table_lock(). */
+static __thread int lock_mine __attribute__((tls_model("initial-exec")));
+
+/* The table lock, taken with this thread marked as inside the shim: a
+ * signal handler that interrupts the holder must not wait for it. */
+static void table_lock(void)
+{
+	tc_in_shim++;
+	lock_mine = 1;
+	pthread_mutex_lock(&tc_fd_lock);
+}
+
+static void table_unlock(void)
+{
+	pthread_mutex_unlock(&tc_fd_lock);
+	lock_mine = 0;
+	tc_in_shim--;
+}
+
+/* The table lock for a signal handler: never waits for this thread's own
+ * interrupted frame; another thread's short hold is waited out by a few
+ * tries. 0 if taken, else EBUSY. */
+static int table_trylock(void)
+{
+	if (lock_mine)
+		return EBUSY;
+	for (int i = 0; i < 200; i++) {
+		if (pthread_mutex_trylock(&tc_fd_lock) == 0)
+			return 0;
+		sched_yield();
+	}
+	return EBUSY;
+}
+
 struct tc_sock *tc_fd_get(int fd)
 {
 	struct tc_sock **p = slot(fd, 0), *s;
 
 	if (!p || !__atomic_load_n(p, __ATOMIC_RELAXED))
 		return NULL;
-	pthread_mutex_lock(&tc_fd_lock);
+	table_lock();
 	s = *p;
 	if (s)
 		s->refs++;
-	pthread_mutex_unlock(&tc_fd_lock);
+	table_unlock();
 	return s;
+}
+
+/* Frees the objects whose last reference a signal handler dropped. */
+static void free_deferred(void)
+{
+	struct tc_sock *v[TC_FD_DEFER_MAX];
+	int n;
+
+	table_lock();
+	n = tc_fd_ndeferred;
+	for (int i = 0; i < n; i++)
+		v[i] = tc_fd_deferred[i];
+	__atomic_store_n(&tc_fd_ndeferred, 0, __ATOMIC_RELAXED);
+	table_unlock();
+	for (int i = 0; i < n; i++)
+		tc_sock_free(v[i]);
 }
 
 void tc_fd_put(struct tc_sock *s)
 {
 	int last;
 
+	if (__builtin_expect(__atomic_load_n(&tc_fd_ndeferred, __ATOMIC_RELAXED) != 0, 0) && !tc_in_shim)
+		free_deferred();
 	if (!s)
 		return;
-	pthread_mutex_lock(&tc_fd_lock);
+	table_lock();
 	last = --s->refs == 0;
-	pthread_mutex_unlock(&tc_fd_lock);
+	table_unlock();
 	if (last)
 		tc_sock_free(s);
+}
+
+int tc_fd_conn_nowait(int fd)
+{
+	struct tc_sock **p = slot(fd, 0), *s;
+	int r;
+
+	if (fd == tc_fd_closing && fd >= 0)
+		return 1;
+	if (!p || !__atomic_load_n(p, __ATOMIC_ACQUIRE))
+		return 0;
+	if (table_trylock() != 0)
+		return 1;
+	s = *p;
+	r = s && s->kind == TC_K_CONN && tc_sock_state(s) != TC_ST_PLAIN;
+	pthread_mutex_unlock(&tc_fd_lock);
+	return r;
+}
+
+int tc_fd_present(int fd)
+{
+	struct tc_sock **p = slot(fd, 0);
+
+	return p && __atomic_load_n(p, __ATOMIC_ACQUIRE) != NULL;
+}
+
+int tc_fd_take_nowait(int fd)
+{
+	struct tc_sock **p = slot(fd, 0), *s;
+	int r = 1;
+
+	if (!p || !__atomic_load_n(p, __ATOMIC_ACQUIRE))
+		return 0;
+	if (table_trylock() != 0)
+		return -EAGAIN;
+	s = *p;
+	if (!s) {
+		r = 0;
+	} else if (s->refs == 1 && tc_fd_ndeferred >= TC_FD_DEFER_MAX) {
+		r = -EAGAIN;
+	} else {
+		__atomic_store_n(p, NULL, __ATOMIC_RELEASE);
+		__atomic_sub_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
+		if (--s->nfds == 0)
+			tc_sock_proc_unref(s);   /* an atomic decrement */
+		if (--s->refs == 0) {
+			tc_fd_deferred[tc_fd_ndeferred] = s;
+			__atomic_store_n(&tc_fd_ndeferred, tc_fd_ndeferred + 1, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&tc_fd_lock);
+	return r;
 }
 
 int tc_fd_set(int fd, struct tc_sock *s)
@@ -71,7 +177,7 @@ int tc_fd_set(int fd, struct tc_sock *s)
 	struct tc_sock **p;
 	int r = 0;
 
-	pthread_mutex_lock(&tc_fd_lock);
+	table_lock();
 	p = slot(fd, 1);
 	if (!p) {
 		r = fd < 0 ? -EBADF : -ENOMEM;
@@ -83,7 +189,7 @@ int tc_fd_set(int fd, struct tc_sock *s)
 		__atomic_store_n(p, s, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(&tc_fd_lock);
+	table_unlock();
 	return r;
 }
 
@@ -94,7 +200,7 @@ struct tc_sock *tc_fd_take(int fd, int *last)
 	*last = 0;
 	if (!p || !__atomic_load_n(p, __ATOMIC_RELAXED))
 		return NULL;
-	pthread_mutex_lock(&tc_fd_lock);
+	table_lock();
 	s = *p;
 	if (s) {
 		__atomic_store_n(p, NULL, __ATOMIC_RELEASE);
@@ -102,13 +208,13 @@ struct tc_sock *tc_fd_take(int fd, int *last)
 		__atomic_sub_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
 		tc_cloexec_forget(fd);
 	}
-	pthread_mutex_unlock(&tc_fd_lock);
+	table_unlock();
 	return s;
 }
 
 void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg)
 {
-	pthread_mutex_lock(&tc_fd_lock);
+	table_lock();
 	for (int c = 0; c < NCHUNKS; c++) {
 		struct tc_sock **ch = tc_fd_chunks[c];
 
@@ -118,7 +224,7 @@ void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg)
 			if (ch[i])
 				fn((c << CHUNK_BITS) | i, ch[i], arg);
 	}
-	pthread_mutex_unlock(&tc_fd_lock);
+	table_unlock();
 }
 
 int tc_fd_find(const struct tc_sock *s, int *out, int cap)

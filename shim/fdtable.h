@@ -10,6 +10,7 @@
 #ifndef TC_SHIM_FDTABLE_H
 #define TC_SHIM_FDTABLE_H
 
+#include <errno.h>
 #include <pthread.h>
 
 struct tc_sock;
@@ -40,12 +41,44 @@ int tc_fd_limit(void);
  * else: the wrappers' fast path. */
 struct tc_sock *tc_conn_get(int fd);
 
+extern __thread int tc_in_shim __attribute__((tls_model("initial-exec")));
+
 /* Fast path for the wrappers: 0 when fd surely is not ours. */
 static inline int tc_fd_maybe(int fd)
 {
-	extern __thread int tc_in_shim __attribute__((tls_model("initial-exec")));
-
 	return __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) != 0 && fd >= 0 && !tc_in_shim;
 }
+
+/* The fd tc_close_fd() is closing on this thread (-1: none): out of the
+ * table already, still open in the kernel. */
+extern __thread int tc_fd_closing __attribute__((tls_model("initial-exec")));
+
+/* Without ever blocking (for a wrapper entered while its thread is inside
+ * the shim, e.g. from a signal handler): 1 if fd is a connection that is
+ * not plain TCP, or may be one (the table is busy), or is being closed by
+ * this thread; 0 if it is none of the shim's business. */
+int tc_fd_conn_nowait(int fd);
+
+/* First thing in every wrapper that moves a connection's bytes: 1 (errno
+ * EAGAIN) when the thread is already inside the shim (a signal handler
+ * interrupted it, or a library it called calls back) and fd is a
+ * connection the shim encrypts: the shim cannot serve it there without
+ * risking a deadlock on the locks the interrupted frame holds, and the
+ * real function would put clear text on the wire. 0: go on. */
+static inline int tc_reentered_on_conn(int fd)
+{
+	if (__builtin_expect(!tc_in_shim, 1) || !tc_fd_conn_nowait(fd))
+		return 0;
+	errno = EAGAIN;
+	return 1;
+}
+
+/* close() entered inside the shim (a signal handler): without blocking,
+ * takes fd out of the table (its object's release is left to the next
+ * tc_fd_put() outside the shim when no one else holds it). Returns 1 if
+ * it did, 0 if fd was not in the table, -EAGAIN if the table was busy. */
+int tc_fd_take_nowait(int fd);
+/* 1 if fd is in the table now (a lock-free look). */
+int tc_fd_present(int fd);
 
 #endif

@@ -31,6 +31,11 @@ void tc_progress_lock(void)
 	pthread_mutex_lock(&tc_progress_mutex);
 }
 
+int tc_progress_trylock(void)
+{
+	return pthread_mutex_trylock(&tc_progress_mutex);
+}
+
 void tc_progress_unlock(void)
 {
 	pthread_mutex_unlock(&tc_progress_mutex);

@@ -34,6 +34,8 @@ void tc_progress_start(void);
  * works on an fd number that is being closed or reused. */
 void tc_progress_lock(void);
 void tc_progress_unlock(void);
+/* The same without waiting (a signal handler): 0 if taken, else EBUSY. */
+int tc_progress_trylock(void);
 /* fork(): the child has no thread; the next kick starts one. */
 void tc_progress_atfork_prepare(void);
 void tc_progress_atfork_parent(void);

@@ -75,6 +75,8 @@ TC_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	int pass;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (!tc_fd_maybe(fd))
 		return tc_real_read(fd, buf, n);
 	r = recv_buf(fd, buf, n, 0, &pass);
@@ -93,6 +95,8 @@ TC_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 	int pass;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (!tc_fd_maybe(fd))
 		return tc_real_recv(fd, buf, n, flags);
 	r = recv_buf(fd, buf, n, flags, &pass);
@@ -111,6 +115,8 @@ TC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 	int pass;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (!tc_fd_maybe(fd))
 		return tc_real_recvfrom(fd, buf, n, flags, a, l);
 	r = recv_buf(fd, buf, n, flags, &pass);
@@ -135,6 +141,8 @@ TC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	int saved = errno;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (cnt < 0 || cnt > IOV_MAX || !(s = tc_conn_get(fd)))
 		return tc_real_readv(fd, iov, cnt);
 	r = conn_recv(s, fd, iov, cnt, 0);
@@ -176,6 +184,8 @@ TC_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 	int saved = errno;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (!m || m->msg_iovlen > IOV_MAX || (flags & MSG_ERRQUEUE) || !(s = tc_conn_get(fd)))
 		return tc_real_recvmsg(fd, m, flags);
 	r = conn_recv(s, fd, m->msg_iov, (int)m->msg_iovlen, flags);
@@ -191,11 +201,13 @@ TC_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 
 TC_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *t)
 {
-	struct tc_sock *s = tc_conn_get(fd);
+	struct tc_sock *s;
 	unsigned int i;
 	int saved = errno;
 
-	if (!s)
+	if (tc_reentered_on_conn(fd))
+		return -1;
+	if (!(s = tc_conn_get(fd)))
 		return tc_real_recvmmsg(fd, v, n, flags, t);
 	if (tc_sock_state(s) == TC_ST_PLAIN) {
 		tc_fd_put(s);

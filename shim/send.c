@@ -36,6 +36,8 @@ TC_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	int saved = errno;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (!tc_fd_maybe(fd) || !(s = tc_conn_get(fd)))
 		return tc_real_write(fd, buf, n);
 	r = conn_send(s, fd, &iov, 1, 0);
@@ -51,6 +53,8 @@ TC_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 	int saved = errno;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (!(s = tc_conn_get(fd)))
 		return tc_real_send(fd, buf, n, flags);
 	r = conn_send(s, fd, &iov, 1, flags);
@@ -86,6 +90,8 @@ TC_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const str
 	int saved = errno;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (fastopen_candidate(fd, flags)) {
 		struct msghdr m = { .msg_name = (void *)a, .msg_namelen = l, .msg_iov = &iov, .msg_iovlen = 1 };
 
@@ -105,6 +111,8 @@ TC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	int saved = errno;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (cnt < 0 || cnt > IOV_MAX || !(s = tc_conn_get(fd)))
 		return tc_real_writev(fd, iov, cnt);
 	r = conn_send(s, fd, iov, cnt, 0);
@@ -174,6 +182,8 @@ TC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	int saved = errno;
 	ssize_t r;
 
+	if (tc_reentered_on_conn(fd))
+		return -1;
 	if (m && fastopen_candidate(fd, flags))
 		return fastopen(fd, m, flags);
 	if (m && passes_encrypted(m)) {
@@ -191,11 +201,13 @@ TC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 
 TC_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
-	struct tc_sock *s = tc_conn_get(fd);
+	struct tc_sock *s;
 	unsigned int i;
 	int saved = errno;
 
-	if (!s)
+	if (tc_reentered_on_conn(fd))
+		return -1;
+	if (!(s = tc_conn_get(fd)))
 		return tc_real_sendmmsg(fd, v, n, flags);
 	if (tc_sock_state(s) == TC_ST_PLAIN) {
 		tc_fd_put(s);

@@ -69,6 +69,8 @@ static ssize_t emulate(int out, int in, off_t *off, size_t count)
 
 TC_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 {
+	if (tc_reentered_on_conn(out))
+		return -1;
 	if (!tc_fd_maybe(out) || !encrypted(out))
 		return tc_real_sendfile(out, in, off, count);
 	return emulate(out, in, off, count);
@@ -81,6 +83,8 @@ TC_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t count)
 
 TC_EXPORT ssize_t splice(int in, loff_t *oin, int out, loff_t *oout, size_t n, unsigned int flags)
 {
+	if (tc_reentered_on_conn(in) || tc_reentered_on_conn(out))
+		return -1;
 	if ((tc_fd_maybe(in) && encrypted(in)) || (tc_fd_maybe(out) && encrypted(out))) {
 		errno = EINVAL;
 		return -1;

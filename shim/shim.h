@@ -10,8 +10,15 @@
 /* Interposed libc symbols are the only ones the module exports. */
 #define TC_EXPORT __attribute__((visibility("default")))
 
-/* Non-zero while the shim itself is running on this thread: calls made from
- * inside the shim (through other libraries) pass straight through. */
+/* Non-zero while the shim itself is running on this thread (holding or
+ * waiting for its locks, or inside a connection's data path). The shim's
+ * own I/O on connections uses libc's functions directly (tc_real_*); what
+ * still enters a wrapper then is a library the shim called (libcrypto
+ * reading its configuration: passed straight through) or a signal handler
+ * that interrupted the shim: on a connection that is not plain TCP, the
+ * data wrappers refuse it with EAGAIN (tc_reentered_on_conn, fdtable.h)
+ * and close() takes the table entry without waiting (close.c); every other
+ * fd passes straight through. Never a bypass of encryption. */
 extern __thread int tc_in_shim __attribute__((tls_model("initial-exec")));
 
 /* The shim's own file descriptors (log file, key log, progress thread's

@@ -11,11 +11,13 @@
 
 TC_EXPORT int shutdown(int fd, int how)
 {
-	struct tc_sock *s = tc_conn_get(fd);
+	struct tc_sock *s;
 	int saved = errno;
 	long r;
 
-	if (!s)
+	if (tc_reentered_on_conn(fd))
+		return -1;
+	if (!(s = tc_conn_get(fd)))
 		return tc_real_shutdown(fd, how);
 	tc_in_shim++;
 	r = tc_sock_shutdown(s, fd, how);

@@ -16,6 +16,8 @@ int tc_fd_count;
 pthread_mutex_t tc_fd_lock = PTHREAD_MUTEX_INITIALIZER;
 struct tc_sock **tc_fd_chunks[TC_FD_NCHUNKS];
 unsigned long tc_cloexec_bits[TC_CLOEXEC_NBITS / (8 * sizeof(unsigned long))];
+struct tc_sock *tc_fd_deferred[TC_FD_DEFER_MAX];
+int tc_fd_ndeferred;
 
 pthread_mutex_t tc_progress_mutex = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t tc_progress_start_mutex = PTHREAD_MUTEX_INITIALIZER;

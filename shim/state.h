@@ -27,6 +27,7 @@ struct kp_page;
 
 #define TC_OWN_MAX     4        /* the shim's own fds (ownfd.c) */
 #define TC_FD_NCHUNKS  1024     /* fd table chunks of 1024: fds below 1M */
+#define TC_FD_DEFER_MAX 16      /* objects left for later by signal handlers */
 #define TC_POOL_MAX    16       /* free regions kept per process */
 
 /* settings.c: read at start-up; inherited as they are. */
@@ -50,6 +51,11 @@ extern struct tc_sock **tc_fd_chunks[TC_FD_NCHUNKS];
  * fds are the same). */
 #define TC_CLOEXEC_NBITS (1 << 20)
 extern unsigned long tc_cloexec_bits[TC_CLOEXEC_NBITS / (8 * sizeof(unsigned long))];
+/* fdtable.c: objects a signal handler's close() dropped the last
+ * reference of, freed by the next tc_fd_put() outside the shim (under
+ * tc_fd_lock; inherited: a child frees its copies). */
+extern struct tc_sock *tc_fd_deferred[TC_FD_DEFER_MAX];
+extern int tc_fd_ndeferred;
 
 /* progress.c: the thread (not in a child: tc_progress_atfork_child resets
  * the locks, the flag and the eventfd) and its work (set at start-up). */

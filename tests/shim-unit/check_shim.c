@@ -3,8 +3,8 @@
  * network namespaces or tcpcryptd: two sockets of this process over
  * 127.0.0.1, with an ENO outcome from fake_eno.c. Proves the settings'
  * effect at run time, libtcpcrypt's application API, the TCP_CRYPT_*
- * socket options, the refusals (SCM_RIGHTS, splice), and that the bytes
- * the kernel carries are not the clear text.
+ * socket options, the refusals (SCM_RIGHTS, splice), that the bytes the
+ * kernel carries are not the clear text, and signal handlers (signals.c).
  */
 #include "config.h"
 
@@ -24,6 +24,7 @@
 #include "pair.h"
 #include "session.h"
 #include "shim.h"
+#include "signals.h"
 #include "tcpcrypt/eno_abi.h"
 #include "tcpcrypt/tcpcrypt.h"
 
@@ -646,6 +647,7 @@ static Suite *shim_suite(void)
 	tcase_add_test(api, test_enable_off_per_socket);
 	tcase_add_test(ref, test_scm_rights_refused);
 	tcase_add_test(ref, test_splice_refused);
+	add_signal_tests(su, setup);
 	return su;
 }
 

@@ -1,0 +1,384 @@
+/*
+ * signals.c - check_shim's signal cases: a timer signal's handler writes
+ * to (or closes) an encrypted connection while the test's main thread is
+ * blocked inside the shim on it (recv, send with a full buffer, a
+ * blocking connect's key exchange; and blocked in poll, outside the
+ * shim's locks). The handler's write must never put its MARKER on the
+ * wire in clear: inside the shim it fails with EAGAIN (tcpcrypt(7),
+ * "Signal handlers"); a closed connection's fd number, reused by a plain
+ * socket, is a plain socket.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "pair.h"
+#include "signals.h"
+
+static const char marker[] = "MARKER-written-by-a-signal-handler";
+static const char wake[] = "wake up";
+
+enum { H_WRITE, H_CLOSE };
+
+static int h_op, h_fd;
+static volatile sig_atomic_t h_fired;
+static volatile long h_ret;
+static volatile int h_err;
+
+/* The timer's handler: one write of the marker, or one close, on h_fd. */
+static void on_alarm(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (h_op == H_WRITE)
+		h_ret = write(h_fd, marker, sizeof(marker));
+	else
+		h_ret = close(h_fd);
+	h_err = errno;
+	__atomic_store_n(&h_fired, 1, __ATOMIC_RELEASE);
+	errno = saved;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static pthread_t main_thread, timer_thread;
+
+/* The timer: SIGALRM to the main thread 150 ms from now (aimed at it: a
+ * process-wide timer's signal may go to any thread that does not block
+ * it, under valgrind too). */
+static void *fire_later(void *arg)
+{
+	(void)arg;
+	sleep_ms(150);
+	pthread_kill(main_thread, SIGALRM);
+	return NULL;
+}
+
+/* Arms the handler for fd (SA_RESTART: the interrupted call goes on, as
+ * in most programs) and the timer; disarm() waits for the timer. */
+static void arm(int op, int fd)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	h_op = op;
+	h_fd = fd;
+	h_fired = 0;
+	h_ret = -2;
+	h_err = 0;
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	main_thread = pthread_self();
+	ck_assert_int_eq(pthread_create(&timer_thread, NULL, fire_later, NULL), 0);
+}
+
+static void disarm(void)
+{
+	pthread_join(timer_thread, NULL);
+}
+
+/* Waits up to 3 s for the handler to have run. */
+static int wait_fired(void)
+{
+	for (int i = 0; i < 300 && !__atomic_load_n(&h_fired, __ATOMIC_ACQUIRE); i++)
+		sleep_ms(10);
+	return h_fired;
+}
+
+/* Starts a helper thread with SIGALRM blocked: the signal goes to the
+ * main thread, which is the one blocked inside the shim. */
+static void start_helper(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t set, old;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	ck_assert_int_eq(pthread_create(t, NULL, fn, arg), 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* What the kernel holds for fd right now (bypassing the shim). */
+static size_t raw_pending(int fd, uint8_t *buf, size_t cap)
+{
+	long n = syscall(SYS_recvfrom, fd, buf, cap, MSG_PEEK | MSG_DONTWAIT, NULL, NULL);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* The handler's write was refused as documented, the marker is not on the
+ * wire towards peer, and peer reads nothing (or the marker, decrypted). */
+static void check_refused(int peer)
+{
+	uint8_t raw[65536], got[sizeof(marker)];
+	ssize_t n;
+
+	ck_assert_int_eq(h_fired, 1);
+	ck_assert_int_eq(h_ret, -1);
+	ck_assert_int_eq(h_err, EAGAIN);
+	ck_assert_msg(!contains(raw, raw_pending(peer, raw, sizeof(raw)), marker, 8),
+	              "the handler's marker is on the wire in clear");
+	n = recv(peer, got, sizeof(got), MSG_DONTWAIT);
+	ck_assert_msg(n < 0 ? errno == EAGAIN : (n == sizeof(marker) && !memcmp(got, marker, (size_t)n)),
+	              "the peer read something else than nothing or the marker");
+}
+
+/* Both directions still carry authenticated data. */
+static void check_still_works(int c, int s)
+{
+	char got[sizeof(wake)];
+
+	ck_assert_int_eq(send_all(c, wake, sizeof(wake)), 0);
+	ck_assert_int_eq(recv_all(s, got, sizeof(got)), 0);
+	ck_assert_mem_eq(got, wake, sizeof(wake));
+	ck_assert_int_eq(send_all(s, wake, sizeof(wake)), 0);
+	ck_assert_int_eq(recv_all(c, got, sizeof(got)), 0);
+	ck_assert_mem_eq(got, wake, sizeof(wake));
+}
+
+/* Once the handler ran: sends the wake-up text on the peer. */
+static void *wake_after_handler(void *arg)
+{
+	int peer = *(int *)arg;
+
+	if (wait_fired())
+		sleep_ms(50);
+	send_all(peer, wake, sizeof(wake));
+	return NULL;
+}
+
+START_TEST(test_handler_write_during_recv)
+{
+	int c, s;
+	char got[64];
+	pthread_t t;
+	ssize_t n;
+
+	ck_assert_int_eq(pair_open(&c, &s), 0);
+	start_helper(&t, wake_after_handler, &s);
+	arm(H_WRITE, c);
+	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
+	disarm();
+	pthread_join(t, NULL);
+	ck_assert_int_eq(n, sizeof(wake));
+	ck_assert_mem_eq(got, wake, sizeof(wake));
+	check_refused(s);
+	check_still_works(c, s);
+	close(c);
+	close(s);
+}
+END_TEST
+
+/* The peer end of a bulk send, read raw (bypassing the shim) from 400 ms
+ * on until the sender is done: *found set if the marker is in it. */
+struct drain {
+	int fd, found;
+	volatile int done;
+	size_t total;
+};
+
+static void *drain_raw(void *arg)
+{
+	struct drain *d = arg;
+	uint8_t buf[65536 + sizeof(marker)];
+	size_t keep = 0;
+	int idle = 0;
+
+	sleep_ms(400);
+	while (idle < 3) {
+		struct pollfd p = { d->fd, POLLIN, 0 };
+		long n;
+
+		if (poll(&p, 1, 100) <= 0) {
+			idle += __atomic_load_n(&d->done, __ATOMIC_ACQUIRE);
+			continue;
+		}
+		n = syscall(SYS_recvfrom, d->fd, buf + keep, sizeof(buf) - keep, MSG_DONTWAIT, NULL, NULL);
+		if (n == 0)
+			break;
+		if (n < 0)
+			continue;
+		d->total += (size_t)n;
+		if (contains(buf, keep + (size_t)n, marker, sizeof(marker) - 1))
+			d->found = 1;
+		keep = sizeof(marker) - 1;         /* a marker across two reads */
+		memmove(buf, buf + (size_t)n, keep);
+	}
+	return NULL;
+}
+
+START_TEST(test_handler_write_during_full_send)
+{
+	static char bulk[4 << 20];
+	struct drain d = { .found = 0 };
+	int c, s, small = 32768;
+	pthread_t t;
+
+	ck_assert_int_eq(pair_open(&c, &s), 0);
+	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	memset(bulk, 'a', sizeof(bulk));
+	d.fd = s;
+	start_helper(&t, drain_raw, &d);
+	arm(H_WRITE, c);
+	ck_assert_int_eq(send_all(c, bulk, sizeof(bulk)), 0);   /* blocks: nobody reads */
+	disarm();
+	__atomic_store_n(&d.done, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(h_fired, 1);
+	ck_assert_int_eq(h_ret, -1);
+	ck_assert_int_eq(h_err, EAGAIN);
+	ck_assert_msg(!d.found, "the handler's marker is on the wire in clear");
+	ck_assert_uint_ge(d.total, sizeof(bulk));                 /* all of it, sealed */
+	close(c);
+	close(s);
+}
+END_TEST
+
+/* Accepts on the listener 400 ms late: the connector's blocking connect
+ * waits inside the shim for the key exchange meanwhile. */
+struct late {
+	int lfd, fd;
+};
+
+static void *accept_late(void *arg)
+{
+	struct late *l = arg;
+
+	sleep_ms(400);
+	l->fd = accept(l->lfd, NULL, NULL);
+	return NULL;
+}
+
+START_TEST(test_handler_write_during_connect)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct late l = { -1, -1 };
+	int port, c;
+	pthread_t t;
+
+	l.lfd = bound_socket(&port);
+	ck_assert_int_ge(l.lfd, 0);
+	ck_assert_int_eq(listen(l.lfd, 8), 0);
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(c, 0);
+	start_helper(&t, accept_late, &l);
+	arm(H_WRITE, c);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	disarm();
+	pthread_join(t, NULL);
+	ck_assert_int_ge(l.fd, 0);
+	check_refused(l.fd);
+	check_still_works(c, l.fd);
+	close(c);
+	close(l.fd);
+	close(l.lfd);
+}
+END_TEST
+
+/* Blocked in poll the thread holds nothing of the shim's: the handler's
+ * write is served, sealed. */
+START_TEST(test_handler_write_during_poll)
+{
+	uint8_t raw[4096];
+	char got[sizeof(marker)];
+	struct pollfd p;
+	int c, s, r;
+	pthread_t t;
+	size_t n;
+
+	ck_assert_int_eq(pair_open(&c, &s), 0);
+	start_helper(&t, wake_after_handler, &s);
+	arm(H_WRITE, c);
+	p.fd = c;
+	p.events = POLLIN;
+	do                                       /* poll is never restarted */
+		r = poll(&p, 1, 5000);
+	while (r < 0 && errno == EINTR);
+	ck_assert_int_eq(r, 1);
+	disarm();
+	pthread_join(t, NULL);
+	ck_assert_int_eq(h_fired, 1);
+	ck_assert_int_eq(h_ret, sizeof(marker));
+	n = raw_peek(s, raw, sizeof(raw), sizeof(marker) + TC_FRAME_OVERHEAD);
+	ck_assert_uint_ge(n, sizeof(marker) + TC_FRAME_OVERHEAD);
+	ck_assert_msg(!contains(raw, n, marker, 8), "the handler's marker is on the wire in clear");
+	ck_assert_int_eq(recv_all(s, got, sizeof(got)), 0);
+	ck_assert_mem_eq(got, marker, sizeof(marker));
+	ck_assert_int_eq(recv_all(c, got, sizeof(wake)), 0);
+	ck_assert_mem_eq(got, wake, sizeof(wake));
+	close(c);
+	close(s);
+}
+END_TEST
+
+/* The handler closes the connection the main thread is blocked on; the
+ * fd number then comes back as a plain socket (socketpair, which the
+ * shim does not see), and must be one. */
+START_TEST(test_handler_close_then_reuse)
+{
+	char got[16];
+	int c, s, sp[2], mine, other;
+	ssize_t n;
+
+	ck_assert_int_eq(pair_open(&c, &s), 0);
+	arm(H_CLOSE, c);
+	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
+	disarm();
+	ck_assert_int_eq(n, -1);
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_int_eq(h_fired, 1);
+	ck_assert_int_eq(h_ret, 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_msg(sp[0] == c || sp[1] == c, "the fd number was not reused");
+	mine = c;
+	other = sp[0] == c ? sp[1] : sp[0];
+	ck_assert_int_eq(write(mine, "plain", 5), 5);
+	ck_assert_int_eq(syscall(SYS_read, other, got, sizeof(got)), 5);
+	ck_assert_mem_eq(got, "plain", 5);
+	ck_assert_int_eq(syscall(SYS_write, other, "back", 4), 4);
+	ck_assert_int_eq(read(mine, got, sizeof(got)), 4);
+	ck_assert_mem_eq(got, "back", 4);
+	n = recv(s, got, sizeof(got), 0);         /* the peer: an end, no data */
+	ck_assert_int_le(n, 0);
+	close(sp[0]);
+	close(sp[1]);
+	close(s);
+}
+END_TEST
+
+void add_signal_tests(Suite *su, void (*setup)(void))
+{
+	TCase *tc = tcase_create("signals");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_handler_write_during_recv);
+	tcase_add_test(tc, test_handler_write_during_full_send);
+	tcase_add_test(tc, test_handler_write_during_connect);
+	tcase_add_test(tc, test_handler_write_during_poll);
+	tcase_add_test(tc, test_handler_close_then_reuse);
+	suite_add_tcase(su, tc);
+}

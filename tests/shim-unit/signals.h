@@ -1,0 +1,12 @@
+/*
+ * signals.h - check_shim's signal-handler cases (signals.c).
+ */
+#ifndef TC_TEST_SIGNALS_H
+#define TC_TEST_SIGNALS_H
+
+#include <check.h>
+
+/* Adds the "signals" test case to su, each test started by setup. */
+void add_signal_tests(Suite *su, void (*setup)(void));
+
+#endif
