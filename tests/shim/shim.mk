@@ -27,6 +27,10 @@ shim_static_true_LDFLAGS = -all-static
 check_PROGRAMS += shim/handover
 shim_handover_SOURCES = shim/handover.c
 
+# io_uring through inline `syscall` instructions (test_guard.sh).
+check_PROGRAMS += shim/uring_raw
+shim_uring_raw_SOURCES = shim/uring_raw.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -40,6 +44,7 @@ shim_scripts = \
 	shim/test_tls.sh \
 	shim/test_curl_https.sh \
 	shim/test_handover.sh \
-	shim/test_late_start.sh
+	shim/test_late_start.sh \
+	shim/test_guard.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)
