@@ -45,6 +45,12 @@
 /* Option names at level SOL_TCP (6). Kernel TCP_* options are < 256. */
 #define TCPCRYPT_ENO_SOCKOPT     0x54435001
 #define TCPCRYPT_ENO_REPORT      0x54435002
+/* The guard (eBPF backend, when loaded): setsockopt(fd, SOL_TCP,
+ * TCPCRYPT_GUARD_GRANT, &n, sizeof(__u64)) sets how many bytes may next
+ * be written on a guarded (negotiated) connection; a write beyond it fails
+ * with EACCES and sends nothing. ENOENT: the socket is not guarded. The
+ * shim sets it to the size of each write of sealed bytes. */
+#define TCPCRYPT_GUARD_GRANT     0x54435003
 
 #define TCPCRYPT_ENO_ABI_VERSION 1
 #define TCPCRYPT_ENO_KIND        69

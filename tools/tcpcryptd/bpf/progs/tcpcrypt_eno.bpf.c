@@ -5,7 +5,8 @@
  * Three programs, attached by tcpcryptd to a cgroup v2:
  *  - cgroup/setsockopt: TCPCRYPT_ENO_SOCKOPT opts a socket in (its offer is
  *    kept in sk_storage), TCPCRYPT_ENO_REPORT records the session for
- *    tcnetstat. Other options pass through untouched.
+ *    tcnetstat, TCPCRYPT_GUARD_GRANT sets a guarded socket's allowance.
+ *    Other options pass through untouched.
  *  - cgroup/getsockopt: TCPCRYPT_ENO_SOCKOPT returns the result.
  *  - sockops: writes the SYN-form option into an opted-in socket's SYN, B's
  *    answer into an opted-in listener's SYN-ACK, `45 02` into A's segments
@@ -16,6 +17,9 @@
  * tcpcryptd sets tc_use_table and the sock_ops program keeps the sessions
  * table tc_sessions_tab instead: one entry per established connection,
  * removed by the state callback at close.
+ * When tcpcryptd loaded the optional guard (tcpcrypt_guard.bpf.c) it sets
+ * tc_guard_on, and the sock_ops program puts every negotiated socket into
+ * the guard's sockhash.
  * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy,
  * in eno_rules.h, which tests/unit/check_eno_diff.c and
  * tests/fuzz/fuzz_eno_diff.c run against eno.c on the same inputs.
@@ -28,6 +32,7 @@
 #include "tcpcrypt/eno_abi.h"
 #include "tcpcrypt_maps.h"
 #include "tcpcrypt_sk.h"
+#include "tcpcrypt_guard.h"
 
 #define SOL_TCP     6
 #define IPPROTO_TCP 6
@@ -111,6 +116,10 @@ volatile __u32 tc_use_table;
  * code it guards) on a kernel that refuses bpf_setsockopt in sockopt
  * hooks (before 5.15): listeners are then renewed without the flag. */
 const volatile __u32 tc_late_listen = 1;
+
+/* Set by tcpcryptd once the guard's sk_msg program is attached to
+ * tc_guard_socks: negotiated sockets are enrolled from then on. */
+volatile __u32 tc_guard_on;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -443,6 +452,30 @@ static __always_inline void a_stop(struct bpf_sock_ops *skops, struct tc_sk *s)
 	cb_set(skops, s, 0);
 }
 
+/* A negotiated connection: into the guard (when loaded), with nothing
+ * allowed until the shim grants. A socket that cannot be enrolled is
+ * counted as an error and left unguarded (as on a kernel without it). */
+static __always_inline void guard_enroll(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_guard *g;
+	__u64 cookie;
+
+	if (!tc_guard_on || !sk)
+		return;
+	g = bpf_sk_storage_get(&tc_guard, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!g) {
+		count(TC_C_ERRORS);
+		return;
+	}
+	g->allow = 0;
+	cookie = bpf_get_socket_cookie(skops);
+	if (bpf_sock_hash_update(skops, &tc_guard_socks, &cookie, BPF_NOEXIST)) {
+		bpf_sk_storage_delete(&tc_guard, sk);
+		count(TC_C_ERRORS);
+	}
+}
+
 /* A, on the SYN-ACK that completes the handshake. */
 static __always_inline void active_established(struct bpf_sock_ops *skops)
 {
@@ -492,6 +525,7 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 		count(TC_C_OK_A);
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
 					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		guard_enroll(skops);
 	} else {
 		count(TC_C_FALLBACK);
 		bpf_sock_ops_cb_flags_set(skops, 0);
@@ -563,6 +597,8 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	count(s->res.reason == TCPCRYPT_ENO_R_OK ? TC_C_OK_B : TC_C_FALLBACK);
 	bpf_map_delete_elem(&tc_syn, &t);
 	session_put(skops, s);
+	if (s->res.reason == TCPCRYPT_ENO_R_OK)
+		guard_enroll(skops);
 }
 
 SEC("sockops")
@@ -767,6 +803,22 @@ static __always_inline int do_report(struct bpf_sockopt *ctx, struct bpf_sock *s
 	return 0;
 }
 
+/* TCPCRYPT_GUARD_GRANT: the next n bytes written on this socket pass the
+ * guard (n replaces what was left: a grant never accumulates). */
+static __always_inline int do_grant(struct bpf_sockopt *ctx, struct bpf_sock *sk)
+{
+	__u64 *n = ctx->optval;
+	struct tc_guard *g;
+
+	if (ctx->optlen != (int)sizeof(*n) || (void *)(n + 1) > ctx->optval_end)
+		return -EINVAL;
+	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
+	if (!g)
+		return -ENOENT;
+	g->allow = *n;
+	return 0;
+}
+
 SEC("cgroup/setsockopt")
 int tc_setsockopt(struct bpf_sockopt *ctx)
 {
@@ -774,7 +826,8 @@ int tc_setsockopt(struct bpf_sockopt *ctx)
 	int err;
 
 	if (ctx->level != SOL_TCP ||
-	    (ctx->optname != TCPCRYPT_ENO_SOCKOPT && ctx->optname != TCPCRYPT_ENO_REPORT)) {
+	    (ctx->optname != TCPCRYPT_ENO_SOCKOPT && ctx->optname != TCPCRYPT_ENO_REPORT &&
+	     ctx->optname != TCPCRYPT_GUARD_GRANT)) {
 		if (ctx->optlen > 4096)
 			ctx->optlen = 0;      /* big optval: the kernel uses the original */
 		return 1;
@@ -785,8 +838,10 @@ int tc_setsockopt(struct bpf_sockopt *ctx)
 	}
 	if (ctx->optname == TCPCRYPT_ENO_SOCKOPT)
 		err = do_offer(ctx, sk);
-	else
+	else if (ctx->optname == TCPCRYPT_ENO_REPORT)
 		err = do_report(ctx, sk);
+	else
+		err = do_grant(ctx, sk);
 	if (err) {
 		bpf_set_retval(err);
 		return 0;
