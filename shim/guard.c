@@ -1,40 +1,74 @@
 /*
- * guard.c - grants to the eBPF guard. On the eBPF backend, tcpcryptd puts
- * every negotiated socket into a sockhash whose sk_msg program drops any
- * write beyond the socket's allowance (tools/tcpcryptd/bpf/progs/
- * tcpcrypt_guard.bpf.c). The shim sets that allowance, through the cgroup
- * setsockopt hook (TCPCRYPT_GUARD_GRANT, never seen by the kernel's TCP),
- * to the size of each write of sealed bytes just before making it. A write
- * that bypasses the shim (io_uring, raw system calls) then finds no
- * allowance and fails with EACCES instead of going out in clear.
+ * guard.c - the shim's side of the eBPF guard. On the eBPF backend,
+ * tcpcryptd enrols every negotiated socket in its guard: a segment
+ * carrying a byte beyond what the shim declared never leaves
+ * (tools/tcpcryptd/bpf/progs/tcpcrypt_guard.bpf.c). The shim declares each
+ * write of sealed bytes just before making it (TCPCRYPT_GUARD_GRANT
+ * through the cgroup setsockopt hook, never seen by the kernel's TCP) and
+ * gives back what a short write left unused. When the guard answers EPIPE,
+ * something else wrote on the connection (io_uring, raw system calls): its
+ * bytes are held on the host forever, so the shim aborts the connection
+ * (RST) and fails the write.
  * Without the guard (divert backend, kernel refused it, socket not
- * negotiated) the call fails with ENOPROTOOPT or ENOENT: ignored.
+ * negotiated) the declaration fails with ENOPROTOOPT or ENOENT: ignored.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdint.h>
+#include <sys/socket.h>
 
 #include "guard.h"
 #include "libc_syms.h"
 #include "tcpcrypt/eno_abi.h"
 
-/* Sets fd's allowance to v (replaces, never adds); errno untouched. */
-static void set_allowance(int fd, __u64 v)
+/* One declaration; 0, or -EPIPE when the guard saw foreign bytes. */
+static int declare(int fd, __u32 op, size_t n)
 {
-	int saved = errno;
+	struct tcpcrypt_guard_grant g = { .op = op, .len = (__u32)n };
 
-	tc_real_setsockopt(fd, IPPROTO_TCP, TCPCRYPT_GUARD_GRANT, &v, sizeof(v));
-	errno = saved;
+	if (tc_real_setsockopt(fd, IPPROTO_TCP, TCPCRYPT_GUARD_GRANT, &g, sizeof(g)) == 0)
+		return 0;
+	return errno == EPIPE ? -EPIPE : 0;
 }
 
-void tc_guard_grant(int fd, size_t n)
+/* Aborts the connection: connect(AF_UNSPEC) disconnects with a RST. */
+static void abort_conn(int fd)
 {
-	set_allowance(fd, n);
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	tc_real_connect(fd, &sa, sizeof(sa));
+}
+
+ssize_t tc_guard_sendto(int fd, const void *b, size_t n, int flags)
+{
+	int saved = errno, bad;
+	ssize_t r;
+
+	if (n > 0x7fffffff)
+		n = 0x7fffffff;       /* one grant is a 32-bit count */
+	bad = declare(fd, TCPCRYPT_GUARD_OP_GRANT, n);
+	errno = saved;
+	if (!bad) {
+		r = tc_real_sendto(fd, b, n, flags, NULL, 0);
+		if (r == (ssize_t)n)
+			return r;
+		saved = errno;
+		bad = declare(fd, TCPCRYPT_GUARD_OP_RETURN, r < 0 ? n : n - (size_t)r);
+		errno = saved;
+		if (!bad)
+			return r;
+	}
+	abort_conn(fd);
+	errno = ECONNRESET;
+	return -1;
 }
 
 void tc_guard_open(int fd)
 {
-	set_allowance(fd, UINT64_MAX);
+	int saved = errno;
+	struct tcpcrypt_guard_grant g = { .op = TCPCRYPT_GUARD_OP_OPEN };
+
+	tc_real_setsockopt(fd, IPPROTO_TCP, TCPCRYPT_GUARD_GRANT, &g, sizeof(g));
+	errno = saved;
 }

@@ -450,8 +450,7 @@ static ssize_t k_send(int fd, const void *b, size_t n, int flags)
 
 	if (SANDBOXED())
 		return sb_io(fd, (void *)(uintptr_t)b, n, flags, 1);
-	tc_guard_grant(fd, n);
-	r = tc_real_sendto(fd, b, n, flags | MSG_NOSIGNAL, NULL, 0);
+	r = tc_guard_sendto(fd, b, n, flags | MSG_NOSIGNAL);
 	return r < 0 ? -errno : r;
 }
 

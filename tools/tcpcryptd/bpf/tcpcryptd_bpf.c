@@ -457,8 +457,7 @@ static int load(struct tc_backend *b)
 			/* maybe incompatible maps from another version:
 			 * drop the map pins (not the programs) and retry */
 			const char *maps[] = { "tc_sk", "tc_listen", "tc_syn", TC_MAP_COUNTERS,
-					       TC_MAP_OWNER, TC_MAP_SESSIONS_TAB, TC_MAP_GUARD,
-					       TC_MAP_GUARD_SOCKS };
+					       TC_MAP_OWNER, TC_MAP_SESSIONS_TAB, TC_MAP_GUARD };
 			char path[PATH_MAX + 256];
 			size_t i;
 			int any = 0;
@@ -533,7 +532,7 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 	if (r < 0)
 		goto fail;
 	start_listing(b);
-	b->guard = tcg_start(b->skel, b->pin_dir, test_refused("guard"), b->guard_state,
+	b->guard = tcg_start(b->skel, b->pin_dir, b->cg_fd, test_refused("guard"), b->guard_state,
 			     sizeof(b->guard_state));
 	for (i = 0; i < 3; i++) {
 		r = attach_one(b, i);
@@ -559,7 +558,7 @@ fail_nolock:
 		bpf_link__destroy(b->iter);
 	}
 	tcpcrypt_iter__destroy(b->iskel);
-	tcg_stop(b->guard, b->skel);
+	tcg_stop(b->guard, b->skel, b->cg_fd);
 	if (created)
 		rmdir(b->pin_dir);  /* only if still empty */
 	if (b->skel)
@@ -589,7 +588,7 @@ void tcb_stop(struct tc_backend *b)
 		tclog(LOG_WARNING, "cannot remove %s: %s", b->pin_dir, strerror(errno));
 	bpf_link__destroy(b->iter);
 	tcpcrypt_iter__destroy(b->iskel);
-	tcg_stop(b->guard, b->skel);
+	tcg_stop(b->guard, b->skel, b->cg_fd);
 	tcpcrypt_eno__destroy(b->skel);
 	close(b->cg_fd);
 	close(b->pin_fd);
@@ -615,8 +614,8 @@ void tcb_features(struct tc_backend *b, FILE *out)
 	fprintf(out, "feature sessions_table %s\n",
 		b->use_table ? "loaded kept by the sock_ops program" :
 		b->iter ? "off the iterator lists sessions" : "refused test switch (no listing)");
-	fprintf(out, "feature guard %s\n", b->guard ? "loaded sk_msg refuses unsealed writes on "
-		"negotiated sockets" : b->guard_state);
+	fprintf(out, "feature guard %s\n", b->guard ? "loaded egress check: bytes the shim did not "
+		"write never leave a negotiated connection" : b->guard_state);
 }
 
 int tcb_counters(struct tc_backend *b, uint64_t *c)

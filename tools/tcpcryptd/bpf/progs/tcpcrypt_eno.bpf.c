@@ -5,8 +5,8 @@
  * Three programs, attached by tcpcryptd to a cgroup v2:
  *  - cgroup/setsockopt: TCPCRYPT_ENO_SOCKOPT opts a socket in (its offer is
  *    kept in sk_storage), TCPCRYPT_ENO_REPORT records the session for
- *    tcnetstat, TCPCRYPT_GUARD_GRANT sets a guarded socket's allowance.
- *    Other options pass through untouched.
+ *    tcnetstat. Other options (TCPCRYPT_GUARD_GRANT among them: the
+ *    guard's own setsockopt program takes it) pass through untouched.
  *  - cgroup/getsockopt: TCPCRYPT_ENO_SOCKOPT returns the result.
  *  - sockops: writes the SYN-form option into an opted-in socket's SYN, B's
  *    answer into an opted-in listener's SYN-ACK, `45 02` into A's segments
@@ -18,8 +18,8 @@
  * table tc_sessions_tab instead: one entry per established connection,
  * removed by the state callback at close.
  * When tcpcryptd loaded the optional guard (tcpcrypt_guard.bpf.c) it sets
- * tc_guard_on, and the sock_ops program puts every negotiated socket into
- * the guard's sockhash.
+ * tc_guard_on, and the sock_ops program enrols every negotiated socket in
+ * it (tc_guard storage: nothing granted yet).
  * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy,
  * in eno_rules.h, which tests/unit/check_eno_diff.c and
  * tests/fuzz/fuzz_eno_diff.c run against eno.c on the same inputs.
@@ -117,8 +117,8 @@ volatile __u32 tc_use_table;
  * hooks (before 5.15): listeners are then renewed without the flag. */
 const volatile __u32 tc_late_listen = 1;
 
-/* Set by tcpcryptd once the guard's sk_msg program is attached to
- * tc_guard_socks: negotiated sockets are enrolled from then on. */
+/* Set by tcpcryptd once the guard's programs are attached: negotiated
+ * sockets are enrolled from then on. */
 volatile __u32 tc_guard_on;
 
 struct {
@@ -453,13 +453,13 @@ static __always_inline void a_stop(struct bpf_sock_ops *skops, struct tc_sk *s)
 }
 
 /* A negotiated connection: into the guard (when loaded), with nothing
- * allowed until the shim grants. A socket that cannot be enrolled is
- * counted as an error and left unguarded (as on a kernel without it). */
+ * granted yet (no byte has been written: ok_end is the first one's
+ * sequence number). A socket that cannot be enrolled is counted as an
+ * error and left unguarded (as on a kernel without the guard). */
 static __always_inline void guard_enroll(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct tc_guard *g;
-	__u64 cookie;
 
 	if (!tc_guard_on || !sk)
 		return;
@@ -468,12 +468,9 @@ static __always_inline void guard_enroll(struct bpf_sock_ops *skops)
 		count(TC_C_ERRORS);
 		return;
 	}
-	g->allow = 0;
-	cookie = bpf_get_socket_cookie(skops);
-	if (bpf_sock_hash_update(skops, &tc_guard_socks, &cookie, BPF_NOEXIST)) {
-		bpf_sk_storage_delete(&tc_guard, sk);
-		count(TC_C_ERRORS);
-	}
+	g->ok_end = skops->snd_nxt;
+	g->open = 0;
+	g->tainted = 0;
 }
 
 /* A, on the SYN-ACK that completes the handshake. */
@@ -803,22 +800,6 @@ static __always_inline int do_report(struct bpf_sockopt *ctx, struct bpf_sock *s
 	return 0;
 }
 
-/* TCPCRYPT_GUARD_GRANT: the next n bytes written on this socket pass the
- * guard (n replaces what was left: a grant never accumulates). */
-static __always_inline int do_grant(struct bpf_sockopt *ctx, struct bpf_sock *sk)
-{
-	__u64 *n = ctx->optval;
-	struct tc_guard *g;
-
-	if (ctx->optlen != (int)sizeof(*n) || (void *)(n + 1) > ctx->optval_end)
-		return -EINVAL;
-	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
-	if (!g)
-		return -ENOENT;
-	g->allow = *n;
-	return 0;
-}
-
 SEC("cgroup/setsockopt")
 int tc_setsockopt(struct bpf_sockopt *ctx)
 {
@@ -826,8 +807,7 @@ int tc_setsockopt(struct bpf_sockopt *ctx)
 	int err;
 
 	if (ctx->level != SOL_TCP ||
-	    (ctx->optname != TCPCRYPT_ENO_SOCKOPT && ctx->optname != TCPCRYPT_ENO_REPORT &&
-	     ctx->optname != TCPCRYPT_GUARD_GRANT)) {
+	    (ctx->optname != TCPCRYPT_ENO_SOCKOPT && ctx->optname != TCPCRYPT_ENO_REPORT)) {
 		if (ctx->optlen > 4096)
 			ctx->optlen = 0;      /* big optval: the kernel uses the original */
 		return 1;
@@ -838,10 +818,8 @@ int tc_setsockopt(struct bpf_sockopt *ctx)
 	}
 	if (ctx->optname == TCPCRYPT_ENO_SOCKOPT)
 		err = do_offer(ctx, sk);
-	else if (ctx->optname == TCPCRYPT_ENO_REPORT)
-		err = do_report(ctx, sk);
 	else
-		err = do_grant(ctx, sk);
+		err = do_report(ctx, sk);
 	if (err) {
 		bpf_set_retval(err);
 		return 0;

@@ -1,22 +1,26 @@
 /*
- * tcpcrypt_guard.h - the guard's maps, shared by the ENO programs
- * (tcpcrypt_eno.bpf.c: the sock_ops program enrols each negotiated socket,
- * the setsockopt program takes the shim's grants) and the optional guard
- * program (tcpcrypt_guard.bpf.c: sk_msg, refuses what was not granted).
- * BPF-side only.
+ * tcpcrypt_guard.h - the guard's per-socket state, shared by the ENO
+ * programs (tcpcrypt_eno.bpf.c: the sock_ops program enrols each
+ * negotiated socket) and the optional guard programs (tcpcrypt_guard.bpf.c:
+ * the shim's grants, and the egress check). BPF-side only.
  */
 #ifndef TCPCRYPT_GUARD_H
 #define TCPCRYPT_GUARD_H
 
 #include <linux/types.h>
 
-/* Names of the pinned maps under the pin dir. */
-#define TC_MAP_GUARD       "tc_guard"
-#define TC_MAP_GUARD_SOCKS "tc_guard_socks"
+/* Name of the pinned map under the pin dir. */
+#define TC_MAP_GUARD "tc_guard"
 
-/* Per guarded socket: the bytes that may still be written. */
+/* Per guarded socket. TCP sequence numbers: every payload byte below
+ * ok_end was written by the shim (granted); a segment carrying a byte at
+ * or beyond it does not leave. */
 struct tc_guard {
-	__u64 allow;
+	__u32 ok_end;
+	__u8 open;           /* everything passes (a sandboxed process) */
+	__u8 tainted;        /* bytes the shim did not grant were written */
+	__u16 pad;
+	__u64 dropped;       /* segments dropped (for tests and diagnosis) */
 };
 
 #ifdef __bpf__
@@ -27,17 +31,6 @@ struct {
 	__type(value, struct tc_guard);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tc_guard SEC(".maps");
-
-/* The guarded sockets (key: socket cookie). The sk_msg program is attached
- * to this map, so every sendmsg on a member (write, send*, sendfile,
- * splice, io_uring) runs it. A closed socket leaves the map by itself. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tc_guard_socks SEC(".maps");
 #endif
 
 #endif /* TCPCRYPT_GUARD_H */
