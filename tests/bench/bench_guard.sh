@@ -6,7 +6,9 @@
 # makes its grant call, which then fails with ENOENT), alternating the two
 # for BENCH_REPS (default 7) runs each with a fresh daemon every run. Prints
 # the medians (MB/s, and the sender's CPU seconds per GiB) and the ratio
-# guard/no guard. Reports; fails only when a case cannot run.
+# guard/no guard. Reports; fails only when a case cannot run. With sysctl
+# kernel.bpf_stats_enabled=1 it also logs the guard programs' run counts
+# and run times (bpftool prog show).
 #
 # Run as root from a build tree: bash tests/bench/bench_guard.sh
 if [ -z "${top_builddir:-}" ] && [ -f ./Makefile ] && [ -d ./bench ]; then top_builddir=$(cd .. && pwd); fi
@@ -48,6 +50,10 @@ one() {
 	grep -q 'prot=aes128gcm' "$out" || tc_fail "bulk $c: not encrypted: $(cat "$out")"
 	MB[$c]="${MB[$c]:-} $(kv "$out" MBps)"
 	CPU[$c]="${CPU[$c]:-} $(awk -v c="$(kv "$out" cpu_s)" -v b="$BULK" 'BEGIN { printf "%.3f", c * 1073741824 / b }')"
+	# with sysctl kernel.bpf_stats_enabled=1: the guard programs' run time
+	if [ "$c" = on ] && [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)" = 1 ]; then
+		bpftool prog show 2>/dev/null | grep -E 'name tc_guard_(setso|egres)' | sed 's/^/# stats: /' >&2
+	fi
 	tc_daemon_stop
 	TC_DAEMON_PID=
 }
