@@ -1,7 +1,8 @@
 /*
  * guard.c - the shim's side of the eBPF guard. On the eBPF backend,
- * tcpcryptd enrols every negotiated socket in its guard: a segment
- * carrying a byte beyond what the shim declared never leaves
+ * the shim enrols every socket it opts in to ENO in tcpcryptd's guard, which
+ * arms itself when ENO succeeds: from then on a segment carrying a byte
+ * beyond what the shim declared never leaves
  * (tools/tcpcryptd/bpf/progs/tcpcrypt_guard.bpf.c). The shim declares each
  * write of sealed bytes just before making it (TCPCRYPT_GUARD_GRANT
  * through the cgroup setsockopt hook, never seen by the kernel's TCP) and
@@ -67,8 +68,15 @@ ssize_t tc_guard_sendto(int fd, const void *b, size_t n, int flags)
 void tc_guard_open(int fd)
 {
 	int saved = errno;
-	struct tcpcrypt_guard_grant g = { .op = TCPCRYPT_GUARD_OP_OPEN };
 
-	tc_real_setsockopt(fd, IPPROTO_TCP, TCPCRYPT_GUARD_GRANT, &g, sizeof(g));
+	declare(fd, TCPCRYPT_GUARD_OP_OPEN, 0);
+	errno = saved;
+}
+
+void tc_guard_enrol(int fd)
+{
+	int saved = errno;
+
+	declare(fd, TCPCRYPT_GUARD_OP_ENROL, 0);
 	errno = saved;
 }

@@ -13,6 +13,9 @@
  * guard saw bytes written on fd that the shim did not write. */
 ssize_t tc_guard_sendto(int fd, const void *b, size_t n, int flags);
 
+/* Asks for fd (just opted in to ENO) to be guarded once ENO succeeds. */
+void tc_guard_enrol(int fd);
+
 /* Everything may leave on fd from now on: for a process about to enter a
  * seccomp sandbox, where setsockopt is forbidden (and so is io_uring). */
 void tc_guard_open(int fd);

@@ -812,8 +812,10 @@ int tc_sock_opt_in_via(int fd, const struct tc_prefs *p, int listener, int *via_
 	if (n <= 0)
 		return n < 0 ? n : -EINVAL;
 	offer.len = (uint8_t)n;
-	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &offer, sizeof(offer)) == 0)
+	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, &offer, sizeof(offer)) == 0) {
+		tc_guard_enrol(fd);
 		return 0;
+	}
 	if (errno != ENOPROTOOPT)
 		return -errno;
 	n = tc_divert_opt_in(fd, &offer);

@@ -18,8 +18,8 @@
  * table tc_sessions_tab instead: one entry per established connection,
  * removed by the state callback at close.
  * When tcpcryptd loaded the optional guard (tcpcrypt_guard.bpf.c) it sets
- * tc_guard_on, and the sock_ops program enrols every negotiated socket in
- * it (tc_guard storage: nothing granted yet).
+ * tc_guard_on, and the sock_ops program arms the guard on every negotiated
+ * socket that the shim enrolled (tc_guard storage: nothing granted yet).
  * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy,
  * in eno_rules.h, which tests/unit/check_eno_diff.c and
  * tests/fuzz/fuzz_eno_diff.c run against eno.c on the same inputs.
@@ -452,25 +452,23 @@ static __always_inline void a_stop(struct bpf_sock_ops *skops, struct tc_sk *s)
 	cb_set(skops, s, 0);
 }
 
-/* A negotiated connection: into the guard (when loaded), with nothing
- * granted yet (no byte has been written: ok_end is the first one's
- * sequence number). A socket that cannot be enrolled is counted as an
- * error and left unguarded (as on a kernel without the guard). */
-static __always_inline void guard_enroll(struct bpf_sock_ops *skops)
+/* A negotiated connection that the shim enrolled in the guard (when
+ * loaded): armed, with nothing granted yet (no byte has been written:
+ * ok_end is the first one's sequence number). */
+static __always_inline void guard_arm(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct tc_guard *g;
 
 	if (!tc_guard_on || !sk)
 		return;
-	g = bpf_sk_storage_get(&tc_guard, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!g) {
-		count(TC_C_ERRORS);
+	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
+	if (!g)
 		return;
-	}
 	g->ok_end = skops->snd_nxt;
 	g->open = 0;
 	g->tainted = 0;
+	g->armed = 1;
 }
 
 /* A, on the SYN-ACK that completes the handshake. */
@@ -522,7 +520,7 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 		count(TC_C_OK_A);
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
 					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
-		guard_enroll(skops);
+		guard_arm(skops);
 	} else {
 		count(TC_C_FALLBACK);
 		bpf_sock_ops_cb_flags_set(skops, 0);
@@ -595,7 +593,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	bpf_map_delete_elem(&tc_syn, &t);
 	session_put(skops, s);
 	if (s->res.reason == TCPCRYPT_ENO_R_OK)
-		guard_enroll(skops);
+		guard_arm(skops);
 }
 
 SEC("sockops")

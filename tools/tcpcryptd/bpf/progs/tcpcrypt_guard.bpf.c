@@ -4,8 +4,11 @@
  * segment carrying a byte the shim did not write never leaves, whatever
  * wrote it (io_uring, raw system calls, a child without the shim).
  *
- * The sock_ops program (tcpcrypt_eno.bpf.c) enrols each negotiated socket
- * in tc_guard with ok_end = its first byte's sequence number. Around each
+ * The shim enrols each socket it opts in (ENROL: tc_guard storage, cloned
+ * into a listener's children); the sock_ops program (tcpcrypt_eno.bpf.c)
+ * arms it when ENO succeeds, with ok_end = the first byte's sequence
+ * number. Sockets of programs that use ENO without the shim (tcpcrypt-test,
+ * test tools) are never guarded. Around each
  * write of sealed bytes, under the connection's tx lock, the shim calls
  * setsockopt(TCPCRYPT_GUARD_GRANT): GRANT n checks that the socket's
  * write_seq is still ok_end (nobody else wrote since the shim's last
@@ -34,6 +37,7 @@
 #define AF_INET     2
 #define AF_INET6    10
 #define ENOENT      2
+#define ENOMEM      12
 #define EINVAL      22
 #define EPIPE       32
 
@@ -60,8 +64,17 @@ static __always_inline int grant(struct bpf_sockopt *ctx, struct bpf_sock *sk)
 
 	if (ctx->optlen != (int)sizeof(*a) || (void *)(a + 1) > ctx->optval_end)
 		return -EINVAL;
+	if (a->op == TCPCRYPT_GUARD_OP_ENROL) {
+		if (sk->state != BPF_TCP_CLOSE && sk->state != BPF_TCP_LISTEN)
+			return -EINVAL;
+		g = bpf_sk_storage_get(&tc_guard, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!g)
+			return -ENOMEM;
+		g->armed = 0;
+		return 0;
+	}
 	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
-	if (!g)
+	if (!g || !g->armed)
 		return -ENOENT;
 	if (a->op == TCPCRYPT_GUARD_OP_OPEN) {
 		g->open = 1;
@@ -130,7 +143,7 @@ int tc_guard_egress(struct __sk_buff *skb)
 	if (!sk || sk->protocol != IPPROTO_TCP)
 		return 1;
 	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
-	if (!g || g->open)
+	if (!g || !g->armed || g->open)
 		return 1;
 	/* the IP header, then the TCP header's sequence number and offset */
 	if (skb->protocol == bpf_htons(0x0800)) {
