@@ -80,6 +80,8 @@ static __always_inline int grant(struct bpf_sockopt *ctx, struct bpf_sock *sk)
 		g->open = 1;
 		return 0;
 	}
+	if (g->open)
+		return 0;             /* off for good: nothing to follow */
 	if (g->tainted)
 		return -EPIPE;
 	ws = write_seq(sk);
