@@ -5,8 +5,9 @@
 # loaded and with it refused (TCPCRYPTD_TEST_REFUSE=guard: the shim still
 # makes its grant call, which then fails with ENOENT), alternating the two
 # for BENCH_REPS (default 7) runs each with a fresh daemon every run. Prints
-# the medians (MB/s, and the sender's CPU seconds per GiB) and the ratio
-# guard/no guard. Reports; fails only when a case cannot run. With sysctl
+# the medians (MB/s; the sender's and the receiver's CPU seconds per GiB),
+# and the median of the ratios guard/no guard of the runs taken side by
+# side (robust to the load of a shared machine drifting during the run). Reports; fails only when a case cannot run. With sysctl
 # kernel.bpf_stats_enabled=1 it also logs the guard programs' run counts
 # and run times (bpftool prog show).
 #
@@ -31,7 +32,7 @@ log() { echo "# $*" >&2; }
 kv() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" "$1" | head -1; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A MB CPU
+declare -A MB CPU RCPU
 # one CASE PORT: a daemon (guard on or refused), one bulk transfer.
 one() {
 	local c=$1 port=$2 out=$TC_TMP/$1.out srv
@@ -47,6 +48,7 @@ one() {
 	tc_run "$NS_A" taskset -c 0 "$RUN" "$NET" bulk-send "$IP_B" "$port" "$BULK" > "$out" ||
 		tc_fail "bulk $c failed"
 	wait "$srv"
+	RCPU[$c]="${RCPU[$c]:-} $(awk -v c="$(kv "$TC_TMP/$c.srv" cpu_s)" -v b="$BULK" 'BEGIN { printf "%.3f", c * 1073741824 / b }')"
 	grep -q 'prot=aes128gcm' "$out" || tc_fail "bulk $c: not encrypted: $(cat "$out")"
 	MB[$c]="${MB[$c]:-} $(kv "$out" MBps)"
 	CPU[$c]="${CPU[$c]:-} $(awk -v c="$(kv "$out" cpu_s)" -v b="$BULK" 'BEGIN { printf "%.3f", c * 1073741824 / b }')"
@@ -59,6 +61,7 @@ one() {
 }
 
 port=7500
+PAIRS=
 for ((r = 0; r < REPS; r++)); do
 	if ((r % 2)); then order="off on"; else order="on off"; fi
 	for c in $order; do
@@ -66,9 +69,13 @@ for ((r = 0; r < REPS; r++)); do
 		one "$c" "$port"
 		log "run $r $c: $(kv "$TC_TMP/$c.out" MBps) MB/s"
 	done
+	PAIRS="$PAIRS $(awk -v a="$(kv "$TC_TMP/on.out" MBps)" -v b="$(kv "$TC_TMP/off.out" MBps)" 'BEGIN { printf "%.3f", a / b }')"
 done
 on=$(echo "${MB[on]}" | median) off=$(echo "${MB[off]}" | median)
 printf 'bulk (1 connection, %s bytes, AES-128-GCM), medians of %s runs:\n' "$BULK" "$REPS"
-printf '  guard loaded:  %8.1f MB/s  sender CPU %s s/GiB  (runs:%s)\n' "$on" "$(echo "${CPU[on]}" | median)" "${MB[on]}"
-printf '  guard refused: %8.1f MB/s  sender CPU %s s/GiB  (runs:%s)\n' "$off" "$(echo "${CPU[off]}" | median)" "${MB[off]}"
-awk -v a="$on" -v b="$off" 'BEGIN { printf "  ratio guard/no guard: %.3f (cost %.1f%%)\n", a / b, (1 - a / b) * 100 }'
+printf '  guard loaded:  %8.1f MB/s  CPU s/GiB sender %s receiver %s  (runs:%s)\n' "$on" \
+	"$(echo "${CPU[on]}" | median)" "$(echo "${RCPU[on]}" | median)" "${MB[on]}"
+printf '  guard refused: %8.1f MB/s  CPU s/GiB sender %s receiver %s  (runs:%s)\n' "$off" \
+	"$(echo "${CPU[off]}" | median)" "$(echo "${RCPU[off]}" | median)" "${MB[off]}"
+pr=$(echo "$PAIRS" | median)
+awk -v p="$pr" -v l="$PAIRS" 'BEGIN { printf "  ratio guard/no guard, median of side-by-side runs: %.3f (cost %.1f%%; ratios:%s)\n", p, (1 - p) * 100, l }'
