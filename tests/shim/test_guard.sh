@@ -14,7 +14,10 @@
 #    got nothing; the raw send failed, or the connection was aborted (the
 #    reader sees a reset) when the shim next wrote (close's FINp); the
 #    shim's own traffic (the greeting, and a sendfile() emulated by the
-#    shim) still flows.
+#    shim) still flows;
+#  - with the guard refused (TCPCRYPTD_TEST_REFUSE=guard): tcpcryptd runs,
+#    logs one line, reports `feature guard refused`, and shimmed
+#    connections work.
 # On the divert backend there is no guard: the test says so and skips.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
@@ -122,4 +125,24 @@ s.close()' "$IP_B" "$TC_TMP/file.bin" 2> "$TC_TMP/sf.cerr" || { cat "$TC_TMP/sf.
 timeout 20 tail --pid="$srv" -f /dev/null || tc_fail "sendfile: the server hangs"
 wait "$srv" || { cat "$TC_TMP/sf.serr" >&2; tc_fail "sendfile: socat failed"; }
 cmp -s "$TC_TMP/file.bin" "$TC_TMP/file.recv" || tc_fail "sendfile through the shim: the file did not arrive intact"
+
+# The guard refused (the test switch takes the path of a kernel's EPERM):
+# tcpcryptd runs, says so in one line and in status, and the shim's
+# declarations, now unanswered, cost encrypted connections nothing.
+tc_daemon_stop || tc_fail "daemon exit status"
+rm -f "$TC_CONTROL"
+TCPCRYPTD_TEST_REFUSE=sessions_iter,guard tc_daemon_start
+[ "$(grep -c 'optional feature guard' "$TC_TMP/tcpcryptd.log")" = 1 ] ||
+	tc_fail "not one log line about the refused guard: $(cat "$TC_TMP/tcpcryptd.log")"
+status | grep -q '^feature guard refused' || tc_fail "status does not say the guard is refused"
+printf 'hello-unguarded\n' > "$TC_TMP/ug.txt"
+tc_bg "$NS_B" "$RUN" socat -u TCP-LISTEN:7411,reuseaddr "CREATE:$TC_TMP/ug.recv" 2> "$TC_TMP/ug.serr"
+srv=$TC_LAST_PID
+tc_wait_port "$NS_B" 7411
+tc_run "$NS_A" timeout 20 "$RUN" socat -u "OPEN:$TC_TMP/ug.txt" "TCP:$IP_B:7411" 2> "$TC_TMP/ug.cerr" ||
+	{ cat "$TC_TMP/ug.cerr" >&2; tc_fail "unguarded: socat client failed"; }
+wait "$srv" || { cat "$TC_TMP/ug.serr" >&2; tc_fail "unguarded: socat server failed"; }
+cmp -s "$TC_TMP/ug.txt" "$TC_TMP/ug.recv" || tc_fail "unguarded: the data did not arrive"
+n=$(status | sed -n 's/^counter ok_a //p')
+[ "${n:-0}" -ge 1 ] || tc_fail "unguarded: the connection did not negotiate (ok_a ${n:-none})"
 echo "PASS: a send the shim cannot see is refused on an encrypted connection, never in clear"
