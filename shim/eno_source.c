@@ -11,6 +11,7 @@
 
 #include "divert_client.h"
 #include "eno_source.h"
+#include "guard.h"
 #include "libc_syms.h"
 
 static int kernel_opt_in(int fd, const struct tcpcrypt_eno_offer *offer, int *via_divert)
@@ -18,8 +19,10 @@ static int kernel_opt_in(int fd, const struct tcpcrypt_eno_offer *offer, int *vi
 	int n;
 
 	*via_divert = 0;
-	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, offer, sizeof(*offer)) == 0)
+	if (tc_real_setsockopt(fd, SOL_TCP, TCPCRYPT_ENO_SOCKOPT, offer, sizeof(*offer)) == 0) {
+		tc_guard_enrol(fd);   /* guarded once ENO succeeds (guard.h) */
 		return 0;
+	}
 	if (errno != ENOPROTOOPT)
 		return -errno;
 	n = tc_divert_opt_in(fd, offer);

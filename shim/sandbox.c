@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "guard.h"
 #include "keylog.h"
 #include "log.h"
 #include "progress.h"
@@ -43,6 +44,7 @@ static void prepare_one(int fd, struct tc_sock *s, void *arg)
 	if (st == TC_ST_CONNECTING || st == TC_ST_HANDSHAKE)
 		tc_sock_wait_ready(s, fd, 3000);
 	tc_sock_sandbox(s, fd);
+	tc_guard_open(fd);            /* no setsockopt in there (guard.h) */
 }
 
 /* Everything the data path needs once a filter may forbid the rest. */

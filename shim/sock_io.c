@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "guard.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "sock.h"
@@ -93,7 +94,7 @@ ssize_t k_send(int fd, const void *b, size_t n, int flags)
 
 	if (SANDBOXED())
 		return sb_io(fd, (void *)(uintptr_t)b, n, flags, 1);
-	r = tc_real_sendto(fd, b, n, flags | MSG_NOSIGNAL, NULL, 0);
+	r = tc_guard_sendto(fd, b, n, flags | MSG_NOSIGNAL);
 	return r < 0 ? -errno : r;
 }
 

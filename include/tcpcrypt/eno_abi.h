@@ -45,6 +45,29 @@
 /* Option names at level SOL_TCP (6). Kernel TCP_* options are < 256. */
 #define TCPCRYPT_ENO_SOCKOPT     0x54435001
 #define TCPCRYPT_ENO_REPORT      0x54435002
+/* The guard (eBPF backend, when loaded): on a negotiated connection of
+ * the shim, a segment carrying a byte the shim did not write never leaves.
+ * setsockopt(fd, SOL_TCP, TCPCRYPT_GUARD_GRANT, &g, sizeof g) with a struct
+ * tcpcrypt_guard_grant:
+ *   ENROL:    guard this socket (or a listener's connections) once ENO
+ *             succeeds; made by the shim when it opts a socket in.
+ * and around each write of sealed bytes, under the connection's tx lock:
+ *   GRANT n:  the next n bytes written are the shim's. EPIPE: bytes the shim
+ *             did not grant were written since (the connection is then
+ *             frozen: nothing written after them ever leaves).
+ *   RETURN n: the last write left n granted bytes unwritten.
+ *   OPEN:     everything passes from now on (a process entering a seccomp
+ *             sandbox, where this call is forbidden).
+ * ENOENT: the socket is not guarded. */
+#define TCPCRYPT_GUARD_GRANT     0x54435003
+#define TCPCRYPT_GUARD_OP_GRANT  1
+#define TCPCRYPT_GUARD_OP_RETURN 2
+#define TCPCRYPT_GUARD_OP_OPEN   3
+#define TCPCRYPT_GUARD_OP_ENROL  4
+struct tcpcrypt_guard_grant {
+	__u32 op;                            /* TCPCRYPT_GUARD_OP_* */
+	__u32 len;                           /* bytes (GRANT, RETURN) */
+};
 
 #define TCPCRYPT_ENO_ABI_VERSION 1
 #define TCPCRYPT_ENO_KIND        69

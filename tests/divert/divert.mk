@@ -5,6 +5,7 @@
 # the backend itself.
 #
 # eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins);
+# shim/test_guard.sh (the guard is a feature of the eBPF backend);
 # shim/test_launcher.sh needs no daemon.
 DIVERT_TESTS = \
 	divert/dv_test_conformance.sh \

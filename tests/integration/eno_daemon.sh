@@ -52,8 +52,12 @@ echo "$out" | grep -q "root" || tc_fail "unclear message: $out"
 
 # 1. start, then a clean stop
 tc_daemon_start
+# the three ENO programs, and the guard's two (setsockopt, egress)
+NPROGS=5
+grep -q "optional feature guard .* refused" "$TC_TMP/tcpcryptd.log" && NPROGS=3
 progs=$(attached_ids)
-[ "$(echo "$progs" | wc -l)" = 3 ] || tc_fail "expected 3 attached programs: $(bpftool cgroup show "$TC_CGROUP")"
+[ "$(echo "$progs" | wc -l)" = $NPROGS ] ||
+	tc_fail "expected $NPROGS attached programs: $(bpftool cgroup show "$TC_CGROUP")"
 maps=$(map_ids $progs)
 [ -n "$maps" ] || tc_fail "no maps found"
 # the listing: the iterator link, or where the kernel (or the test switch
@@ -95,7 +99,8 @@ rm -f "$TC_CONTROL"   # the killed daemon could not remove it
 tc_daemon_start
 grep -q "replaced" "$TC_TMP/tcpcryptd.log" || tc_fail "no replacement logged: $(cat "$TC_TMP/tcpcryptd.log")"
 new_progs=$(attached_ids)
-[ "$(echo "$new_progs" | wc -l)" = 3 ] || tc_fail "expected 3 programs after recovery: $(bpftool cgroup show "$TC_CGROUP")"
+[ "$(echo "$new_progs" | wc -l)" = $NPROGS ] ||
+	tc_fail "expected $NPROGS programs after recovery: $(bpftool cgroup show "$TC_CGROUP")"
 for id in $old_progs; do echo "$new_progs" | grep -qx "$id" && tc_fail "old program $id still attached"; done
 "$TCNETSTAT" -u "$TC_CONTROL" -j | grep -q '"remote_port": 7602' || tc_fail "connection from before the crash lost"
 eno_pair 7604 "" "$IP_B" ""

@@ -44,6 +44,10 @@ shim_recv_flags_SOURCES = shim/recv_flags.c
 check_PROGRAMS += shim/bypass
 shim_bypass_SOURCES = shim/bypass.c
 
+# io_uring through inline `syscall` instructions (test_guard.sh).
+check_PROGRAMS += shim/uring_raw
+shim_uring_raw_SOURCES = shim/uring_raw.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -61,6 +65,7 @@ shim_scripts = \
 	shim/test_children.sh \
 	shim/test_late_start.sh \
 	shim/test_recv_flags.sh \
-	shim/test_bypass.sh
+	shim/test_bypass.sh \
+	shim/test_guard.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts)

@@ -31,6 +31,8 @@
 #include "tc_session_fmt.h"
 #include "tcpcrypt_eno.skel.h"
 #include "tcpcrypt_iter.skel.h"
+#include "tcpcryptd_guard.h"
+#include "tcpcrypt_guard.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -51,6 +53,8 @@ struct tc_backend {
 	int use_table;             /* the sock_ops program keeps tc_sessions_tab */
 	int late_listen;           /* listeners may opt in after listen() */
 	char iter_state[160];      /* "loaded" or "refused REASON" */
+	struct tcpcrypt_guard *guard; /* optional: the guard, or NULL */
+	char guard_state[160];     /* "loaded" or "refused REASON" */
 };
 
 struct prog_desc {
@@ -453,7 +457,7 @@ static int load(struct tc_backend *b)
 			/* maybe incompatible maps from another version:
 			 * drop the map pins (not the programs) and retry */
 			const char *maps[] = { "tc_sk", "tc_listen", "tc_syn", TC_MAP_COUNTERS,
-					       TC_MAP_OWNER, TC_MAP_SESSIONS_TAB };
+					       TC_MAP_OWNER, TC_MAP_SESSIONS_TAB, TC_MAP_GUARD };
 			char path[PATH_MAX + 256];
 			size_t i;
 			int any = 0;
@@ -528,6 +532,8 @@ int tcb_start(const struct tcpcryptd_cfg *cfg, struct tc_backend **out)
 	if (r < 0)
 		goto fail;
 	start_listing(b);
+	b->guard = tcg_start(b->skel, b->pin_dir, b->cg_fd, test_refused("guard"), b->guard_state,
+			     sizeof(b->guard_state));
 	for (i = 0; i < 3; i++) {
 		r = attach_one(b, i);
 		if (r < 0)
@@ -552,6 +558,7 @@ fail_nolock:
 		bpf_link__destroy(b->iter);
 	}
 	tcpcrypt_iter__destroy(b->iskel);
+	tcg_stop(b->guard, b->skel, b->cg_fd);
 	if (created)
 		rmdir(b->pin_dir);  /* only if still empty */
 	if (b->skel)
@@ -581,6 +588,7 @@ void tcb_stop(struct tc_backend *b)
 		tclog(LOG_WARNING, "cannot remove %s: %s", b->pin_dir, strerror(errno));
 	bpf_link__destroy(b->iter);
 	tcpcrypt_iter__destroy(b->iskel);
+	tcg_stop(b->guard, b->skel, b->cg_fd);
 	tcpcrypt_eno__destroy(b->skel);
 	close(b->cg_fd);
 	close(b->pin_fd);
@@ -606,6 +614,8 @@ void tcb_features(struct tc_backend *b, FILE *out)
 	fprintf(out, "feature sessions_table %s\n",
 		b->use_table ? "loaded kept by the sock_ops program" :
 		b->iter ? "off the iterator lists sessions" : "refused test switch (no listing)");
+	fprintf(out, "feature guard %s\n", b->guard ? "loaded egress check: bytes the shim did not "
+		"write never leave a negotiated connection" : b->guard_state);
 }
 
 int tcb_counters(struct tc_backend *b, uint64_t *c)

@@ -23,7 +23,8 @@ int tcb_foreach_session(struct tc_backend *b,
                         void *arg);
 
 /* Writes one "feature NAME STATE DETAIL" line per kernel feature: eno
- * (essential), sessions_iter and sessions_table (optional listing). */
+ * (essential), sessions_iter and sessions_table (optional listing), guard
+ * (optional). */
 void tcb_features(struct tc_backend *b, FILE *out);
 
 /* Sums the per-CPU counters into c[TC_C_MAX]. */

@@ -5,7 +5,8 @@
  * Three programs, attached by tcpcryptd to a cgroup v2:
  *  - cgroup/setsockopt: TCPCRYPT_ENO_SOCKOPT opts a socket in (its offer is
  *    kept in sk_storage), TCPCRYPT_ENO_REPORT records the session for
- *    tcnetstat. Other options pass through untouched.
+ *    tcnetstat. Other options (TCPCRYPT_GUARD_GRANT among them: the
+ *    guard's own setsockopt program takes it) pass through untouched.
  *  - cgroup/getsockopt: TCPCRYPT_ENO_SOCKOPT returns the result.
  *  - sockops: writes the SYN-form option into an opted-in socket's SYN, B's
  *    answer into an opted-in listener's SYN-ACK, `45 02` into A's segments
@@ -16,6 +17,9 @@
  * tcpcryptd sets tc_use_table and the sock_ops program keeps the sessions
  * table tc_sessions_tab instead: one entry per established connection,
  * removed by the state callback at close.
+ * When tcpcryptd loaded the optional guard (tcpcrypt_guard.bpf.c) it sets
+ * tc_guard_on, and the sock_ops program arms the guard on every negotiated
+ * socket that the shim enrolled (tc_guard storage: nothing granted yet).
  * The wire rules are those of libtcpcrypt/eno.c; this is the in-kernel copy,
  * in eno_rules.h, which tests/unit/check_eno_diff.c and
  * tests/fuzz/fuzz_eno_diff.c run against eno.c on the same inputs.
@@ -28,6 +32,7 @@
 #include "tcpcrypt/eno_abi.h"
 #include "tcpcrypt_maps.h"
 #include "tcpcrypt_sk.h"
+#include "tcpcrypt_guard.h"
 
 #define SOL_TCP     6
 #define IPPROTO_TCP 6
@@ -111,6 +116,10 @@ volatile __u32 tc_use_table;
  * code it guards) on a kernel that refuses bpf_setsockopt in sockopt
  * hooks (before 5.15): listeners are then renewed without the flag. */
 const volatile __u32 tc_late_listen = 1;
+
+/* Set by tcpcryptd once the guard's programs are attached: negotiated
+ * sockets are enrolled from then on. */
+volatile __u32 tc_guard_on;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -443,6 +452,25 @@ static __always_inline void a_stop(struct bpf_sock_ops *skops, struct tc_sk *s)
 	cb_set(skops, s, 0);
 }
 
+/* A negotiated connection that the shim enrolled in the guard (when
+ * loaded): armed, with nothing granted yet (no byte has been written:
+ * ok_end is the first one's sequence number). */
+static __always_inline void guard_arm(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_guard *g;
+
+	if (!tc_guard_on || !sk)
+		return;
+	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
+	if (!g)
+		return;
+	g->ok_end = skops->snd_nxt;
+	g->open = 0;
+	g->tainted = 0;
+	g->armed = 1;
+}
+
 /* A, on the SYN-ACK that completes the handshake. */
 static __always_inline void active_established(struct bpf_sock_ops *skops)
 {
@@ -492,6 +520,7 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 		count(TC_C_OK_A);
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
 					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		guard_arm(skops);
 	} else {
 		count(TC_C_FALLBACK);
 		bpf_sock_ops_cb_flags_set(skops, 0);
@@ -563,6 +592,8 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	count(s->res.reason == TCPCRYPT_ENO_R_OK ? TC_C_OK_B : TC_C_FALLBACK);
 	bpf_map_delete_elem(&tc_syn, &t);
 	session_put(skops, s);
+	if (s->res.reason == TCPCRYPT_ENO_R_OK)
+		guard_arm(skops);
 }
 
 SEC("sockops")
