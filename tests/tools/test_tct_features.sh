@@ -21,22 +21,30 @@ command -v socat > /dev/null || tc_fail "socat not installed (scripts/install-de
 T=$TC_TMP
 S=$T/control.sock
 FAKE_PID=
+FAKE_N=0
 
 # fake_daemon FEATURE-LINES...: a control socket that answers any request
 # with a status naming these feature lines.
 fake_daemon() {
 	[ -z "$FAKE_PID" ] || { kill "$FAKE_PID"; wait "$FAKE_PID" 2> /dev/null; }
+	# a new socket path each time: nothing of the previous socat's can
+	# remove or shadow it
+	FAKE_N=$((FAKE_N + 1))
+	S=$T/control.$FAKE_N.sock
 	{
 		printf 'backend %s\ncgroup %s\npin_dir %s\ncontrol %s\npid 4242\nsessions 0\n' \
 			"${BACKEND:-ebpf}" "$T/cg" "$T/pins" "$S"
 		for l in "$@"; do printf 'feature %s\n' "$l"; done
 		printf 'ok\n'
-	} > "$T/reply"
-	rm -f "$S"
-	socat UNIX-LISTEN:"$S",fork SYSTEM:"read -r req; cat '$T/reply'" 2> /dev/null &
+	} > "$T/reply.$FAKE_N"
+	socat UNIX-LISTEN:"$S",fork SYSTEM:"read -r req; cat '$T/reply.$FAKE_N'" 2> /dev/null &
 	FAKE_PID=$!
 	TC_PIDS+=("$FAKE_PID")
-	for _ in $(seq 1 50); do [ -S "$S" ] && return; sleep 0.1; done
+	# ready when it accepts (the file exists from bind(), before listen())
+	for _ in $(seq 1 50); do
+		socat -u OPEN:/dev/null UNIX-CONNECT:"$S" 2> /dev/null && return
+		sleep 0.1
+	done
 	tc_fail "fake daemon did not start"
 }
 # out FILE: shown on failure
