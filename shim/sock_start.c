@@ -151,15 +151,20 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	tc_progress_kick();           /* makes the next key pair */
 	if (r < 0) {
 		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
-		return -sh->error;
+		return -shm_error(sh);
 	}
 	sh->role = out.role;
 	sh->peer_app = out.peer_a;
+	__atomic_store_n(&s->sealed, 1, __ATOMIC_RELAXED);
 	SET_STATE(sh, TC_ST_HANDSHAKE);
 	tc_debug("fd %d: ENO negotiated, role %c", fd, out.role ? 'B' : 'A');
 	if (hslen) {
-		memcpy(sh->tx + sh->tx_len, hs, hslen);
-		sh->tx_len += hslen;
+		size_t qoff, qlen;
+
+		if (tx_view(sh, &qoff, &qlen) < 0 || hslen > sizeof(sh->tx) - qlen)
+			return region_corrupt(sh, fd, "shared region: send queue");
+		memcpy(sh->tx + qlen, hs, hslen);
+		sh->tx_len = qlen + hslen;
 		r = tx_flush(sh, fd, !blocking);
 		if (r < 0 && r != -EAGAIN && r != -EINTR) {
 			abort_conn(sh, fd, -r, "cannot send Init1");
@@ -178,7 +183,7 @@ int tc_sock_start(struct tc_sock *s, int fd, int blocking)
 	if (STATE(sh) == TC_ST_OPENING || STATE(sh) == TC_ST_CONNECTING)
 		r = start_locked(s, fd, blocking);
 	else
-		r = STATE(sh) == TC_ST_FAILED ? -sh->error : 0;
+		r = STATE(sh) == TC_ST_FAILED ? -shm_error(sh) : 0;
 	unlock(&sh->tx_lock);
 	if (r < 0 || STATE(sh) != TC_ST_HANDSHAKE)
 		return r;
@@ -191,7 +196,7 @@ int tc_sock_start(struct tc_sock *s, int fd, int blocking)
 	unlock(&sh->rx_lock);
 	if (r < 0 && STATE(sh) != TC_ST_FAILED)
 		abort_conn(sh, fd, r == -EAGAIN ? ETIMEDOUT : -r, "Init exchange did not finish");
-	return r < 0 ? -sh->error : 0;
+	return r < 0 ? -shm_error(sh) : 0;
 }
 
 int tc_sock_check_connect(struct tc_sock *s, int fd)
@@ -226,7 +231,7 @@ int pre_io(struct tc_sock *s, int fd, int nonblock)
 	struct tc_shm *sh = s->shm;
 
 	for (;;) {
-		switch (STATE(sh)) {
+		switch (tc_sock_state(s)) {
 		case TC_ST_CONNECTING: {
 			int r = tc_sock_check_connect(s, fd);
 
@@ -244,7 +249,7 @@ int pre_io(struct tc_sock *s, int fd, int nonblock)
 		case TC_ST_PLAIN:
 			return TC_PASS;
 		case TC_ST_FAILED:
-			return -sh->error;
+			return -shm_error(sh);
 		default:
 			return 0;
 		}
