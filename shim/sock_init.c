@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "eno_source.h"
+#include "keylog.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
@@ -88,7 +89,9 @@ int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 		if (n < 0)
 			return (int)n;
 		lock(&sh->sess_lock);
-		r = tc_session_handshake(SESS(sh), in, (size_t)n, &consumed, out, sizeof(out), &outlen);
+		/* (the key log's callback per call: the session holds no pointer) */
+		r = tc_session_handshake_log(SESS(sh), in, (size_t)n, &consumed, out, sizeof(out), &outlen,
+		                             tc_keylog_enabled() ? tc_keylog_line : NULL, NULL);
 		unlock(&sh->sess_lock);
 		if (consumed > (size_t)n)
 			consumed = (size_t)n;

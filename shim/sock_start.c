@@ -139,14 +139,13 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	p.transcript_len = out.transcript_len;
 	p.aeads = s->prefs.naeads ? s->prefs.aeads : NULL;
 	p.naeads = s->prefs.naeads;
-	if (tc_keylog_enabled())
-		p.keylog = tc_keylog_line;
 	/* a key pair the progress thread made ahead, else one made now */
 	have_kp = tc_keypool_take(&kp) == 0;
 	lock(&sh->sess_lock);
 	r = have_kp ? tc_session_init_keypair(SESS(sh), &p, &kp) : tc_session_init(SESS(sh), &p);
 	if (r == 0 && out.role == TCPCRYPT_ROLE_A)
-		r = tc_session_handshake(SESS(sh), NULL, 0, &consumed, hs, sizeof(hs), &hslen);
+		r = tc_session_handshake_log(SESS(sh), NULL, 0, &consumed, hs, sizeof(hs), &hslen,
+		                             tc_keylog_enabled() ? tc_keylog_line : NULL, NULL);
 	unlock(&sh->sess_lock);
 	tc_progress_kick();           /* makes the next key pair */
 	if (r < 0) {
