@@ -161,7 +161,7 @@ static void parent_uses(struct conn *k)
 	int avail;
 
 	memset(b, 'p', sizeof(b));
-	for (int round = 0; round < 4; round++) {
+	for (int round = 0; round < 2; round++) {
 		parent_read(k, 1000, 0);
 		parent_read(k, 100, MSG_PEEK);
 		remote_send(k, 3000);
@@ -287,7 +287,7 @@ static void scribble_forever(uint8_t *region, long seed)
 
 START_TEST(test_concurrent_scribbler)
 {
-	for (long seed = 1; seed <= 20; seed++) {
+	for (long seed = 1; seed <= 10; seed++) {
 		struct conn k;
 		pid_t p;
 		int st;
@@ -301,7 +301,7 @@ START_TEST(test_concurrent_scribbler)
 			scribble_forever(region_of(k.s), seed);
 			_exit(0);
 		}
-		for (int i = 0; i < 10; i++)
+		for (int i = 0; i < 5; i++)
 			parent_uses(&k);
 		kill(p, SIGKILL);
 		ck_assert_int_eq(waitpid(p, &st, 0), p);
