@@ -73,6 +73,9 @@ struct tc_sock {
 	int nep;
 	int sealed;              /* this process saw the connection negotiated (atomic):
 	                          * from then on the region cannot make it plain */
+	int was_shared;          /* the region was ever shared with another process
+	                          * (fork, exec handover): never pooled, whatever
+	                          * the region's own flag says (atomic) */
 };
 
 /* Global start-up (constructor). */

@@ -133,6 +133,7 @@ int tc_sock_adopt(int mfd, struct tc_sock **out)
 	s->shm = sh;
 	s->opted_in = 1;
 	s->sealed = 1;
+	s->was_shared = 1;
 	tc_debug("adopted state: rx %zu, plain %zu+%zu, held %d, lowat %d, tx %zu/%zu, pre %zu, nprocs %d",
 	         sh->rx_len, sh->plain_off, sh->plain_len, sh->held, sh->lowat, sh->tx_off, sh->tx_len,
 	         sh->pre_len, sh->nprocs);

@@ -270,6 +270,64 @@ START_TEST(test_forged_lock_owner)
 }
 END_TEST
 
+/* A child that says in the region "nobody else holds this, it was never
+ * shared", and keeps it mapped: the parent's close must not pool the
+ * region for its next connection, whose state the child could then read
+ * and write. The child looks for the next connection's plaintext. */
+START_TEST(test_forged_unshared_not_pooled)
+{
+	static const char marker[] = "the next connection's own plaintext, not the child's";
+	struct conn k, k2;
+	int go[2], seen[2];
+	uint8_t *r, ok = 0;
+	pid_t p;
+	int st;
+
+	conn_open(&k);
+	r = region_of(k.s);
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(seen), 0);
+	p = fork();
+	ck_assert_int_ge(p, 0);
+	if (p == 0) {
+		int zero = 0;
+		uint8_t no = 0, b;
+
+		memcpy(r + offsetof(struct tc_shm, nprocs), &zero, sizeof(zero));
+		memcpy(r + offsetof(struct tc_shm, shared), &no, sizeof(no));
+		if (write(seen[1], &no, 1) != 1 || read(go[0], &b, 1) != 1)
+			_exit(2);
+		b = 0;
+		for (size_t i = 0; i + sizeof(marker) - 1 <= shm_size; i++)
+			if (memcmp(r + i, marker, sizeof(marker) - 1) == 0)
+				b = 1;
+		_exit(b ? 1 : 0);
+	}
+	ck_assert_int_eq(read(seen[0], &ok, 1), 1);
+	conn_close(&k);                    /* (nprocs says: the last holder) */
+	ck_assert_int_eq(pair_open(&k2.c, &k2.s), 0);
+	/* (either end may get a pooled region: the marker waits in both) */
+	ck_assert_int_eq(send_all(k2.c, marker, sizeof(marker)), 0);
+	ck_assert_int_eq(send_all(k2.s, marker, sizeof(marker)), 0);
+	{
+		uint8_t b[8];
+
+		ck_assert_int_eq(recv_all(k2.s, b, sizeof(b)), 0);   /* the rest waits in rx */
+		ck_assert_int_eq(recv_all(k2.c, b, sizeof(b)), 0);
+	}
+	ck_assert_int_eq(write(go[1], &ok, 1), 1);
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	              "the child reads the next connection's plaintext (status %d)", st);
+	close(k2.c);
+	close(k2.s);
+	close(go[0]);
+	close(go[1]);
+	close(seen[0]);
+	close(seen[1]);
+}
+END_TEST
+
 /* A child that scribbles random bytes again and again while the parent
  * reads and writes. */
 static void scribble_forever(uint8_t *region, long seed)
@@ -340,6 +398,7 @@ static Suite *region_suite(void)
 	tcase_set_timeout(t, 240);
 	tcase_add_test(t, test_untouched_works);
 	tcase_add_test(t, test_forged_lock_owner);
+	tcase_add_test(t, test_forged_unshared_not_pooled);
 	tcase_add_test(t, test_extreme_fields);
 	tcase_add_test(t, test_random_region);
 	tcase_add_test(t, test_concurrent_scribbler);
