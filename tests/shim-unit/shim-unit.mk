@@ -30,9 +30,10 @@ TESTS += shim-unit/test_layers.sh
 EXTRA_DIST += shim-unit/test_layers.sh
 
 # The shared region as untrusted input (check_region): a forked child
-# scribbles over a connection's region while this process uses it.
+# scribbles over a connection's region while this process uses it. Run
+# again under ASan + UBSan by run-all.sh (SANITIZER_TESTS: not valgrind).
 if HAVE_CHECK
-UNIT_TESTS += shim-unit/check_region
+SANITIZER_TESTS += shim-unit/check_region
 check_PROGRAMS += shim-unit/check_region
 TESTS += shim-unit/check_region
 shim_unit_check_region_SOURCES = shim-unit/check_region.c shim-unit/fake_eno.c shim-unit/fake_eno.h \
