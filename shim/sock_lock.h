@@ -14,18 +14,24 @@
  * (ESRCH, EDEADLK, EINVAL) would need their own recovery anyway.
  *
  * Owner death (what EOWNERDEAD gave): a waiter looks at the owner every
- * TC_LOCK_PROBE_MS; an owner thread that no longer exists, or the waiter
- * itself (no thread takes a region lock twice: a forged word), is taken
- * over. A live owner that never lets go (a peer holding the word) blocks
+ * TC_LOCK_PROBE_MS; an owner thread that no longer exists (kill(tid, 0):
+ * ESRCH; a zombie, from /proc, since its parent may be the very waiter
+ * that would reap it), or the waiter itself (no thread takes a region
+ * lock twice: a forged word), is taken over. (A tid reused by an unrelated
+ * thread, or owners in another pid namespace, look alive: a stall, as a
+ * live holder's.) A live owner that never lets go (a peer holding the word) blocks
  * that connection only: deadlines (lock_until) stay bounded.
  */
 #ifndef TC_SHIM_SOCK_LOCK_H
 #define TC_SHIM_SOCK_LOCK_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,25 +55,48 @@ static inline uint32_t lock_self(void)
 	return (uint32_t)syscall(SYS_gettid) & TC_LOCK_TID;
 }
 
+/* 1 when thread t is a zombie (its process died, not yet reaped: kill()
+ * still finds it). From /proc; 0 when that cannot be read (a sandbox). */
+static inline int lock_owner_zombie(uint32_t t)
+{
+	char path[32], buf[256], *p;
+	long fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", (unsigned)t);
+	fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
 /* 1 when the thread named in word v can no longer release it: gone, or
- * the caller itself, or not a thread id at all. */
-static inline int lock_owner_gone(uint32_t v, uint32_t self)
+ * the caller itself, or not a thread id at all; with deep (after a wait),
+ * also a zombie. */
+static inline int lock_owner_gone(uint32_t v, uint32_t self, int deep)
 {
 	uint32_t t = v & TC_LOCK_TID;
 
 	if (t == 0 || t == self || (v & ~(TC_LOCK_TID | TC_LOCK_WAITERS)))
 		return 1;
-	return kill((pid_t)t, 0) < 0 && errno == ESRCH;
+	if (kill((pid_t)t, 0) < 0 && errno == ESRCH)
+		return 1;
+	return deep && lock_owner_zombie(t);
 }
 
 /* One attempt: free, or its owner gone (taken over). 0 when taken. */
-static inline int lock_try_as(tc_lock_t *m, uint32_t self, uint32_t extra)
+static inline int lock_try_as(tc_lock_t *m, uint32_t self, uint32_t extra, int deep)
 {
 	uint32_t v = 0;
 
 	if (__atomic_compare_exchange_n(m, &v, self | extra, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
-	if (lock_owner_gone(v, self)) {
+	if (lock_owner_gone(v, self, deep)) {
 		int e = errno;
 		int ok = __atomic_compare_exchange_n(m, &v, self | extra | (v & TC_LOCK_WAITERS), 0,
 		                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
@@ -84,8 +113,9 @@ static inline int lock_try_as(tc_lock_t *m, uint32_t self, uint32_t extra)
 static inline int lock_until(tc_lock_t *m, long deadline)
 {
 	uint32_t self = lock_self();
+	int deep = 0;
 
-	if (lock_try_as(m, self, 0) == 0)
+	if (lock_try_as(m, self, 0, 0) == 0)
 		return 0;
 	for (;;) {
 		uint32_t v = __atomic_load_n(m, __ATOMIC_RELAXED);
@@ -98,7 +128,7 @@ static inline int lock_until(tc_lock_t *m, long deadline)
 		    !__atomic_compare_exchange_n(m, &v, v | TC_LOCK_WAITERS, 0, __ATOMIC_RELAXED,
 		                                 __ATOMIC_RELAXED))
 			continue;
-		if (v && !lock_owner_gone(v, self)) {
+		if (v && !lock_owner_gone(v, self, deep)) {
 			if (deadline >= 0) {
 				long left = deadline - now_ms();
 
@@ -111,11 +141,13 @@ static inline int lock_until(tc_lock_t *m, long deadline)
 			}
 			ts.tv_sec = 0;
 			ts.tv_nsec = wait * 1000000L;
-			syscall(SYS_futex, m, FUTEX_WAIT, v | TC_LOCK_WAITERS, &ts, NULL, 0);
+			/* (timed out: the owner held it a whole probe; look deeper) */
+			deep = syscall(SYS_futex, m, FUTEX_WAIT, v | TC_LOCK_WAITERS, &ts, NULL, 0) < 0 &&
+			       errno == ETIMEDOUT;
 		}
 		errno = e;
 		/* taken with the waiters bit: others may still sleep */
-		if (lock_try_as(m, self, TC_LOCK_WAITERS) == 0)
+		if (lock_try_as(m, self, TC_LOCK_WAITERS, deep) == 0)
 			return 0;
 	}
 }
@@ -128,7 +160,7 @@ static inline void lock(tc_lock_t *m)
 /* Takes m if it is free (or its owner gone): 0, else -1. */
 static inline int trylock(tc_lock_t *m)
 {
-	return lock_try_as(m, lock_self(), 0);
+	return lock_try_as(m, lock_self(), 0, 0);
 }
 
 static inline void unlock(tc_lock_t *m)

@@ -270,6 +270,30 @@ START_TEST(test_forged_lock_owner)
 }
 END_TEST
 
+/* A child that dies holding the locks and is not reaped yet (a zombie,
+ * which kill() still finds): the parent, which would reap it, must not
+ * wait for it forever. */
+START_TEST(test_zombie_lock_owner)
+{
+	struct conn k;
+	pid_t p;
+	int st;
+
+	conn_open(&k);
+	remote_send(&k, 3000);
+	p = fork();
+	ck_assert_int_ge(p, 0);
+	if (p == 0) {
+		forge_owner(region_of(k.s), 0);
+		_exit(0);
+	}
+	usleep(100000);                  /* (it is a zombie now) */
+	read_until(&k, 3000);
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	conn_close(&k);
+}
+END_TEST
+
 /* A child that says in the region "nobody else holds this, it was never
  * shared", and keeps it mapped: the parent's close must not pool the
  * region for its next connection, whose state the child could then read
@@ -398,6 +422,7 @@ static Suite *region_suite(void)
 	tcase_set_timeout(t, 240);
 	tcase_add_test(t, test_untouched_works);
 	tcase_add_test(t, test_forged_lock_owner);
+	tcase_add_test(t, test_zombie_lock_owner);
 	tcase_add_test(t, test_forged_unshared_not_pooled);
 	tcase_add_test(t, test_extreme_fields);
 	tcase_add_test(t, test_random_region);
