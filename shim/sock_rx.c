@@ -221,12 +221,10 @@ out:
 int tc_sock_available(struct tc_sock *s, int fd)
 {
 	struct tc_shm *sh = s->shm;
+	struct rx_view v;
 	size_t avail, have, p, base;
 	ssize_t n;
-	int st;
-
-	struct rx_view v;
-	int held;
+	int st, held;
 
 	st = tc_sock_state(s);
 	if (st != TC_ST_READY)
