@@ -3,10 +3,13 @@
  * the Init1/Init2 exchange, the keys, frames in both directions, rekeying.
  * Sans I/O; see session.h for the contract.
  *
- * The session is one flat structure without pointers into other memory
- * (the caller may share it between processes after fork); the only
- * pointers it keeps are the caller's key-log callback and its argument,
- * which stay valid in a forked child.
+ * The session is one flat structure without pointers (the caller may
+ * share it between processes after fork; the key-log callback is passed
+ * per call, tc_session_handshake_log). A process sharing it may write any
+ * byte of it: every length and count that indexes its arrays is read once
+ * into a local and checked against the array before use (a session found
+ * out of bounds fails with -EPROTO), so such a write can fail the session
+ * but never make this code read or write outside it.
  */
 #include "config.h"
 
@@ -54,9 +57,6 @@ struct tc_session {
 	uint8_t transcript_len;
 	uint64_t key_epoch;               /* random: with key_serial, names each traffic key */
 	uint64_t key_serial;              /* (for the callers' tc_aead_ctx caches) */
-
-	tc_keylog_fn keylog;
-	void *keylog_arg;
 
 	/* ephemeral key pair and own nonce, wiped once keys are set */
 	uint8_t sk[32];
@@ -186,8 +186,6 @@ static int init_common(tc_session *s, const struct tc_session_params *p,
 	if (p->transcript_len > 0)
 		memcpy(s->transcript, p->transcript, p->transcript_len);
 	s->transcript_len = (uint8_t)p->transcript_len;
-	s->keylog = p->keylog;
-	s->keylog_arg = p->keylog_arg;
 
 	randombytes_buf(&s->key_epoch, sizeof s->key_epoch);
 	if (sk != NULL) {
@@ -283,8 +281,15 @@ void tc_session_free(tc_session *s)
 	}
 }
 
+/* The caller's key-log callback for one call (NULL fn: none). */
+struct keylog {
+	tc_keylog_fn fn;
+	void *arg;
+};
+
 /* Hands the key-log lines to the caller's callback. */
-static void keylog_lines(const tc_session *s, const uint8_t es[32], const uint8_t ss0[32])
+static void keylog_lines(const tc_session *s, const struct keylog *kl, const uint8_t es[32],
+                         const uint8_t ss0[32])
 {
 	char line[16 + 2 * TC_SESSID_LEN + 1 + 64 + 1];
 	char sid[2 * TC_SESSID_LEN + 1], sec[65];
@@ -295,11 +300,11 @@ static void keylog_lines(const tc_session *s, const uint8_t es[32], const uint8_
 	memcpy(line + 12, sid, 2 * TC_SESSID_LEN);
 	line[12 + 2 * TC_SESSID_LEN] = ' ';
 	memcpy(line + 13 + 2 * TC_SESSID_LEN, sec, 65);
-	s->keylog(s->keylog_arg, line);
+	kl->fn(kl->arg, line);
 	tc_hex(sec, sizeof sec, ss0, 32);
 	memcpy(line + 9, "SS", 2);
 	memcpy(line + 13 + 2 * TC_SESSID_LEN, sec, 65);
-	s->keylog(s->keylog_arg, line);
+	kl->fn(kl->arg, line);
 	sodium_memzero(sec, sizeof sec);
 	sodium_memzero(line, sizeof line);
 }
@@ -312,18 +317,22 @@ static void set_traffic_key(tc_session *s, tc_aead_key *k, const uint8_t mk[32],
 
 /* Both Init messages are complete: ES, ss[0], mk[0], the session ID and
  * the generation-0 traffic keys; the ephemeral secret goes away. */
-static int derive_keys(tc_session *s, const uint8_t *peer_pub, const uint8_t *n_a,
-                       const uint8_t *init1, size_t l1, const uint8_t *init2, size_t l2)
+static int derive_keys(tc_session *s, const struct keylog *kl, const uint8_t *peer_pub,
+                       const uint8_t *n_a, const uint8_t *init1, size_t l1,
+                       const uint8_t *init2, size_t l2)
 {
 	struct tc_ks_session ks;
 	uint8_t es[32], ss0[32];
+	size_t tl = s->transcript_len;
 	int r, a = s->role == TCPCRYPT_ROLE_A;
 
+	if (tl > sizeof s->transcript)
+		return -EPROTO;
 	r = tc_ks_ecdh(es, s->sk, peer_pub);
 	sodium_memzero(s->sk, sizeof s->sk);
 	if (r < 0)
 		return r;
-	tc_ks_ss0(ss0, n_a, s->transcript, s->transcript_len, init1, l1, init2, l2, es);
+	tc_ks_ss0(ss0, n_a, s->transcript, tl, init1, l1, init2, l2, es);
 	tc_ks_from_ss0(&ks, s->tep_byte, ss0);
 	memcpy(s->sessid, ks.sessid, sizeof s->sessid);
 	memcpy(s->resume, ks.resume, sizeof s->resume);
@@ -333,8 +342,8 @@ static int derive_keys(tc_session *s, const uint8_t *peer_pub, const uint8_t *n_
 	sodium_memzero(&ks, sizeof ks);
 	set_traffic_key(s, &s->send_key, s->mk_send, a);
 	set_traffic_key(s, &s->recv_key, s->mk_recv, !a);
-	if (s->keylog != NULL)
-		keylog_lines(s, es, ss0);
+	if (kl->fn != NULL)
+		keylog_lines(s, kl, es, ss0);
 	sodium_memzero(es, sizeof es);
 	sodium_memzero(ss0, sizeof ss0);
 	s->gen_local = s->gen_target = s->gen_remote = 0;
@@ -345,9 +354,12 @@ static int derive_keys(tc_session *s, const uint8_t *peer_pub, const uint8_t *n_
 /* A: emits Init1. */
 static int emit_init1(tc_session *s, uint8_t *out, size_t outcap, size_t *outlen)
 {
-	int n = tc_init1_build(s->own_init, sizeof s->own_init, s->aeads, s->naeads,
-	                       s->nonce, s->pk);
+	size_t na = s->naeads;
+	int n;
 
+	if (na > TC_MAX_AEADS)
+		return -EPROTO;
+	n = tc_init1_build(s->own_init, sizeof s->own_init, s->aeads, na, s->nonce, s->pk);
 	if (n < 0)
 		return n;
 	if (outcap < (size_t)n)
@@ -367,85 +379,101 @@ static int gather_init(tc_session *s, uint32_t magic, const uint8_t *in, size_t 
                        size_t *consumed)
 {
 	long need;
-	size_t take;
+	size_t take, have;
 
 	*consumed = 0;
 	for (;;) {
-		need = tc_init_msg_len(magic, s->peer_init, s->peer_init_have, TC_INIT_MAX);
+		have = s->peer_init_have;
+		if (have > sizeof s->peer_init)
+			return -EPROTO;
+		need = tc_init_msg_len(magic, s->peer_init, have, TC_INIT_MAX);
 		if (need < 0)
 			return (int)need;
-		if ((size_t)need == s->peer_init_have && s->peer_init_have >= 9)
+		if ((size_t)need < have || (size_t)need > sizeof s->peer_init)
+			return -EPROTO;
+		if ((size_t)need == have && have >= 9)
 			return 1;
 		if (*consumed == inlen)
 			return 0;
-		take = (size_t)need - s->peer_init_have;
+		take = (size_t)need - have;
 		if (take > inlen - *consumed)
 			take = inlen - *consumed;
-		memcpy(s->peer_init + s->peer_init_have, in + *consumed, take);
-		s->peer_init_have += (uint32_t)take;
+		memcpy(s->peer_init + have, in + *consumed, take);
+		s->peer_init_have = (uint32_t)(have + take);
 		*consumed += take;
 	}
 }
 
 /* B: Init1 is complete; choose the AEAD, emit Init2 into out (room for
  * TC_INIT2_LEN checked by the caller), set the keys. */
-static int on_init1(tc_session *s, uint8_t *out, size_t *outlen)
+static int on_init1(tc_session *s, const struct keylog *kl, uint8_t *out, size_t *outlen)
 {
 	struct tc_init1 m;
-	size_t i;
+	size_t i, na = s->naeads, pl = s->peer_init_have;
+	uint16_t aead = 0;
 	int n, r;
 
-	r = tc_init1_parse(s->peer_init, s->peer_init_have, &m);
+	if (na > TC_MAX_AEADS || pl > sizeof s->peer_init)
+		return -EPROTO;
+	r = tc_init1_parse(s->peer_init, pl, &m);
 	if (r < 0)
 		return r;
-	s->aead = 0;
-	for (i = 0; i < s->naeads && s->aead == 0; i++)
+	for (i = 0; i < na && aead == 0; i++)
 		if (tc_init1_offers(&m, s->aeads[i]))
-			s->aead = s->aeads[i];
-	if (s->aead == 0)
+			aead = s->aeads[i];
+	if (aead == 0)
 		return -ENOTSUP;
-	n = tc_init2_build(s->own_init, sizeof s->own_init, s->aead, s->nonce, s->pk);
+	s->aead = aead;
+	n = tc_init2_build(s->own_init, sizeof s->own_init, aead, s->nonce, s->pk);
 	if (n < 0)
 		return n;
 	s->own_init_len = (uint16_t)n;
-	r = derive_keys(s, m.pub, m.nonce, s->peer_init, s->peer_init_have,
-	                s->own_init, s->own_init_len);
+	r = derive_keys(s, kl, m.pub, m.nonce, s->peer_init, pl, s->own_init, (size_t)n);
 	if (r < 0)
 		return r;
 	memcpy(out, s->own_init, (size_t)n);
 	*outlen = (size_t)n;
 	s->send_off = first_frame_offset((size_t)n);
-	s->recv_off = first_frame_offset(s->peer_init_have);
+	s->recv_off = first_frame_offset(pl);
 	return 1;
 }
 
 /* A: Init2 is complete; check the AEAD and set the keys. */
-static int on_init2(tc_session *s)
+static int on_init2(tc_session *s, const struct keylog *kl)
 {
 	struct tc_init2 m;
-	size_t i;
+	size_t i, na = s->naeads, pl = s->peer_init_have, ol = s->own_init_len;
 	int r, offered = 0;
 
-	r = tc_init2_parse(s->peer_init, s->peer_init_have, &m);
+	if (na > TC_MAX_AEADS || pl > sizeof s->peer_init || ol > sizeof s->own_init)
+		return -EPROTO;
+	r = tc_init2_parse(s->peer_init, pl, &m);
 	if (r < 0)
 		return r;
-	for (i = 0; i < s->naeads; i++)
+	for (i = 0; i < na; i++)
 		if (s->aeads[i] == m.aead)
 			offered = 1;
 	if (!offered)
 		return -EPROTO;
 	s->aead = m.aead;
-	r = derive_keys(s, m.pub, s->nonce, s->own_init, s->own_init_len,
-	                s->peer_init, s->peer_init_have);
+	r = derive_keys(s, kl, m.pub, s->nonce, s->own_init, ol, s->peer_init, pl);
 	if (r < 0)
 		return r;
-	s->recv_off = first_frame_offset(s->peer_init_have);
+	s->recv_off = first_frame_offset(pl);
 	return 1;
 }
 
 int tc_session_handshake(tc_session *s, const uint8_t *in, size_t inlen, size_t *consumed,
                          uint8_t *out, size_t outcap, size_t *outlen)
 {
+	return tc_session_handshake_log(s, in, inlen, consumed, out, outcap, outlen, NULL, NULL);
+}
+
+int tc_session_handshake_log(tc_session *s, const uint8_t *in, size_t inlen, size_t *consumed,
+                             uint8_t *out, size_t outcap, size_t *outlen,
+                             tc_keylog_fn keylog, void *keylog_arg)
+{
+	struct keylog kl = { keylog, keylog_arg };
 	size_t used = 0;
 	int r;
 
@@ -469,7 +497,7 @@ int tc_session_handshake(tc_session *s, const uint8_t *in, size_t inlen, size_t 
 		*consumed = used;
 		if (r <= 0)
 			return r < 0 ? fail(s, r) : 0;
-		r = on_init2(s);
+		r = on_init2(s, &kl);
 		return r < 0 ? fail(s, r) : r;
 	case ST_B_WAIT_INIT1:
 		/* room for Init2 before anything is taken */
@@ -479,7 +507,7 @@ int tc_session_handshake(tc_session *s, const uint8_t *in, size_t inlen, size_t 
 		*consumed = used;
 		if (r <= 0)
 			return r < 0 ? fail(s, r) : 0;
-		r = on_init1(s, out, outlen);
+		r = on_init1(s, &kl, out, outlen);
 		return r < 0 ? fail(s, r) : r;
 	default:
 		return -EINVAL;

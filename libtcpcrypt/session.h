@@ -80,8 +80,6 @@ struct tc_session_params {
 	size_t transcript_len;            /* <= 80 */
 	const uint16_t *aeads;            /* A: list offered in Init1; B: preference order. NULL: tc_aead_default_list() */
 	size_t naeads;                    /* <= TC_MAX_AEADS */
-	tc_keylog_fn keylog;              /* NULL: no key log */
-	void *keylog_arg;
 };
 
 /* Size of a tc_session, for callers that place it in their own memory. */
@@ -128,6 +126,13 @@ void tc_session_wipe(tc_session *s);
  * negative error. Any chunking of the Init message is accepted. */
 int tc_session_handshake(tc_session *s, const uint8_t *in, size_t inlen, size_t *consumed,
                          uint8_t *out, size_t outcap, size_t *outlen);
+
+/* tc_session_handshake() with a key log: when the keys are set, keylog
+ * (NULL: none) gets the lines, with keylog_arg. The session keeps no
+ * pointer to either (it may live in memory another process can write). */
+int tc_session_handshake_log(tc_session *s, const uint8_t *in, size_t inlen, size_t *consumed,
+                             uint8_t *out, size_t outcap, size_t *outlen,
+                             tc_keylog_fn keylog, void *keylog_arg);
 
 /* 1 once keys are set. */
 int tc_session_ready(const tc_session *s);

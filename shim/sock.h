@@ -71,6 +71,11 @@ struct tc_sock {
 	int ep_fd[2];            /* epoll registrations of this socket (epoll.c) */
 	uint64_t ep_data[2];
 	int nep;
+	int sealed;              /* this process saw the connection negotiated (atomic):
+	                          * from then on the region cannot make it plain */
+	int was_shared;          /* the region was ever shared with another process
+	                          * (fork, exec handover): never pooled, whatever
+	                          * the region's own flag says (atomic) */
 };
 
 /* Global start-up (constructor). */
@@ -109,7 +114,7 @@ int tc_sock_make_conn(struct tc_sock *s, int state);
 /* For TC_ST_CONNECTING: finishes the connect if the kernel says it did.
  * Returns 0 (done or still pending: see state), or -errno. */
 int tc_sock_check_connect(struct tc_sock *s, int fd);
-int tc_sock_state(const struct tc_sock *s);
+int tc_sock_state(struct tc_sock *s);
 /* The connection will not be encrypted: pass everything through. */
 void tc_sock_set_plain(struct tc_sock *s);
 /* The real connect() is under way (EINPROGRESS): from now on the

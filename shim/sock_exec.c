@@ -124,14 +124,16 @@ int tc_sock_adopt(int mfd, struct tc_sock **out)
 	if (r == MAP_FAILED)
 		return -errno;
 	sh = (struct tc_shm *)((uint8_t *)r + sess_off);
-	if (sh->size != shm_size || STATE(sh) != TC_ST_READY || !(s = tc_sock_new(TC_K_CONN, NULL))) {
-		/* (the keys are only ever handed over once set: the session's
-		 * key log callback is an address in the previous image) */
+	if (SHM_READ(sh->size) != shm_size || STATE(sh) != TC_ST_READY ||
+	    !(s = tc_sock_new(TC_K_CONN, NULL))) {
+		/* (the keys are only ever handed over once set) */
 		munmap(r, shm_size);
 		return -EINVAL;
 	}
 	s->shm = sh;
 	s->opted_in = 1;
+	s->sealed = 1;
+	s->was_shared = 1;
 	tc_debug("adopted state: rx %zu, plain %zu+%zu, held %d, lowat %d, tx %zu/%zu, pre %zu, nprocs %d",
 	         sh->rx_len, sh->plain_off, sh->plain_len, sh->held, sh->lowat, sh->tx_off, sh->tx_len,
 	         sh->pre_len, sh->nprocs);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -17,16 +18,20 @@
 int seal_into_tx(struct tc_shm *sh, tc_aead_ctx *x, const struct iovec *iov, int iovcnt,
                         size_t skip, size_t len, unsigned flags)
 {
-	size_t out = 0;
+	size_t out = 0, off, have;
 	int r;
 
+	if (tx_view(sh, &off, &have) < 0)
+		return -EPROTO;
 	lock(&sh->sess_lock);
-	r = tc_session_sealv(SESS(sh), x, iov, iovcnt, skip, len, flags, sh->tx + sh->tx_len,
-	                     sizeof(sh->tx) - sh->tx_len, &out);
+	r = tc_session_sealv(SESS(sh), x, iov, iovcnt, skip, len, flags, sh->tx + have,
+	                     sizeof(sh->tx) - have, &out);
 	unlock(&sh->sess_lock);
 	if (r < 0)
 		return r;
-	sh->tx_len += out;
+	if (out > sizeof(sh->tx) - have)
+		return -EPROTO;
+	sh->tx_len = have + out;
 	sh->rekey_due = 0;
 	return 0;
 }
@@ -39,25 +44,34 @@ int tx_flush(struct tc_shm *sh, int fd, int nonblock)
 	int r;
 
 	for (;;) {
-		while (sh->tx_off < sh->tx_len) {
-			ssize_t n = k_send(fd, sh->tx + sh->tx_off, sh->tx_len - sh->tx_off,
-			                   nonblock ? MSG_DONTWAIT : 0);
+		size_t off, len, pre;
+
+		for (;;) {
+			ssize_t n;
+
+			if (tx_view(sh, &off, &len) < 0)
+				return region_corrupt(sh, fd, "shared region: send queue");
+			if (off == len)
+				break;
+			n = k_send(fd, sh->tx + off, len - off, nonblock ? MSG_DONTWAIT : 0);
 			if (n < 0)
 				return (int)n;
-			sh->tx_off += (size_t)n;
+			sh->tx_off = off + (size_t)n;
 		}
 		sh->tx_off = sh->tx_len = 0;
 		if (STATE(sh) != TC_ST_READY)
 			return 0;
-		if (sh->pre_len) {
-			size_t n = sh->pre_len < TC_FRAME_MAX_DATA ? sh->pre_len : TC_FRAME_MAX_DATA;
+		if (pre_view(sh, &pre) < 0)
+			return region_corrupt(sh, fd, "shared region: pre_len");
+		if (pre) {
+			size_t n = pre < TC_FRAME_MAX_DATA ? pre : TC_FRAME_MAX_DATA;
 
 			struct iovec v = { sh->pre, n };
 
 			if ((r = seal_into_tx(sh, NULL, &v, 1, 0, n, 0)) < 0)
-				return r;
-			memmove(sh->pre, sh->pre + n, sh->pre_len - n);
-			sh->pre_len -= n;
+				return r == -EPROTO ? region_corrupt(sh, fd, "shared region: send queue") : r;
+			memmove(sh->pre, sh->pre + n, pre - n);
+			sh->pre_len = pre - n;
 			continue;
 		}
 		if (sh->rekey_due && !sh->fin_sent) {

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "eno_source.h"
+#include "keylog.h"
 #include "libc_syms.h"
 #include "log.h"
 #include "progress.h"
@@ -35,7 +36,8 @@ void keys_set(struct tc_shm *sh, int fd)
 	n = tc_session_sessid(SESS(sh), sh->sessid, sizeof(sh->sessid));
 	sh->aead = tc_session_aead(SESS(sh));
 	unlock(&sh->sess_lock);
-	sh->sessid_len = n > 0 ? (uint8_t)n : 0;
+	n = n > 0 && (size_t)n <= sizeof(sh->sessid) ? n : 0;
+	sh->sessid_len = (uint8_t)n;
 	sh->fresh = 1;
 	SET_STATE(sh, TC_ST_READY);
 	rx_arm(sh, fd);
@@ -44,13 +46,13 @@ void keys_set(struct tc_shm *sh, int fd)
 	rep.version = TCPCRYPT_ENO_ABI_VERSION;
 	rep.role = sh->role;
 	rep.aead = sh->aead;
-	rep.sessid_len = sh->sessid_len;
-	memcpy(rep.sessid, sh->sessid, sh->sessid_len);
+	rep.sessid_len = (uint8_t)n;
+	memcpy(rep.sessid, sh->sessid, (size_t)n);
 	if (!SANDBOXED())
 		tc_eno_src->report(fd, &rep);
 
 	if (tc_log_level >= TC_LOG_INFO) {
-		sodium_bin2hex(hex, sizeof(hex), sh->sessid, sh->sessid_len);
+		sodium_bin2hex(hex, sizeof(hex), sh->sessid, (size_t)n);
 		tc_info("fd %d: tcpcrypt session, role %c, %s, id %s", fd, sh->role ? 'B' : 'A',
 		        tc_aead_name(sh->aead), hex);
 	}
@@ -87,7 +89,9 @@ int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 		if (n < 0)
 			return (int)n;
 		lock(&sh->sess_lock);
-		r = tc_session_handshake(SESS(sh), in, (size_t)n, &consumed, out, sizeof(out), &outlen);
+		/* (the key log's callback per call: the session holds no pointer) */
+		r = tc_session_handshake_log(SESS(sh), in, (size_t)n, &consumed, out, sizeof(out), &outlen,
+		                             tc_keylog_enabled() ? tc_keylog_line : NULL, NULL);
 		unlock(&sh->sess_lock);
 		if (consumed > (size_t)n)
 			consumed = (size_t)n;
@@ -106,12 +110,18 @@ int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 				tc_debug("fd %d: bad Init message (%zd bytes: %s...)", fd, n, hex);
 			}
 			abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
-			return -sh->error;
+			return -shm_error(sh);
 		}
 		if (outlen) {
+			size_t off, len;
+
 			lock(&sh->tx_lock);
-			memcpy(sh->tx + sh->tx_len, out, outlen);
-			sh->tx_len += outlen;
+			if (tx_view(sh, &off, &len) < 0 || outlen > sizeof(sh->tx) - len) {
+				unlock(&sh->tx_lock);
+				return region_corrupt(sh, fd, "shared region: send queue");
+			}
+			memcpy(sh->tx + len, out, outlen);
+			sh->tx_len = len + outlen;
 			tx_flush(sh, fd, 1);
 			unlock(&sh->tx_lock);
 			if (tx_pending(sh))
@@ -132,5 +142,5 @@ int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 			waitall = 0;
 		}
 	}
-	return STATE(sh) == TC_ST_FAILED ? -sh->error : 0;
+	return STATE(sh) == TC_ST_FAILED ? -shm_error(sh) : 0;
 }

@@ -27,6 +27,47 @@
 
 #define SANDBOXED() __atomic_load_n(&tc_sandboxed, __ATOMIC_RELAXED)
 
+/* The receive buffer as the region describes it: the current frame's bytes
+ * (len) and the opened plaintext left in it (off, plen), each read once.
+ * 0 when they fit rx and each other (plaintext ends where the frame's tag
+ * starts), else -EPROTO. */
+struct rx_view {
+	size_t len, off, plen;
+};
+
+static inline int rx_view(const struct tc_shm *sh, struct rx_view *v)
+{
+	v->len = SHM_READ(sh->rx_len);
+	v->off = SHM_READ(sh->plain_off);
+	v->plen = SHM_READ(sh->plain_len);
+	if (v->len > sizeof(sh->rx))
+		return -EPROTO;
+	if (v->plen && (v->off < TC_FRAME_HDR + 1 || v->off > v->len || v->plen > v->len - v->off ||
+	                v->len - v->off - v->plen != TC_TAG_LEN))
+		return -EPROTO;
+	return 0;
+}
+
+/* The send queue as the region describes it: ciphertext tx[off..len),
+ * each read once. 0 when it fits tx, else -EPROTO. */
+static inline int tx_view(const struct tc_shm *sh, size_t *off, size_t *len)
+{
+	*off = SHM_READ(sh->tx_off);
+	*len = SHM_READ(sh->tx_len);
+	return *len <= sizeof(sh->tx) && *off <= *len ? 0 : -EPROTO;
+}
+
+/* Plaintext queued before the keys, read once: 0 when it fits pre. */
+static inline int pre_view(const struct tc_shm *sh, size_t *len)
+{
+	*len = SHM_READ(sh->pre_len);
+	return *len <= sizeof(sh->pre) ? 0 : -EPROTO;
+}
+
+/* sock_io.c: aborts the connection whose region failed a check (EPROTO);
+ * returns -EPROTO. */
+int region_corrupt(struct tc_shm *sh, int fd, const char *what);
+
 /* sock_io.c: O_NONBLOCK of a connection (the recorded flag in a sandbox). */
 int nonblocking(const struct tc_shm *sh, int fd);
 /* sock_io.c: the kernel's recv/send/poll, -errno on failure. */

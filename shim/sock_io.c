@@ -132,6 +132,12 @@ void abort_conn(struct tc_shm *sh, int fd, int err, const char *why)
 	tc_warn("fd %d: connection aborted (%s): %s", fd, why, strerror(err));
 }
 
+int region_corrupt(struct tc_shm *sh, int fd, const char *what)
+{
+	abort_conn(sh, fd, EPROTO, what);
+	return -EPROTO;
+}
+
 /* The errno the application sees for an engine error. */
 int engine_errno(int r)
 {

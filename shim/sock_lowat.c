@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <string.h>
 #include <sys/socket.h>
 
 #include "libc_syms.h"
@@ -30,14 +31,16 @@ void set_lowat(struct tc_shm *sh, int fd, size_t v)
 void rx_arm(struct tc_shm *sh, int fd)
 {
 	uint8_t hdr[TC_FRAME_HDR];
+	size_t have = SHM_READ(sh->rx_len);   /* (set_lowat bounds what comes of it) */
 
-	if (sh->rx_len >= TC_FRAME_HDR) {
-		set_lowat(sh, fd, tc_frame_len(sh->rx) - sh->rx_len);
+	if (have >= TC_FRAME_HDR) {
+		memcpy(hdr, sh->rx, sizeof(hdr));
+		set_lowat(sh, fd, tc_frame_len(hdr) > have ? tc_frame_len(hdr) - have : 1);
 		return;
 	}
-	if (sh->rx_len == 0 && k_recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) == TC_FRAME_HDR) {
+	if (have == 0 && k_recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) == TC_FRAME_HDR) {
 		set_lowat(sh, fd, tc_frame_len(hdr));
 		return;
 	}
-	set_lowat(sh, fd, TC_FRAME_OVERHEAD - sh->rx_len);
+	set_lowat(sh, fd, TC_FRAME_OVERHEAD - have);
 }

@@ -183,7 +183,10 @@ void tc_sock_free(struct tc_sock *s)
 		void *r = REGION(sh);
 
 		if (__atomic_load_n(&sh->nprocs, __ATOMIC_ACQUIRE) <= 0) {
-			int reuse = !__atomic_load_n(&sh->shared, __ATOMIC_ACQUIRE);
+			/* (the region's flag is a peer's to write: this process's own
+			 * knowledge decides whether another may still map it) */
+			int reuse = !__atomic_load_n(&s->was_shared, __ATOMIC_ACQUIRE) &&
+			            !__atomic_load_n(&sh->shared, __ATOMIC_ACQUIRE);
 
 			tc_session_wipe(SESS(sh));
 			wipe_buffers(sh, reuse);
@@ -199,8 +202,10 @@ void tc_sock_free(struct tc_sock *s)
 void tc_sock_proc_ref(struct tc_sock *s, int delta)
 {
 	if (s->shm) {
-		if (delta > 0)
+		if (delta > 0) {
+			__atomic_store_n(&s->was_shared, 1, __ATOMIC_RELEASE);
 			__atomic_store_n(&s->shm->shared, 1, __ATOMIC_RELEASE);
+		}
 		__atomic_add_fetch(&s->shm->nprocs, delta, __ATOMIC_ACQ_REL);
 	}
 }

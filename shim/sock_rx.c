@@ -53,35 +53,42 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 
 	for (;;) {
 		int fl = blk ? 0 : MSG_DONTWAIT, hold = 0;
-		size_t need;
+		size_t need, have = SHM_READ(sh->rx_len);
 		ssize_t n;
 
-		if (sh->rx_len < TC_FRAME_HDR) {
-			need = TC_FRAME_HDR - sh->rx_len;
+		if (have > sizeof(sh->rx))
+			return region_corrupt(sh, fd, "shared region: rx_len");
+		if (have < TC_FRAME_HDR) {
+			need = TC_FRAME_HDR - have;
 		} else {
-			flen = tc_frame_len(sh->rx);
+			uint8_t hdr[TC_FRAME_HDR];
+
+			memcpy(hdr, sh->rx, sizeof(hdr));
+			flen = tc_frame_len(hdr);
 			if (flen < TC_FRAME_OVERHEAD) {
 				abort_conn(sh, fd, EBADMSG, "frame too short");
 				return -EBADMSG;
 			}
-			need = flen - sh->rx_len;
+			if (flen < have)
+				return region_corrupt(sh, fd, "shared region: rx_len past the frame");
+			need = flen - have;
 			/* (no peeking in a sandbox: the frame is read whole) */
 			hold = (peek || flen - TC_FRAME_OVERHEAD > room) && !SANDBOXED();
 		}
 		if (need == 0)
 			break;
 		if (hold && need == 1) {
-			n = k_recv(fd, sh->rx + sh->rx_len, 1, fl | MSG_PEEK);
+			n = k_recv(fd, sh->rx + have, 1, fl | MSG_PEEK);
 			if (n == 1) {
 				sh->held = 1;
-				sh->rx_len++;
+				sh->rx_len = have + 1;
 				set_lowat(sh, fd, 1);
 				break;
 			}
 		} else {
-			n = k_recv(fd, sh->rx + sh->rx_len, hold ? need - 1 : need, fl);
+			n = k_recv(fd, sh->rx + have, hold ? need - 1 : need, fl);
 			if (n > 0) {
-				sh->rx_len += (size_t)n;
+				sh->rx_len = have + (size_t)n;
 				continue;
 			}
 		}
@@ -91,7 +98,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 			abort_conn(sh, fd, ECONNRESET, "TCP FIN without FINp");
 			return -ECONNRESET;
 		}
-		if (n == -EAGAIN && !blk && sh->rx_len > 0) {
+		if (n == -EAGAIN && !blk && have > 0) {
 			/* Part of a frame is here: poll said readable, so the rest is
 			 * normally on its way. Wait for it briefly rather than answer
 			 * EAGAIN to a readable socket; from now on the low-water mark
@@ -118,12 +125,16 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 	unlock(&sh->sess_lock);
 	if (r < 0) {
 		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
-		return -sh->error;
+		return -shm_error(sh);
 	}
+	if (dlen > flen - TC_FRAME_OVERHEAD)
+		return region_corrupt(sh, fd, "shared region: frame changed while opened");
 	if (data == NULL) {
 		*direct = dlen;       /* already in the application's buffers */
 		dlen = 0;
 	} else {
+		if (data < sh->rx + TC_FRAME_HDR + 1 || data + dlen + TC_TAG_LEN != sh->rx + flen)
+			return region_corrupt(sh, fd, "shared region: frame changed while opened");
 		sh->plain_off = (size_t)(data - sh->rx);
 	}
 	sh->plain_len = dlen;
@@ -161,23 +172,29 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		goto out;
 	r = 0;
 	while (total < len) {
-		if (sh->plain_len) {
-			size_t n = sh->plain_len < len - total ? sh->plain_len : len - total;
+		struct rx_view v;
 
-			iov_put(iov, iovcnt, total, sh->rx + sh->plain_off, n);
+		if (rx_view(sh, &v) < 0) {
+			r = region_corrupt(sh, fd, "shared region: receive buffer");
+			break;
+		}
+		if (v.plen) {
+			size_t n = v.plen < len - total ? v.plen : len - total;
+
+			iov_put(iov, iovcnt, total, sh->rx + v.off, n);
 			total += n;
 			if (peek)
 				break;
-			sh->plain_off += n;
-			sh->plain_len -= n;
-			if (!sh->plain_len)
+			sh->plain_off = v.off + n;
+			sh->plain_len = v.plen - n;
+			if (v.plen == n)
 				rx_frame_done(sh, fd);
 			continue;
 		}
 		if (sh->fin_rcvd || sh->shut_rd)
 			break;
 		if (STATE(sh) == TC_ST_FAILED) {
-			r = -sh->error;
+			r = -shm_error(sh);
 			break;
 		}
 		r = rx_frame(s, fd, !nonblock && (total == 0 || waitall), len - total, peek,
@@ -204,19 +221,27 @@ out:
 int tc_sock_available(struct tc_sock *s, int fd)
 {
 	struct tc_shm *sh = s->shm;
+	struct rx_view v;
 	size_t avail, have, p, base;
 	ssize_t n;
+	int st, held;
 
-	if (STATE(sh) != TC_ST_READY)
-		return STATE(sh) == TC_ST_PLAIN ? TC_PASS : 0;
+	st = tc_sock_state(s);
+	if (st != TC_ST_READY)
+		return st == TC_ST_PLAIN ? TC_PASS : 0;
 	lock(&sh->rx_lock);
-	avail = sh->plain_len;
+	if (rx_view(sh, &v) < 0) {
+		unlock(&sh->rx_lock);
+		return 0;
+	}
+	held = SHM_READ(sh->held) != 0;
+	avail = v.plen;
 	n = k_recv(fd, sh->peekbuf, sizeof(sh->peekbuf), MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0) {
 		/* The stream from here: the partial frame in rx (none while a frame
 		 * is open), then the kernel's bytes (after the held byte, if any). */
-		base = sh->held ? 0 : sh->rx_len;
-		size_t skip = sh->held ? 1 : 0;
+		base = held ? 0 : v.len;
+		size_t skip = held ? 1 : 0;
 		have = base + (size_t)n - skip;
 		p = 0;
 		while (p + TC_FRAME_HDR <= have) {

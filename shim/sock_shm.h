@@ -4,22 +4,31 @@
  * connection, in MAP_SHARED memory shared with forked children and handed
  * over across exec (sock_exec.c): changing it changes what an exec'ed
  * image of another build would read, so sock_exec.c checks the size.
+ *
+ * Untrusted input: every process that holds the connection may write any
+ * byte of it at any time. It holds no pointers (function or data), its
+ * locks are futex words that are only compared (sock_lock.h), and the
+ * code reads each index, length and state from it once into a local,
+ * checks it against its bound (the shm_*() helpers of sock_int.h), and
+ * uses the local; a check that fails aborts the connection (EPROTO).
  */
 #ifndef TC_SHIM_SOCK_SHM_H
 #define TC_SHIM_SOCK_SHM_H
 
-#include <pthread.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "session.h"
+#include "sock.h"
+#include "sock_lock.h"
 #include "tcpcrypt/tcpcrypt.h"
 
 #define TC_PRE_MAX        65536   /* plaintext written before the keys existed */
 #define TC_SESS_SPACE     6016    /* >= tc_session_head_size() (checked at start-up) */
 
 struct tc_shm {
-	pthread_mutex_t rx_lock, tx_lock, sess_lock;
+	tc_lock_t rx_lock, tx_lock, sess_lock;   /* futex words (sock_lock.h) */
 	size_t size;                 /* of the whole region */
 	uint8_t shared;              /* ever held by another process: never pooled */
 	int nprocs;                  /* processes holding the socket (atomic) */
@@ -58,7 +67,27 @@ extern size_t sess_off, shm_size, pg_size;   /* (state.c, set by sock_region.c) 
 
 #define SESS(sh) ((tc_session *)(void *)(sh)->sess)
 #define REGION(sh) ((void *)((uint8_t *)(sh) - sess_off))
-#define STATE(sh) __atomic_load_n(&(sh)->state, __ATOMIC_ACQUIRE)
+/* A value of the region, read once (a peer may change it between reads). */
+#define SHM_READ(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* The state, read once: anything but a known state is a failed one. */
+static inline int shm_state(const struct tc_shm *sh)
+{
+	int v = __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE);
+
+	return v >= TC_ST_OPENING && v <= TC_ST_PLAIN ? v : TC_ST_FAILED;
+}
+
+/* The errno of a failed connection, read once: a positive errno, else
+ * EPROTO (a caller returns -shm_error(): never 0 or a byte count). */
+static inline int shm_error(const struct tc_shm *sh)
+{
+	int e = SHM_READ(sh->error);
+
+	return e > 0 && e < 4096 ? e : EPROTO;
+}
+
+#define STATE(sh) shm_state(sh)
 #define SET_STATE(sh, v) __atomic_store_n(&(sh)->state, (v), __ATOMIC_RELEASE)
 
 #endif

@@ -140,28 +140,32 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	p.transcript_len = out.transcript_len;
 	p.aeads = s->prefs.naeads ? s->prefs.aeads : NULL;
 	p.naeads = s->prefs.naeads;
-	if (tc_keylog_enabled())
-		p.keylog = tc_keylog_line;
 	/* a key pair the progress thread made ahead, else one made now */
 	have_kp = tc_keypool_take(&kp) == 0;
 	lock(&sh->sess_lock);
 	r = have_kp ? tc_session_init_keypair(SESS(sh), &p, &kp) : tc_session_init(SESS(sh), &p);
 	if (r == 0 && out.role == TCPCRYPT_ROLE_A)
-		r = tc_session_handshake(SESS(sh), NULL, 0, &consumed, hs, sizeof(hs), &hslen);
+		r = tc_session_handshake_log(SESS(sh), NULL, 0, &consumed, hs, sizeof(hs), &hslen,
+		                             tc_keylog_enabled() ? tc_keylog_line : NULL, NULL);
 	unlock(&sh->sess_lock);
 	tc_progress_kick();           /* makes the next key pair */
 	if (r < 0) {
 		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
-		return -sh->error;
+		return -shm_error(sh);
 	}
 	sh->role = out.role;
 	sh->peer_app = out.peer_a;
+	__atomic_store_n(&s->sealed, 1, __ATOMIC_RELAXED);
 	SET_STATE(sh, TC_ST_HANDSHAKE);
 	tc_cloexec_negotiated(s, fd);   /* no raw socket for children without our hooks */
 	tc_debug("fd %d: ENO negotiated, role %c", fd, out.role ? 'B' : 'A');
 	if (hslen) {
-		memcpy(sh->tx + sh->tx_len, hs, hslen);
-		sh->tx_len += hslen;
+		size_t qoff, qlen;
+
+		if (tx_view(sh, &qoff, &qlen) < 0 || hslen > sizeof(sh->tx) - qlen)
+			return region_corrupt(sh, fd, "shared region: send queue");
+		memcpy(sh->tx + qlen, hs, hslen);
+		sh->tx_len = qlen + hslen;
 		r = tx_flush(sh, fd, !blocking);
 		if (r < 0 && r != -EAGAIN && r != -EINTR) {
 			abort_conn(sh, fd, -r, "cannot send Init1");
@@ -180,7 +184,7 @@ int tc_sock_start(struct tc_sock *s, int fd, int blocking)
 	if (STATE(sh) == TC_ST_OPENING || STATE(sh) == TC_ST_CONNECTING)
 		r = start_locked(s, fd, blocking);
 	else
-		r = STATE(sh) == TC_ST_FAILED ? -sh->error : 0;
+		r = STATE(sh) == TC_ST_FAILED ? -shm_error(sh) : 0;
 	unlock(&sh->tx_lock);
 	if (r < 0 || STATE(sh) != TC_ST_HANDSHAKE)
 		return r;
@@ -193,7 +197,7 @@ int tc_sock_start(struct tc_sock *s, int fd, int blocking)
 	unlock(&sh->rx_lock);
 	if (r < 0 && STATE(sh) != TC_ST_FAILED)
 		abort_conn(sh, fd, r == -EAGAIN ? ETIMEDOUT : -r, "Init exchange did not finish");
-	return r < 0 ? -sh->error : 0;
+	return r < 0 ? -shm_error(sh) : 0;
 }
 
 int tc_sock_check_connect(struct tc_sock *s, int fd)
@@ -228,7 +232,7 @@ int pre_io(struct tc_sock *s, int fd, int nonblock)
 	struct tc_shm *sh = s->shm;
 
 	for (;;) {
-		switch (STATE(sh)) {
+		switch (tc_sock_state(s)) {
 		case TC_ST_CONNECTING: {
 			int r = tc_sock_check_connect(s, fd);
 
@@ -246,7 +250,7 @@ int pre_io(struct tc_sock *s, int fd, int nonblock)
 		case TC_ST_PLAIN:
 			return TC_PASS;
 		case TC_ST_FAILED:
-			return -sh->error;
+			return -shm_error(sh);
 		default:
 			return 0;
 		}

@@ -12,9 +12,22 @@
 #include "sock.h"
 #include "sock_int.h"
 
-int tc_sock_state(const struct tc_sock *s)
+/* The state, checked against what this process knows: once it saw the
+ * Init exchange start, a region that says "not negotiated" (plain, or not
+ * yet connected) was written by a peer; the connection counts as failed,
+ * never as plain TCP to pass through in clear. */
+int tc_sock_state(struct tc_sock *s)
 {
-	return s->shm ? STATE(s->shm) : 0;
+	int st;
+
+	if (!s->shm)
+		return 0;
+	st = STATE(s->shm);
+	if (st == TC_ST_HANDSHAKE || st == TC_ST_READY)
+		__atomic_store_n(&s->sealed, 1, __ATOMIC_RELAXED);
+	else if (st != TC_ST_FAILED && __atomic_load_n(&s->sealed, __ATOMIC_RELAXED))
+		st = TC_ST_FAILED;
+	return st;
 }
 
 void tc_sock_set_plain(struct tc_sock *s)
@@ -31,7 +44,7 @@ void tc_sock_set_connecting(struct tc_sock *s)
 
 int tc_sock_error(const struct tc_sock *s)
 {
-	return s->shm ? s->shm->error : 0;
+	return s->shm ? shm_error(s->shm) : 0;
 }
 
 int tc_sock_take_so_error(struct tc_sock *s)
@@ -65,12 +78,16 @@ int tc_sock_sessid(struct tc_sock *s, uint8_t *buf, size_t cap)
 {
 	struct tc_shm *sh = s->shm;
 
-	if (!sh || STATE(sh) != TC_ST_READY)
+	if (!sh || tc_sock_state(s) != TC_ST_READY)
 		return -ENOTCONN;
-	if (cap < sh->sessid_len)
+	size_t n = SHM_READ(sh->sessid_len);
+
+	if (n > sizeof(sh->sessid))
+		return -EPROTO;
+	if (cap < n)
 		return -EINVAL;
-	memcpy(buf, sh->sessid, sh->sessid_len);
-	return sh->sessid_len;
+	memcpy(buf, sh->sessid, n);
+	return (int)n;
 }
 
 int tc_sock_info(struct tc_sock *s, int *role, int *aead, int *peer_app)

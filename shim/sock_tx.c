@@ -39,9 +39,14 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		return 0;
 	lock(&sh->tx_lock);
 	while (STATE(sh) == TC_ST_HANDSHAKE) {
-		size_t n;
+		size_t n, pre;
 
-		if (sh->pre_len == TC_PRE_MAX) {
+		if (pre_view(sh, &pre) < 0) {
+			r = region_corrupt(sh, fd, "shared region: pre_len");
+			unlock(&sh->tx_lock);
+			return r;
+		}
+		if (pre == TC_PRE_MAX) {
 			unlock(&sh->tx_lock);
 			tc_progress_kick();
 			if (nonblock)
@@ -50,16 +55,16 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			lock(&sh->tx_lock);
 			continue;
 		}
-		n = TC_PRE_MAX - sh->pre_len < len ? TC_PRE_MAX - sh->pre_len : len;
-		iov_get(iov, iovcnt, 0, sh->pre + sh->pre_len, n);
-		sh->pre_len += n;
+		n = TC_PRE_MAX - pre < len ? TC_PRE_MAX - pre : len;
+		iov_get(iov, iovcnt, 0, sh->pre + pre, n);
+		sh->pre_len = pre + n;
 		unlock(&sh->tx_lock);
 		tc_progress_kick();
 		return (ssize_t)n;
 	}
 	if (STATE(sh) != TC_ST_READY) {
 		unlock(&sh->tx_lock);
-		return STATE(sh) == TC_ST_FAILED ? -sh->error : -EPIPE;
+		return STATE(sh) == TC_ST_FAILED ? -shm_error(sh) : -EPIPE;
 	}
 	r = tx_flush(sh, fd, nonblock);
 	while (r == 0 && done < len) {

@@ -28,3 +28,19 @@ EXTRA_DIST += shim-unit/exports.map shim-unit/exports.list
 # No call cycle between the shim's files (its layers: shim/README.md).
 TESTS += shim-unit/test_layers.sh
 EXTRA_DIST += shim-unit/test_layers.sh
+
+# The shared region as untrusted input (check_region): a forked child
+# scribbles over a connection's region while this process uses it. Run
+# again under ASan + UBSan by run-all.sh (SANITIZER_TESTS: not valgrind).
+if HAVE_CHECK
+SANITIZER_TESTS += shim-unit/check_region
+check_PROGRAMS += shim-unit/check_region
+TESTS += shim-unit/check_region
+shim_unit_check_region_SOURCES = shim-unit/check_region.c shim-unit/fake_eno.c shim-unit/fake_eno.h \
+	shim-unit/pair.c shim-unit/pair.h
+shim_unit_check_region_CPPFLAGS = $(shim_unit_check_shim_CPPFLAGS)
+shim_unit_check_region_CFLAGS = $(shim_unit_check_shim_CFLAGS)
+shim_unit_check_region_LDFLAGS = $(shim_unit_check_shim_LDFLAGS)
+EXTRA_shim_unit_check_region_DEPENDENCIES = $(EXTRA_shim_unit_check_shim_DEPENDENCIES)
+shim_unit_check_region_LDADD = $(shim_unit_check_shim_LDADD)
+endif
