@@ -18,7 +18,7 @@
 
 #define MAX_DUPS 64
 
-int tc_cloexec_needed(const struct tc_sock *s)
+int tc_cloexec_needed(struct tc_sock *s)
 {
 	int st;
 

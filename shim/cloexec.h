@@ -28,7 +28,7 @@ struct tc_sock;
 
 /* 1 if s is a connection that negotiated (or failed): its fds must be
  * close-on-exec. */
-int tc_cloexec_needed(const struct tc_sock *s);
+int tc_cloexec_needed(struct tc_sock *s);
 /* fd now refers to such a connection: FD_CLOEXEC in the kernel; if the
  * application had not set it, the bit remembers that it is ours. */
 void tc_cloexec_mark(int fd);
