@@ -10,6 +10,7 @@
 #ifndef TC_SHIM_LIBC_SYMS_H
 #define TC_SHIM_LIBC_SYMS_H
 
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,6 +77,15 @@ TC_LIBC_LIST(TC_DECL_REAL)
 /* fcntl and ioctl are variadic; the shim always passes one long argument. */
 extern int (*tc_real_fcntl)(int fd, int cmd, ...);
 extern int (*tc_real_ioctl)(int fd, unsigned long req, ...);
+
+/* The C library's syscall(): the shim's own system calls go through it,
+ * never through the name syscall, which binds to the shim's wrapper
+ * (syscall.c, a layer above). Before tc_libc_init, tc_syscall fails with
+ * ENOSYS. */
+typedef long (*tc_syscall_fn)(long, ...);
+extern tc_syscall_fn tc_libc_syscall;
+#define tc_syscall(...) (__atomic_load_n(&tc_libc_syscall, __ATOMIC_ACQUIRE) ? \
+	__atomic_load_n(&tc_libc_syscall, __ATOMIC_ACQUIRE)(__VA_ARGS__) : (errno = ENOSYS, -1L))
 
 /* Resolves at once the few functions signal handlers use (idempotent;
  * the constructor calls it); the others are resolved on first use. */

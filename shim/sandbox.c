@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "libc_syms.h"
 #include "guard.h"
 #include "keylog.h"
 #include "log.h"
@@ -80,7 +81,7 @@ TC_EXPORT int prctl(int option, ...)
 		prepare(option == PR_SET_SECCOMP);
 		errno = saved;
 	}
-	return (int)syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
+	return (int)tc_syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
 }
 
 /* A limit about to be lowered (new limits for this process). */
@@ -102,25 +103,25 @@ static void on_limit(int res, const struct rlimit *rl)
 TC_EXPORT int setrlimit(__rlimit_resource_t res, const struct rlimit *rl)
 {
 	on_limit((int)res, rl);
-	return (int)syscall(SYS_prlimit64, 0, (int)res, rl, NULL);
+	return (int)tc_syscall(SYS_prlimit64, 0, (int)res, rl, NULL);
 }
 
 TC_EXPORT int setrlimit64(__rlimit_resource_t res, const struct rlimit64 *rl)
 {
 	on_limit((int)res, (const struct rlimit *)rl);
-	return (int)syscall(SYS_prlimit64, 0, (int)res, rl, NULL);
+	return (int)tc_syscall(SYS_prlimit64, 0, (int)res, rl, NULL);
 }
 
 TC_EXPORT int prlimit(pid_t pid, __rlimit_resource_t res, const struct rlimit *rl, struct rlimit *old)
 {
 	if (pid == 0 || pid == getpid())
 		on_limit((int)res, rl);
-	return (int)syscall(SYS_prlimit64, pid, (int)res, rl, old);
+	return (int)tc_syscall(SYS_prlimit64, pid, (int)res, rl, old);
 }
 
 TC_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *rl, struct rlimit64 *old)
 {
 	if (pid == 0 || pid == getpid())
 		on_limit((int)res, (const struct rlimit *)rl);
-	return (int)syscall(SYS_prlimit64, pid, (int)res, rl, old);
+	return (int)tc_syscall(SYS_prlimit64, pid, (int)res, rl, old);
 }

@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libc_syms.h"
+
 typedef uint32_t tc_lock_t;
 
 #define TC_LOCK_WAITERS  0x80000000u
@@ -52,7 +54,7 @@ static inline long now_ms(void)
 
 static inline uint32_t lock_self(void)
 {
-	return (uint32_t)syscall(SYS_gettid) & TC_LOCK_TID;
+	return (uint32_t)tc_syscall(SYS_gettid) & TC_LOCK_TID;
 }
 
 /* 1 when thread t is a zombie (its process died, not yet reaped: kill()
@@ -63,11 +65,11 @@ static inline int lock_owner_zombie(uint32_t t)
 	long fd, n;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", (unsigned)t);
-	fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	fd = tc_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, fd);
+	n = tc_syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	tc_syscall(SYS_close, fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -142,7 +144,7 @@ static inline int lock_until(tc_lock_t *m, long deadline)
 			ts.tv_sec = 0;
 			ts.tv_nsec = wait * 1000000L;
 			/* (timed out: the owner held it a whole probe; look deeper) */
-			deep = syscall(SYS_futex, m, FUTEX_WAIT, v | TC_LOCK_WAITERS, &ts, NULL, 0) < 0 &&
+			deep = tc_syscall(SYS_futex, m, FUTEX_WAIT, v | TC_LOCK_WAITERS, &ts, NULL, 0) < 0 &&
 			       errno == ETIMEDOUT;
 		}
 		errno = e;
@@ -168,7 +170,7 @@ static inline void unlock(tc_lock_t *m)
 	if (__atomic_exchange_n(m, 0, __ATOMIC_RELEASE) & TC_LOCK_WAITERS) {
 		int e = errno;
 
-		syscall(SYS_futex, m, FUTEX_WAKE, 1, NULL, NULL, 0);
+		tc_syscall(SYS_futex, m, FUTEX_WAKE, 1, NULL, NULL, 0);
 		errno = e;
 	}
 }
