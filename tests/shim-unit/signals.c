@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -120,10 +121,23 @@ static void start_helper(pthread_t *t, void *(*fn)(void *), void *arg)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The C library's syscall(), past the shim: this program links the
+ * shim's core, whose syscall() routes socket calls through the shim. */
+static long raw_syscall(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long (*fn)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+
+	if (!fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return fn(nr, a, b, c, d, e, f);
+}
+
 /* What the kernel holds for fd right now (bypassing the shim). */
 static size_t raw_pending(int fd, uint8_t *buf, size_t cap)
 {
-	long n = syscall(SYS_recvfrom, fd, buf, cap, MSG_PEEK | MSG_DONTWAIT, NULL, NULL);
+	long n = raw_syscall(SYS_recvfrom, fd, (long)buf, (long)cap, MSG_PEEK | MSG_DONTWAIT, 0, 0);
 
 	return n > 0 ? (size_t)n : 0;
 }
@@ -240,7 +254,7 @@ static void *drain_raw(void *arg)
 			idle += __atomic_load_n(&d->done, __ATOMIC_ACQUIRE);
 			continue;
 		}
-		n = syscall(SYS_recvfrom, d->fd, buf + keep, sizeof(buf) - keep, MSG_DONTWAIT, NULL, NULL);
+		n = raw_syscall(SYS_recvfrom, d->fd, (long)(buf + keep), (long)(sizeof(buf) - keep), MSG_DONTWAIT, 0, 0);
 		if (n == 0)
 			break;
 		if (n < 0)
@@ -248,8 +262,13 @@ static void *drain_raw(void *arg)
 		d->total += (size_t)n;
 		if (contains(buf, keep + (size_t)n, marker, sizeof(marker) - 1))
 			d->found = 1;
-		keep = sizeof(marker) - 1;         /* a marker across two reads */
-		memmove(buf, buf + (size_t)n, keep);
+		/* the tail, for a marker across two reads */
+		if (keep + (size_t)n >= sizeof(marker) - 1) {
+			memmove(buf, buf + keep + (size_t)n - (sizeof(marker) - 1), sizeof(marker) - 1);
+			keep = sizeof(marker) - 1;
+		} else {
+			keep += (size_t)n;
+		}
 	}
 	return NULL;
 }
@@ -383,9 +402,9 @@ START_TEST(test_handler_close_then_reuse)
 	mine = c;
 	other = sp[0] == c ? sp[1] : sp[0];
 	ck_assert_int_eq(write(mine, "plain", 5), 5);
-	ck_assert_int_eq(syscall(SYS_read, other, got, sizeof(got)), 5);
+	ck_assert_int_eq(raw_syscall(SYS_read, other, (long)got, (long)sizeof(got), 0, 0, 0), 5);
 	ck_assert_mem_eq(got, "plain", 5);
-	ck_assert_int_eq(syscall(SYS_write, other, "back", 4), 4);
+	ck_assert_int_eq(raw_syscall(SYS_write, other, (long)"back", 4, 0, 0, 0), 4);
 	ck_assert_int_eq(read(mine, got, sizeof(got)), 4);
 	ck_assert_mem_eq(got, "back", 4);
 	n = recv(s, got, sizeof(got), 0);         /* the peer: an end, no data */
