@@ -31,7 +31,7 @@
 static const char marker[] = "MARKER-written-by-a-signal-handler";
 static const char wake[] = "wake up";
 
-enum { H_WRITE, H_CLOSE, H_SYSCALL_WRITE };
+enum { H_WRITE, H_CLOSE };
 
 static int h_op, h_fd;
 static volatile sig_atomic_t h_fired;
@@ -46,8 +46,6 @@ static void on_alarm(int sig)
 	(void)sig;
 	if (h_op == H_WRITE)
 		h_ret = write(h_fd, marker, sizeof(marker));
-	else if (h_op == H_SYSCALL_WRITE)     /* the C library's syscall(): the shim's */
-		h_ret = syscall(SYS_write, h_fd, marker, sizeof(marker));
 	else
 		h_ret = close(h_fd);
 	h_err = errno;
@@ -193,31 +191,6 @@ START_TEST(test_handler_write_during_recv)
 	ck_assert_int_eq(pair_open(&c, &s), 0);
 	start_helper(&t, wake_after_handler, &s);
 	arm(H_WRITE, c);
-	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
-	disarm();
-	pthread_join(t, NULL);
-	ck_assert_int_eq(n, sizeof(wake));
-	ck_assert_mem_eq(got, wake, sizeof(wake));
-	check_refused(s);
-	check_still_works(c, s);
-	close(c);
-	close(s);
-}
-END_TEST
-
-/* The same through syscall(SYS_write): routed to the shim's write, which
- * refuses it, not passed to the kernel because the thread is inside the
- * shim (it was, before: the marker went out in clear). */
-START_TEST(test_handler_syscall_write_during_recv)
-{
-	int c, s;
-	char got[64];
-	pthread_t t;
-	ssize_t n;
-
-	ck_assert_int_eq(pair_open(&c, &s), 0);
-	start_helper(&t, wake_after_handler, &s);
-	arm(H_SYSCALL_WRITE, c);
 	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
 	disarm();
 	pthread_join(t, NULL);
@@ -422,7 +395,6 @@ void add_signal_tests(Suite *su, void (*setup)(void))
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_handler_write_during_recv);
-	tcase_add_test(tc, test_handler_syscall_write_during_recv);
 	tcase_add_test(tc, test_handler_write_during_full_send);
 	tcase_add_test(tc, test_handler_write_during_connect);
 	tcase_add_test(tc, test_handler_write_during_poll);
