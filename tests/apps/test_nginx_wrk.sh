@@ -37,10 +37,14 @@ fail() { app_show "$T/nginx-$PORT.error.log" "$T/shim-nginx.log" "$T/shim-wrk.lo
 # run NAME KEYLOG [wrk args...]
 run_wrk() {
 	local name=$1 kl=$2; shift 2
+	tc_tcp_counters "$NS_A" "$T/tcp-a.$name"
+	tc_tcp_counters "$NS_B" "$T/tcp-b.$name"
 	tc_run "$NS_A" timeout 45 "$RUN" --keylog="$kl" --log=warn --log-file="$T/shim-wrk.log" \
 		wrk -t2 -c1000 -d20s --timeout 5s "$@" "http://$IP_B:$PORT/f1000.bin" \
 		> "$T/wrk-$name.out" 2>&1 || { cat "$T/wrk-$name.out" >&2; fail "wrk ($name) failed"; }
 	sed "s/^/#   wrk $name: /" "$T/wrk-$name.out" >&2
+	tc_log "wrk $name: TCP counters, client:$(tc_tcp_counters_diff "$NS_A" "$T/tcp-a.$name")"
+	tc_log "wrk $name: TCP counters, nginx:$(tc_tcp_counters_diff "$NS_B" "$T/tcp-b.$name")"
 	if grep -q '^ *Socket errors' "$T/wrk-$name.out" &&
 		! grep -Eq '^ *Socket errors: connect 0, read 0, write 0, timeout 0$' "$T/wrk-$name.out"; then
 		soft "wrk ($name): $(grep 'Socket errors' "$T/wrk-$name.out")"

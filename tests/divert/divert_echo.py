@@ -43,7 +43,7 @@ def client(host, port, n, length):
             s.close()
             st = "ok" if got == data else "bad"
         except OSError as e:
-            st = "err:" + type(e).__name__
+            st = "err:%s(%s)" % (type(e).__name__, e.strerror or e)
         print(i, st, "%.3f" % (time.monotonic() - t0), flush=True)
 
 

@@ -74,10 +74,16 @@ burst kill-b "${TC_DIVERT_PIDS[1]}"
 # 3. A's daemon hangs (SIGSTOP): the shim's opt-in request times out
 # (200 ms) and the connection goes plain, unmarked, past the queue
 kill -STOP $A2
-tc_run "$NS_A" env TCPCRYPT_KEYLOGFILE="$T/keylog.stop" timeout 60 "$RUN" "$PY" "$ECHO" \
+tc_run "$NS_A" env TCPCRYPT_KEYLOGFILE="$T/keylog.stop" TCPCRYPT_LOG=3 timeout 60 "$RUN" "$PY" "$ECHO" \
 	client "$IP_B" 7800 20 > "$T/stop.out" 2> "$T/stop.err" || { kill -CONT $A2; tc_fail "stopped daemon: client failed"; }
 kill -CONT $A2
-[ "$(awk '$2 == "ok"' "$T/stop.out" | wc -l)" = 20 ] || tc_fail "stopped daemon: $(grep -vc ' ok ' "$T/stop.out") connections failed"
+if [ "$(awk '$2 == "ok"' "$T/stop.out" | wc -l)" != 20 ]; then
+	awk '$2 != "ok"' "$T/stop.out" | head -5 | sed 's/^/# failed: /' >&2
+	sed 's/^/# client: /' "$T/stop.err" | tail -20 >&2
+	sed 's/^/# server: /' "$T/server.err" | tail -20 >&2
+	sed 's/^/# daemon A: /' "$T/a2.log" | tail -20 >&2
+	tc_fail "stopped daemon: $(awk '$2 != "ok"' "$T/stop.out" | wc -l) connections failed"
+fi
 awk '$3 > 0.6' "$T/stop.out" | head -3 | grep . && tc_fail "stopped daemon: connections took more than 0.6 s"
 tc_log "stopped daemon: 20/20 intact, $(grep -c '^TCPCRYPT_SS ' "$T/keylog.stop" 2> /dev/null) encrypted, slowest $(sort -k3 -n "$T/stop.out" | tail -1 | awk '{print $3}') s"
 echo "PASS: daemon killed mid-burst (A, then B), and stopped: every connection intact and on time"

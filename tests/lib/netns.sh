@@ -187,6 +187,24 @@ tc_bg() {
 	TC_LAST_PID=$!
 }
 
+# tc_tcp_counters NS FILE: saves the TCP counters of netns NS (nstat's
+# absolute values) to FILE. tc_tcp_counters_diff NS FILE then logs, one
+# line, the counters that changed since, as NAME+DELTA, leaving out those
+# of ordinary traffic: what remains names resets, listen overflows and
+# aborts, what the kernel saw when a load test goes wrong.
+tc_tcp_counters() {
+	ip netns exec "$1" nstat -asz 2>/dev/null | awk 'NR > 1 && $1 ~ /^(Tcp|TcpExt)/ {print $1, $2}' > "$2"
+}
+tc_tcp_counters_diff() {
+	local now
+	now=$(mktemp "$TC_TMP/nstat.XXXXXX")
+	tc_tcp_counters "$1" "$now"
+	awk 'NR == FNR {a[$1] = $2; next}
+	     ($1 in a) && $2 != a[$1] && $1 !~ /^Tcp(Ext)?(InSegs|OutSegs|ActiveOpens|PassiveOpens|CurrEstab|TCPHPHits|TCPPureAcks|TCPHPAcks|TCPOrigDataSent|TCPAutoCorking|TCPRcvCoalesce|TCPBacklogCoalesce|DelayedACKs|TCPDelivered|TW|TCPKeepAlive)$/ {
+		printf " %s+%d", $1, $2 - a[$1]} END {print ""}' "$2" "$now"
+	rm -f "$now"
+}
+
 tc_wait_port() {
 	local ns=$1 port=$2 i
 	for i in $(seq 1 100); do
