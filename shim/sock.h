@@ -73,6 +73,8 @@ struct tc_sock {
 	int nep;
 	int sealed;              /* this process saw the connection negotiated (atomic):
 	                          * from then on the region cannot make it plain */
+	int guard;               /* what this process learnt of the kernel's guard
+	                          * on the connection (TC_GUARD_*, guard.h) */
 	int was_shared;          /* the region was ever shared with another process
 	                          * (fork, exec handover): never pooled, whatever
 	                          * the region's own flag says (atomic) */

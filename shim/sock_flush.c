@@ -39,8 +39,9 @@ int seal_into_tx(struct tc_shm *sh, tc_aead_ctx *x, const struct iovec *iov, int
 /* Sends what is queued: the tail of the last frame first, then the
  * plaintext queued before the keys, a rekey answer, FINp. Returns 0 when
  * everything went out, or -errno (-EAGAIN: try again later). */
-int tx_flush(struct tc_shm *sh, int fd, int nonblock)
+int tx_flush(struct tc_sock *s, int fd, int nonblock)
 {
+	struct tc_shm *sh = s->shm;
 	int r;
 
 	for (;;) {
@@ -53,7 +54,7 @@ int tx_flush(struct tc_shm *sh, int fd, int nonblock)
 				return region_corrupt(sh, fd, "shared region: send queue");
 			if (off == len)
 				break;
-			n = k_send(fd, sh->tx + off, len - off, nonblock ? MSG_DONTWAIT : 0);
+			n = k_send(s, fd, sh->tx + off, len - off, nonblock ? MSG_DONTWAIT : 0);
 			if (n < 0)
 				return (int)n;
 			sh->tx_off = off + (size_t)n;

@@ -26,8 +26,9 @@
 
 /* The keys are set: remember the session's public facts, tell the kernel
  * programs (tcnetstat), and flush what the application already wrote. */
-void keys_set(struct tc_shm *sh, int fd)
+void keys_set(struct tc_sock *s, int fd)
 {
+	struct tc_shm *sh = s->shm;
 	struct tcpcrypt_eno_report rep;
 	char hex[2 * TCPCRYPT_SESSID_MAX + 1];
 	int n;
@@ -57,7 +58,7 @@ void keys_set(struct tc_shm *sh, int fd)
 		        tc_aead_name(sh->aead), hex);
 	}
 	if (trylock(&sh->tx_lock) == 0) {
-		tx_flush(sh, fd, 1);
+		tx_flush(s, fd, 1);
 		unlock(&sh->tx_lock);
 	}
 	if (tx_pending(sh))
@@ -122,13 +123,13 @@ int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 			}
 			memcpy(sh->tx + len, out, outlen);
 			sh->tx_len = len + outlen;
-			tx_flush(sh, fd, 1);
+			tx_flush(s, fd, 1);
 			unlock(&sh->tx_lock);
 			if (tx_pending(sh))
 				tc_progress_kick();
 		}
 		if (r == 1) {
-			keys_set(sh, fd);
+			keys_set(s, fd);
 			break;
 		}
 		/* The engine took nothing: it needs more than is there. */

@@ -72,7 +72,7 @@ int region_corrupt(struct tc_shm *sh, int fd, const char *what);
 int nonblocking(const struct tc_shm *sh, int fd);
 /* sock_io.c: the kernel's recv/send/poll, -errno on failure. */
 ssize_t k_recv(int fd, void *b, size_t n, int flags);
-ssize_t k_send(int fd, const void *b, size_t n, int flags);
+ssize_t k_send(struct tc_sock *s, int fd, const void *b, size_t n, int flags);
 int k_wait(int fd, short events, int ms);
 /* sock_io.c: marks the connection failed with err and resets it. */
 void abort_conn(struct tc_shm *sh, int fd, int err, const char *why);
@@ -89,14 +89,14 @@ void iov_get(const struct iovec *iov, int cnt, size_t off, uint8_t *dst, size_t 
 int seal_into_tx(struct tc_shm *sh, tc_aead_ctx *x, const struct iovec *iov, int iovcnt,
                  size_t skip, size_t len, unsigned flags);
 /* sock_flush.c (tx_lock held): sends what is queued; 0 or -errno. */
-int tx_flush(struct tc_shm *sh, int fd, int nonblock);
+int tx_flush(struct tc_sock *s, int fd, int nonblock);
 /* sock_flush.c: 1 when something waits to be sent. */
 int tx_pending(const struct tc_shm *sh);
 
 /* sock_init.c (rx_lock held): runs the Init exchange as far as it can. */
 int rx_handshake(struct tc_sock *s, int fd, int nonblock);
 /* sock_init.c: the keys are set. */
-void keys_set(struct tc_shm *sh, int fd);
+void keys_set(struct tc_sock *s, int fd);
 
 /* sock_lowat.c: sets SO_RCVLOWAT to v (bounded), unless it is already. */
 void set_lowat(struct tc_shm *sh, int fd, size_t v);

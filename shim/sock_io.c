@@ -88,13 +88,13 @@ ssize_t k_recv(int fd, void *b, size_t n, int flags)
 	return r < 0 ? -errno : r;
 }
 
-ssize_t k_send(int fd, const void *b, size_t n, int flags)
+ssize_t k_send(struct tc_sock *s, int fd, const void *b, size_t n, int flags)
 {
 	ssize_t r;
 
 	if (SANDBOXED())
 		return sb_io(fd, (void *)(uintptr_t)b, n, flags, 1);
-	r = tc_guard_sendto(fd, b, n, flags | MSG_NOSIGNAL);
+	r = tc_guard_sendto(fd, b, n, flags | MSG_NOSIGNAL, &s->guard);
 	return r < 0 ? -errno : r;
 }
 

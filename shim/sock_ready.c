@@ -106,7 +106,7 @@ void tc_sock_progress(struct tc_sock *s, int fd)
 	}
 	if ((STATE(sh) == TC_ST_READY || STATE(sh) == TC_ST_HANDSHAKE) && tx_pending(sh) &&
 	    trylock(&sh->tx_lock) == 0) {
-		tx_flush(sh, fd, 1);
+		tx_flush(s, fd, 1);
 		unlock(&sh->tx_lock);
 	}
 }

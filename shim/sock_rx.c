@@ -145,7 +145,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 	if (rk) {
 		sh->rekey_due = 1;
 		if (trylock(&sh->tx_lock) == 0) {
-			tx_flush(sh, fd, 1);
+			tx_flush(s, fd, 1);
 			unlock(&sh->tx_lock);
 		}
 		if (tx_pending(sh))

@@ -166,7 +166,7 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 			return region_corrupt(sh, fd, "shared region: send queue");
 		memcpy(sh->tx + qlen, hs, hslen);
 		sh->tx_len = qlen + hslen;
-		r = tx_flush(sh, fd, !blocking);
+		r = tx_flush(s, fd, !blocking);
 		if (r < 0 && r != -EAGAIN && r != -EINTR) {
 			abort_conn(sh, fd, -r, "cannot send Init1");
 			return r;

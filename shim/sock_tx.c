@@ -66,7 +66,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		unlock(&sh->tx_lock);
 		return STATE(sh) == TC_ST_FAILED ? -shm_error(sh) : -EPIPE;
 	}
-	r = tx_flush(sh, fd, nonblock);
+	r = tx_flush(s, fd, nonblock);
 	while (r == 0 && done < len) {
 		size_t chunk = len - done < TC_FRAME_MAX_DATA ? len - done : TC_FRAME_MAX_DATA;
 
@@ -85,7 +85,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			break;
 		}
 		done += chunk;
-		r = tx_flush(sh, fd, nonblock);
+		r = tx_flush(s, fd, nonblock);
 	}
 	unlock(&sh->tx_lock);
 	if (tx_pending(sh))
@@ -121,7 +121,7 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 		lock(&sh->tx_lock);
 		sh->fin_pending = 1;
 		if (STATE(sh) == TC_ST_READY)
-			r = tx_flush(sh, fd, nonblocking(sh, fd));
+			r = tx_flush(s, fd, nonblocking(sh, fd));
 		unlock(&sh->tx_lock);
 		if (tx_pending(sh) || STATE(sh) == TC_ST_HANDSHAKE)
 			tc_progress_kick();
@@ -158,7 +158,7 @@ void tc_sock_final_close(struct tc_sock *s, int fd)
 		if (st == TC_ST_READY) {
 			if (lock_until(&sh->tx_lock, deadline) < 0)
 				return;
-			r = tx_flush(sh, fd, 1);
+			r = tx_flush(s, fd, 1);
 			unlock(&sh->tx_lock);
 			if (r == 0 && !tx_pending(sh))
 				return;

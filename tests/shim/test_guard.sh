@@ -15,14 +15,17 @@
 #    reader sees a reset) when the shim next wrote (close's FINp); the
 #    shim's own traffic (the greeting, and a sendfile() emulated by the
 #    shim) still flows;
+#    every one of the shim's writes is declared (strace);
 #  - with the guard refused (TCPCRYPTD_TEST_REFUSE=guard): tcpcryptd runs,
 #    logs one line, reports `feature guard refused`, and shimmed
-#    connections work.
+#    connections work; the shim stops declaring after the first refusal
+#    (at most 2 declarations, an enrolment and one grant, for 100 writes).
 # On the divert backend there is no guard: the test says so and skips.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
+GRANT='0x54435003'          # TCPCRYPT_GUARD_GRANT, as strace prints it
 PROG=$TC_TOP_BUILDDIR/tests/shim/uring_raw
 [ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
 [ -x "$PROG" ] || tc_fail "uring_raw not built at $PROG"
@@ -114,7 +117,7 @@ head -c 1048576 /dev/urandom > "$TC_TMP/file.bin"
 tc_bg "$NS_B" "$RUN" socat -u TCP-LISTEN:7410,reuseaddr "CREATE:$TC_TMP/file.recv" 2> "$TC_TMP/sf.serr"
 srv=$TC_LAST_PID
 tc_wait_port "$NS_B" 7410
-tc_run "$NS_A" timeout 20 "$RUN" python3 -c '
+tc_run "$NS_A" timeout 20 strace -f -qq -e trace=setsockopt -o "$TC_TMP/sf.strace" "$RUN" python3 -c '
 import os, socket, sys
 s = socket.create_connection((sys.argv[1], 7410))
 f = open(sys.argv[2], "rb")
@@ -125,6 +128,11 @@ s.close()' "$IP_B" "$TC_TMP/file.bin" 2> "$TC_TMP/sf.cerr" || { cat "$TC_TMP/sf.
 timeout 20 tail --pid="$srv" -f /dev/null || tc_fail "sendfile: the server hangs"
 wait "$srv" || { cat "$TC_TMP/sf.serr" >&2; tc_fail "sendfile: socat failed"; }
 cmp -s "$TC_TMP/file.bin" "$TC_TMP/file.recv" || tc_fail "sendfile through the shim: the file did not arrive intact"
+# Each of the shim's writes was declared (a grant per write, at least the
+# Init and the file's frames).
+grants=$(grep -c "$GRANT" "$TC_TMP/sf.strace")
+[ "$grants" -ge 10 ] || tc_fail "guarded: $grants declarations for a 1 MiB sendfile"
+tc_log "guarded: $grants declarations for a 1 MiB sendfile"
 
 # The guard refused (the test switch takes the path of a kernel's EPERM):
 # tcpcryptd runs, says so in one line and in status, and the shim's
@@ -135,14 +143,25 @@ TCPCRYPTD_TEST_REFUSE=sessions_iter,guard tc_daemon_start
 [ "$(grep -c 'optional feature guard' "$TC_TMP/tcpcryptd.log")" = 1 ] ||
 	tc_fail "not one log line about the refused guard: $(cat "$TC_TMP/tcpcryptd.log")"
 status | grep -q '^feature guard refused' || tc_fail "status does not say the guard is refused"
-printf 'hello-unguarded\n' > "$TC_TMP/ug.txt"
+# 100 separate writes (TCP_NODELAY, one frame each): the first refused
+# declaration is remembered, not repeated on every write.
 tc_bg "$NS_B" "$RUN" socat -u TCP-LISTEN:7411,reuseaddr "CREATE:$TC_TMP/ug.recv" 2> "$TC_TMP/ug.serr"
 srv=$TC_LAST_PID
 tc_wait_port "$NS_B" 7411
-tc_run "$NS_A" timeout 20 "$RUN" socat -u "OPEN:$TC_TMP/ug.txt" "TCP:$IP_B:7411" 2> "$TC_TMP/ug.cerr" ||
-	{ cat "$TC_TMP/ug.cerr" >&2; tc_fail "unguarded: socat client failed"; }
+tc_run "$NS_A" timeout 20 strace -f -qq -e trace=setsockopt -o "$TC_TMP/ug.strace" "$RUN" python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 7411))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for i in range(100):
+    s.sendall(b"hello-unguarded %03d\n" % i)
+    time.sleep(0.001)
+s.close()' "$IP_B" 2> "$TC_TMP/ug.cerr" || { cat "$TC_TMP/ug.cerr" >&2; tc_fail "unguarded: client failed"; }
 wait "$srv" || { cat "$TC_TMP/ug.serr" >&2; tc_fail "unguarded: socat server failed"; }
+python3 -c 'import sys; sys.stdout.write("".join("hello-unguarded %03d\n" % i for i in range(100)))' > "$TC_TMP/ug.txt"
 cmp -s "$TC_TMP/ug.txt" "$TC_TMP/ug.recv" || tc_fail "unguarded: the data did not arrive"
+grants=$(grep -c "$GRANT" "$TC_TMP/ug.strace")
+[ "$grants" -le 2 ] || tc_fail "unguarded: $grants declarations for 100 writes (the refusal is not remembered)"
+tc_log "unguarded: $grants declarations for 100 writes"
 n=$(status | sed -n 's/^counter ok_a //p')
 [ "${n:-0}" -ge 1 ] || tc_fail "unguarded: the connection did not negotiate (ok_a ${n:-none})"
 echo "PASS: a send the shim cannot see is refused on an encrypted connection, never in clear"
