@@ -11,3 +11,8 @@ apps_scripts = \
 	apps/test_ssh.sh
 TESTS += $(apps_scripts)
 EXTRA_DIST += $(apps_scripts) apps/common.sh apps/pyecho.py
+
+# readlog.so: a test-only preload under wrk (see apps/readlog.c)
+check_LTLIBRARIES = apps/libreadlog.la
+apps_libreadlog_la_SOURCES = apps/readlog.c
+apps_libreadlog_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere

@@ -11,11 +11,16 @@
 #     sessions (keep-alive run) / at least as many sessions as requests
 #     (Connection: close run), every one of them also in nginx's key log;
 #  4. nginx logged no [alert]/[crit]/[emerg] and still has both workers.
-# Requests/s is printed for information only.
+# Requests/s is printed for information only. On socket errors, the test
+# prints what wrk's failed reads got (apps/readlog.c: errno or EOF, and
+# after how many bytes) and the kernel's TCP counters of both ends.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 . "$TC_TOP_SRCDIR/tests/apps/common.sh"
 app_need nginx wrk
 app_setup
+SHIM=$TC_TOP_BUILDDIR/shim/.libs/libtcpcrypt-shim.so
+READLOG=$TC_TOP_BUILDDIR/tests/apps/.libs/libreadlog.so
+[ -f "$SHIM" ] && [ -f "$READLOG" ] || tc_fail "not built: $SHIM or $READLOG"
 [ "$(ulimit -n)" -ge 4096 ] || tc_fail "fd limit $(ulimit -n) is too low for 1000 connections"
 PORT=7820
 KB=$T/keylog.nginx
@@ -39,7 +44,9 @@ run_wrk() {
 	local name=$1 kl=$2; shift 2
 	tc_tcp_counters "$NS_A" "$T/tcp-a.$name"
 	tc_tcp_counters "$NS_B" "$T/tcp-b.$name"
-	tc_run "$NS_A" timeout 45 "$RUN" --keylog="$kl" --log=warn --log-file="$T/shim-wrk.log" \
+	# readlog (before the shim) records what wrk's failed reads got
+	tc_run "$NS_A" env LD_PRELOAD="$READLOG:$SHIM" READLOG_FILE="$T/reads-$name.log" \
+		timeout 45 "$RUN" --keylog="$kl" --log=warn --log-file="$T/shim-wrk.log" \
 		wrk -t2 -c1000 -d20s --timeout 5s "$@" "http://$IP_B:$PORT/f1000.bin" \
 		> "$T/wrk-$name.out" 2>&1 || { cat "$T/wrk-$name.out" >&2; fail "wrk ($name) failed"; }
 	sed "s/^/#   wrk $name: /" "$T/wrk-$name.out" >&2
@@ -47,6 +54,7 @@ run_wrk() {
 	tc_log "wrk $name: TCP counters, nginx:$(tc_tcp_counters_diff "$NS_B" "$T/tcp-b.$name")"
 	if grep -q '^ *Socket errors' "$T/wrk-$name.out" &&
 		! grep -Eq '^ *Socket errors: connect 0, read 0, write 0, timeout 0$' "$T/wrk-$name.out"; then
+		sed "s/^/#   wrk $name, failed read: /" "$T/reads-$name.log" 2> /dev/null | tail -20 >&2
 		soft "wrk ($name): $(grep 'Socket errors' "$T/wrk-$name.out")"
 	fi
 	grep -q 'Non-2xx' "$T/wrk-$name.out" && soft "wrk ($name): $(grep 'Non-2xx' "$T/wrk-$name.out")"
