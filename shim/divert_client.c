@@ -20,6 +20,7 @@
 #include "divert_client.h"
 #include "libc_syms.h"
 #include "log.h"
+#include "saved_syn.h"
 #include "state.h"
 #include "tcpcrypt/divert_msg.h"
 
@@ -140,6 +141,8 @@ int tc_divert_opt_in(int fd, const struct tcpcrypt_eno_offer *offer)
 
 	tcd_req_optin(&rq, offer);
 	r = ask(fd, &rq, &rs);
+	if (r == 0)
+		tc_saved_syn_enable(fd);  /* a listener: its children's SYNs for result_from_table */
 	errno = e;
 	return r == -ETIMEDOUT ? -ENOPROTOOPT : r;
 }
@@ -240,8 +243,14 @@ out:
  * handshake as the daemon's shared table recorded it before each verdict.
  * Encrypted only where the segments that went out say so on both ends:
  * A once its ACK with 45 02 went, B once its SYN-ACK with ENO went and A's
- * first ACK was not refused. Returns 0 or -ENOPROTOOPT. */
-static int result_from_table(int fd, struct tcpcrypt_eno_result *res)
+ * first ACK was not refused. A slot of B's is taken only when it names the
+ * SYN the kernel saved for fd (syn_seq; have_syn 0: none saved): a listener
+ * marked while the daemon lived keeps marking its children after it died,
+ * their segments are no longer judged, and the slot of an earlier
+ * connection of the same 4-tuple (a reused port, within the table's TTL)
+ * would make B expect an Init message from a plain A. Returns 0 or
+ * -ENOPROTOOPT. */
+static int result_from_table(int fd, struct tcpcrypt_eno_result *res, int have_syn, uint32_t syn_seq)
 {
 	const struct tcd_tab *t;
 	const struct tcd_slot *c;
@@ -264,6 +273,8 @@ static int result_from_table(int fd, struct tcpcrypt_eno_result *res)
 		c = &t->slot[(h + i) & (TCD_TAB_SLOTS - 1)];
 		if (!c->t_ms || now - c->t_ms >= TCD_TAB_TTL_MS || memcmp(&c->key, &k, sizeof(k)))
 			continue;
+		if (c->state >= TCD_S_B_SYN && (!have_syn || c->isn != syn_seq))
+			break;          /* another connection's: ours was never judged */
 		*res = c->res;
 		res->flags &= (uint8_t)~(TCPCRYPT_RES_F_ENO_OK | TCPCRYPT_RES_F_DONE);
 		if ((c->state == TCD_S_A_ENO && c->acked) || c->state == TCD_S_B_WAIT_ACK ||
@@ -285,8 +296,11 @@ int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len)
 	uint64_t t0 = mono_ms();     /* after connect() returned: our first ACK is queued */
 	struct tcd_req rq;
 	struct tcd_resp rs;
-	int e = errno, r;
+	uint32_t syn_seq = 0;
+	int e = errno, r, have_syn;
 
+	/* read in any case: the kernel keeps a passive child's SYN until then */
+	have_syn = tc_saved_syn_seq(fd, &syn_seq) == 0;
 	tcd_req_result(&rq);
 	r = ask(fd, &rq, &rs);
 	/* stopped, not dead (a dead daemon refuses at once, its queue is
@@ -295,7 +309,7 @@ int tc_divert_result(int fd, struct tcpcrypt_eno_result *res, socklen_t *len)
 		tc_info("fd %d: tcpcryptd stopped and its queue not served for %d ms: "
 			"deciding from its table as it is", fd, TC_DIVERT_TIMEOUT_US / 1000 + TC_DIVERT_JUDGED_MS);
 	if (r == -ENOPROTOOPT || r == -ETIMEDOUT)
-		r = result_from_table(fd, &rs.res) == 0 ? 0 : -ENOPROTOOPT;
+		r = result_from_table(fd, &rs.res, have_syn, syn_seq) == 0 ? 0 : -ENOPROTOOPT;
 	errno = e;
 	if (r < 0) {
 		*len = 0;

@@ -66,7 +66,7 @@ struct tcd_resp {
 #define TCD_MARK          0x54430000u
 #define TCD_MARK_MASK     0xffff0000u
 #define TCD_TAB_SUFFIX    ".tab"
-#define TCD_TAB_MAGIC     0x54434456u  /* changed with every layout or meaning change */
+#define TCD_TAB_MAGIC     0x54434457u  /* changed with every layout or meaning change */
 #define TCD_TAB_SLOTS     16384        /* a power of 2 */
 #define TCD_TAB_PROBE     16
 #define TCD_TAB_TTL_MS    120000       /* older entries are dead (CLOCK_MONOTONIC) */
@@ -138,7 +138,11 @@ struct tcd_slot {
 	uint16_t offer_id;
 	uint8_t pad[2];
 	struct tcpcrypt_eno_result res;
-	uint32_t isn;            /* A: our SYN's sequence number (a retransmission keeps the decision) */
+	uint32_t isn;            /* A's SYN's sequence number. A: a retransmission keeps the
+	                          * decision; B: the shim matches it with the SYN the
+	                          * kernel saved (TCP_SAVED_SYN), so that a slot left by an
+	                          * earlier connection of the same 4-tuple is never taken
+	                          * for this one */
 	uint32_t pad2;
 };
 

@@ -30,6 +30,7 @@ DIVERT_TESTS = \
 	divert/dv_eno_tcnetstat.sh \
 	divert/divert_rules.sh \
 	divert/divert_kill.sh \
+	divert/divert_stale_slot.sh \
 	divert/divert_stall.sh \
 	divert/divert_window.sh
 if ENABLE_BPF

@@ -44,3 +44,17 @@ shim_unit_check_region_LDFLAGS = $(shim_unit_check_shim_LDFLAGS)
 EXTRA_shim_unit_check_region_DEPENDENCIES = $(EXTRA_shim_unit_check_shim_DEPENDENCIES)
 shim_unit_check_region_LDADD = $(shim_unit_check_shim_LDADD)
 endif
+
+# The saved SYN that the divert backend's table fallback matches
+# (shim/saved_syn.c): parser and the kernel's saved SYN over 127.0.0.1.
+if HAVE_CHECK
+UNIT_TESTS += shim-unit/check_saved_syn
+check_PROGRAMS += shim-unit/check_saved_syn
+TESTS += shim-unit/check_saved_syn
+shim_unit_check_saved_syn_SOURCES = shim-unit/check_saved_syn.c
+shim_unit_check_saved_syn_CPPFLAGS = $(shim_unit_check_shim_CPPFLAGS)
+shim_unit_check_saved_syn_CFLAGS = $(shim_unit_check_shim_CFLAGS)
+shim_unit_check_saved_syn_LDFLAGS = $(shim_unit_check_shim_LDFLAGS)
+EXTRA_shim_unit_check_saved_syn_DEPENDENCIES = $(EXTRA_shim_unit_check_shim_DEPENDENCIES)
+shim_unit_check_saved_syn_LDADD = $(shim_unit_check_shim_LDADD)
+endif

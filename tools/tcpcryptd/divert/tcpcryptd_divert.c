@@ -233,10 +233,11 @@ static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	size_t ol, xl = 0;
 	int n;
 
-	if (c->state == TCD_S_B_WAIT_ACK)
+	if (c->state == TCD_S_B_WAIT_ACK && c->isn == p->seq)
 		return;         /* a retransmitted SYN: same answer */
 	res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
 	c->state = TCD_S_B_SYN;
+	c->isn = p->seq;        /* A's: what the shim checks before trusting the slot */
 	o = dv_pkt_opts(p, &ol);
 	n = tc_eno_find(o, ol, &x, &xl);
 	c->a_count = (int8_t)(n < 0 ? -1 : n > 2 ? 2 : n);
