@@ -1,6 +1,7 @@
 /*
- * connect.c - connect: the opt-in, then the real connect; a blocking
- * connect returns once the session can carry data (or has failed).
+ * connect.c - connect: the opt-in, then the real connect; it returns when
+ * TCP's handshake is done (Init1 sent), as plain TCP's does, and the Init
+ * exchange ends in the background.
  */
 #include "config.h"
 
@@ -106,8 +107,14 @@ static int tc_connect(int fd, const struct sockaddr *a, socklen_t len)
 	if (r < 0 && (e == EINPROGRESS || e == EINTR))
 		tc_sock_set_connecting(s);
 	if (r == 0) {
+		/* Returns now, as plain TCP's connect does once the handshake
+		 * is done: the Init exchange ends in the background (progress
+		 * thread, or the first read), data written meanwhile waits for
+		 * the keys; waiting here for Init2 would wait for the server
+		 * program's accept() (forever, if it never accepts, or if this
+		 * very thread is to accept it). */
 		tc_in_shim++;         /* a signal handler must not wait for our locks */
-		r = tc_sock_start(s, fd, !tc_fd_nonblocking(fd));
+		r = tc_sock_start(s, fd, 0);
 		tc_in_shim--;
 		if (r < 0) {
 			e = -r;

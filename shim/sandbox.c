@@ -34,18 +34,36 @@
 #include "session.h"
 #include "tcpcrypt/tcpcrypt.h"
 
-static void prepare_one(int fd, struct tc_sock *s, void *arg)
+/* The Init exchange peeks (recvfrom) and writes the key log: finish it
+ * before a filter or a file size limit (connect() does not wait for it). */
+static void finish_one(int fd, struct tc_sock *s, void *arg)
 {
-	int st = tc_sock_state(s);
+	int st;
 
 	(void)arg;
 	if (s->kind != TC_K_CONN || !s->shm)
 		return;
-	/* The Init exchange peeks (recvfrom): finish it first. */
+	st = tc_sock_state(s);
 	if (st == TC_ST_CONNECTING || st == TC_ST_HANDSHAKE)
 		tc_sock_wait_ready(s, fd, 3000);
+}
+
+static void prepare_one(int fd, struct tc_sock *s, void *arg)
+{
+	finish_one(fd, s, arg);
+	if (s->kind != TC_K_CONN || !s->shm)
+		return;
 	tc_sock_sandbox(s, fd);
 	tc_guard_open(fd);            /* no setsockopt in there (guard.h) */
+}
+
+static void finish_handshakes(void)
+{
+	if (!__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED))
+		return;
+	tc_in_shim++;
+	tc_fd_foreach(finish_one, NULL);
+	tc_in_shim--;
 }
 
 /* Everything the data path needs once a filter may forbid the rest. */
@@ -91,6 +109,8 @@ static void on_limit(int res, const struct rlimit *rl)
 
 	if (!rl || rl->rlim_cur == RLIM_INFINITY)
 		return;
+	if (res == RLIMIT_FSIZE || res == RLIMIT_NOFILE || res == RLIMIT_NPROC)
+		finish_handshakes();  /* a sandbox is coming: the key log's lines first */
 	if (res == RLIMIT_FSIZE) {
 		tc_log_suspend();
 		tc_keylog_suspend();

@@ -21,6 +21,7 @@ DIVERT_TESTS = \
 	divert/dv_test_nginx_late.sh \
 	divert/dv_test_bypass.sh \
 	divert/dv_test_recv_flags.sh \
+	divert/dv_test_noaccept.sh \
 	divert/dv_eno_basic.sh \
 	divert/dv_eno_fallback.sh \
 	divert/dv_eno_middlebox.sh \

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "pair.h"
+#include "tcpcrypt/tcpcrypt.h"
 #include "settings.h"
 
 void settings_reload(void)
@@ -72,6 +73,16 @@ int pair_connect(int lfd, int port, int *cfd, int *sfd)
 		if (ac.fd >= 0)
 			close(ac.fd);
 		return -1;
+	}
+	/* connect() returns at TCP's pace and the key exchange ends in the
+	 * background: wait for it at both ends (the session ID waits for the
+	 * keys; a plain connection answers at once), so that a test starts on
+	 * a connection that has them. */
+	for (int i = 0; i < 2; i++) {
+		uint8_t id[TCPCRYPT_SESSID_MAX];
+		socklen_t l = sizeof(id);
+
+		(void)getsockopt(i ? fd : ac.fd, IPPROTO_TCP, TCP_CRYPT_SESSID, id, &l);
 	}
 	*cfd = fd;
 	*sfd = ac.fd;

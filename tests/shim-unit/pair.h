@@ -14,7 +14,8 @@ void settings_reload(void);
 /* A TCP socket bound to 127.0.0.1 on a free port (*port), not listening. */
 int bound_socket(int *port);
 /* Connects a new socket to 127.0.0.1:port (blocking connect through the
- * shim) while another thread accepts on lfd. Returns 0 and both ends. */
+ * shim) while another thread accepts on lfd, and waits until both ends
+ * have their keys (an encrypted connection). Returns 0 and both ends. */
 int pair_connect(int lfd, int port, int *cfd, int *sfd);
 /* bound_socket + listen + pair_connect, with the settings as they are. */
 int pair_open(int *cfd, int *sfd);

@@ -1,9 +1,9 @@
 /*
  * signals.c - check_shim's signal cases: a timer signal's handler writes
  * to (or closes) an encrypted connection while the test's main thread is
- * blocked inside the shim on it (recv, send with a full buffer, a
- * blocking connect's key exchange; and blocked in poll, outside the
- * shim's locks). The handler's write must never put its MARKER on the
+ * blocked inside the shim on it (recv, send with a full buffer, the
+ * first read after connect() waiting for the key exchange; and blocked in
+ * poll, outside the shim's locks). The handler's write must never put its MARKER on the
  * wire in clear: inside the shim it fails with EAGAIN (tcpcrypt(7),
  * "Signal handlers"); a closed connection's fd number, reused by a plain
  * socket, is a plain socket.
@@ -274,8 +274,9 @@ START_TEST(test_handler_write_during_full_send)
 }
 END_TEST
 
-/* Accepts on the listener 400 ms late: the connector's blocking connect
- * waits inside the shim for the key exchange meanwhile. */
+/* Accepts on the listener 400 ms late, then sends the wake-up text: the
+ * connector's connect() has returned at once (as over plain TCP), and its
+ * first read waits inside the shim for the key exchange meanwhile. */
 struct late {
 	int lfd, fd;
 };
@@ -286,15 +287,20 @@ static void *accept_late(void *arg)
 
 	sleep_ms(400);
 	l->fd = accept(l->lfd, NULL, NULL);
+	if (l->fd >= 0)
+		send_all(l->fd, wake, sizeof(wake));
 	return NULL;
 }
 
-START_TEST(test_handler_write_during_connect)
+START_TEST(test_handler_write_during_handshake_read)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct late l = { -1, -1 };
+	struct timespec t0, t1;
+	char got[64];
 	int port, c;
 	pthread_t t;
+	ssize_t n;
 
 	l.lfd = bound_socket(&port);
 	ck_assert_int_ge(l.lfd, 0);
@@ -304,10 +310,17 @@ START_TEST(test_handler_write_during_connect)
 	c = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(c, 0);
 	start_helper(&t, accept_late, &l);
-	arm(H_WRITE, c);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* not held until the server program accepts (400 ms) */
+	ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 200);
+	arm(H_WRITE, c);
+	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim: Init2 is not here yet */
 	disarm();
 	pthread_join(t, NULL);
+	ck_assert_int_eq(n, sizeof(wake));
+	ck_assert_mem_eq(got, wake, sizeof(wake));
 	ck_assert_int_ge(l.fd, 0);
 	check_refused(l.fd);
 	check_still_works(c, l.fd);
@@ -396,7 +409,7 @@ void add_signal_tests(Suite *su, void (*setup)(void))
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_handler_write_during_recv);
 	tcase_add_test(tc, test_handler_write_during_full_send);
-	tcase_add_test(tc, test_handler_write_during_connect);
+	tcase_add_test(tc, test_handler_write_during_handshake_read);
 	tcase_add_test(tc, test_handler_write_during_poll);
 	tcase_add_test(tc, test_handler_close_then_reuse);
 	suite_add_tcase(su, tc);

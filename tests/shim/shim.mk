@@ -66,6 +66,7 @@ shim_scripts = \
 	shim/test_late_start.sh \
 	shim/test_recv_flags.sh \
 	shim/test_bypass.sh \
-	shim/test_guard.sh
+	shim/test_guard.sh \
+	shim/test_noaccept.sh
 TESTS += $(shim_scripts)
-EXTRA_DIST += $(shim_scripts)
+EXTRA_DIST += $(shim_scripts) shim/noaccept.py
