@@ -10,6 +10,7 @@
 
 #include "cloexec.h"
 #include "close.h"
+#include "close_later.h"
 #include "fdtable.h"
 #include "fork.h"
 #include "libc_syms.h"
@@ -17,6 +18,7 @@
 #include "progress.h"
 #include "shim.h"
 #include "sock.h"
+#include "state.h"
 
 void tc_close_fd(int fd)
 {
@@ -35,12 +37,20 @@ void tc_close_fd(int fd)
 		return;
 	}
 	tc_fd_closing = fd;        /* out of the table, still open */
-	if (last && s->shm) {
+	if (last && s->closing) {
+		/* our background copy (close_later.c), closed by the application
+		 * (close_range, closefrom, dup2 onto it): its end stops here */
+	} else if (last && s->shm) {
 		int left = tc_sock_proc_unref(s);
+		long deadline = tc_sock_close_deadline();
 
 		tc_debug("fd %d closed; %d other process(es) hold the connection", fd, left);
-		if (left == 0)
-			tc_sock_final_close(s, fd);
+		/* close() returns at once, as plain TCP's does: what cannot be
+		 * done now (a peer that does not read, or has not answered Init1
+		 * yet) the progress thread finishes on a private copy */
+		if (left == 0 && tc_sock_end_try(s, fd, deadline) &&
+		    (__atomic_load_n(&tc_epoll_used, __ATOMIC_RELAXED) || tc_close_later(s, fd, deadline) < 0))
+			tc_sock_final_close_by(s, fd, deadline);
 	}
 	tc_fd_closing = -1;
 	tc_in_shim--;

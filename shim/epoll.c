@@ -19,6 +19,7 @@
 #include "log.h"
 #include "shim.h"
 #include "sock.h"
+#include "state.h"
 
 #define SLOTS 16384
 #define PROBE 32
@@ -161,6 +162,8 @@ TC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	int r = tc_real_epoll_ctl(epfd, op, fd, ev), saved = errno;
 	struct tc_sock *s;
 
+	if (r == 0 && op == EPOLL_CTL_ADD && !__atomic_load_n(&tc_epoll_used, __ATOMIC_RELAXED))
+		__atomic_store_n(&tc_epoll_used, 1, __ATOMIC_RELAXED);
 	if (r < 0 || tc_in_shim || !__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED))
 		return r;
 	s = tc_conn_get(fd);

@@ -48,18 +48,23 @@ static void exit_all(void)
 	static unsigned gen = 0x80000000u;
 	static struct batch b;
 	static int done;
+	long deadline;
 
 	if (!__atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) || getpid() != tc_pid ||
 	    __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
 	tc_in_shim++;
+	/* one bound for all: a process with many connections whose peers do
+	 * not answer exits in TC_CLOSE_WAIT_MS, not that much per connection */
+	deadline = tc_sock_close_deadline();
 	b.gen = ++gen;
 	do {
 		b.n = b.more = 0;
 		tc_fd_foreach(pick, &b);
 		for (int i = 0; i < b.n; i++) {
-			if (tc_sock_proc_unref(b.s[i]) == 0)
-				tc_sock_final_close(b.s[i], b.fd[i]);
+			/* (a close() left to the progress thread: ours to finish now) */
+			if (b.s[i]->closing || tc_sock_proc_unref(b.s[i]) == 0)
+				tc_sock_final_close_by(b.s[i], b.fd[i], deadline);
 			tc_fd_put(b.s[i]);
 		}
 	} while (b.more);

@@ -54,8 +54,8 @@ static void ref_one(int fd, struct tc_sock *s, void *arg)
 	struct walk *w = arg;
 
 	(void)fd;
-	if (s->mark == w->gen || !s->shm)
-		return;
+	if (s->mark == w->gen || !s->shm || s->closing)
+		return;             /* (a closed connection's end: this process's alone, close_later.h) */
 	s->mark = w->gen;
 	tc_sock_proc_ref(s, w->delta);
 }

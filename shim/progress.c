@@ -24,7 +24,7 @@
 #include "shim.h"
 #include "state.h"
 
-#define MAX_POLL 256
+#define POLL_FIRST 256     /* the set's first size; it grows to what is wanted */
 
 void tc_progress_lock(void)
 {
@@ -46,22 +46,51 @@ void tc_progress_set_work(const struct tc_progress_work *w)
 	tc_progress_work_set = w;
 }
 
+/* The poll set, grown to hold every connection that waits for something
+ * (thousands of handshakes parked on silent peers must not starve the
+ * others); when it cannot grow, the connections take turns. */
+static struct pollfd *grow(struct pollfd *pfd, int *cap, int want)
+{
+	struct pollfd *p;
+	int n = *cap;
+
+	while (n < want && n < (1 << 24))
+		n *= 2;
+	p = n > *cap ? realloc(pfd, (size_t)(n + 1) * sizeof(*p)) : NULL;
+	if (!p)
+		return pfd;
+	*cap = n;
+	return p;
+}
+
 static void *progress_main(void *arg)
 {
-	struct pollfd pfd[MAX_POLL + 1];
+	static struct pollfd first[POLL_FIRST + 1];
+	struct pollfd *pfd = first, *heap = NULL;
+	int cap = POLL_FIRST, skip = 0;
 	uint64_t v;
 
 	(void)arg;
 	tc_in_shim = 0;
 	for (;;) {
-		int r, n, tmo, busy;
+		int r, n, want, tmo, busy;
 
+		pthread_mutex_lock(&tc_progress_mutex);
+		want = tc_progress_work_set->collect(pfd + 1, cap, skip);
+		if (want > cap) {
+			struct pollfd *p = grow(heap, &cap, want);
+
+			if (p != heap) {
+				heap = pfd = p;
+				want = tc_progress_work_set->collect(pfd + 1, cap, skip);
+			}
+		}
+		n = want < cap ? want : cap;
+		skip = want > cap ? (skip + n) % want : 0;   /* the rest first, next round */
+		pthread_mutex_unlock(&tc_progress_mutex);
 		pfd[0].fd = tc_progress_wake_fd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
-		pthread_mutex_lock(&tc_progress_mutex);
-		n = tc_progress_work_set->collect(pfd + 1, MAX_POLL);
-		pthread_mutex_unlock(&tc_progress_mutex);
 		tmo = tc_progress_work_set->idle();
 		if (n && (tmo < 0 || tmo > 200))
 			tmo = 200;

@@ -14,9 +14,11 @@ struct pollfd;
 /* The thread's work on each round (progress_work.c), set before the first
  * kick (tc_shim_setup): */
 struct tc_progress_work {
-	/* fills pfd (at most cap) with the fds to wait for; returns how many
-	 * (the progress lock held) */
-	int (*collect)(struct pollfd *pfd, int cap);
+	/* fills pfd (at most cap) with the fds to wait for, the first from
+	 * the skip-th on (so that every one gets its turn when they do not
+	 * all fit); returns how many want waiting for, which may be more than
+	 * cap: the thread then grows its set (the progress lock held) */
+	int (*collect)(struct pollfd *pfd, int cap, int skip);
 	/* between rounds, no lock held: the longest wait in ms (-1: none) */
 	int (*idle)(void);
 	/* works on the ready ones (the progress lock held); 1 when a ready one

@@ -7,6 +7,7 @@
 
 #include <poll.h>
 
+#include "close_later.h"
 #include "fdtable.h"
 #include "keypool.h"
 #include "progress.h"
@@ -15,7 +16,7 @@
 
 struct collect {
 	struct pollfd *pfd;
-	int n, cap;
+	int n, cap, skip, want;
 };
 
 static void collect_one(int fd, struct tc_sock *s, void *arg)
@@ -23,10 +24,13 @@ static void collect_one(int fd, struct tc_sock *s, void *arg)
 	struct collect *c = arg;
 	short ev;
 
-	if (c->n >= c->cap || s->kind != TC_K_CONN)
+	if (s->kind != TC_K_CONN)
 		return;
 	ev = tc_sock_progress_events(s);
 	if (!ev)
+		return;
+	/* those before skip come last (they had their turn) */
+	if (c->want++ < c->skip || c->n >= c->cap)
 		return;
 	c->pfd[c->n].fd = fd;
 	c->pfd[c->n].events = ev;
@@ -34,20 +38,32 @@ static void collect_one(int fd, struct tc_sock *s, void *arg)
 	c->n++;
 }
 
-/* The connections that wait for something (progress lock held). */
-static int collect(struct pollfd *pfd, int cap)
+/* The connections that wait for something (progress lock held): the
+ * number wanted; pfd holds min(wanted, cap) of them. */
+static int collect(struct pollfd *pfd, int cap, int skip)
 {
-	struct collect c = { pfd, 0, cap };
+	struct collect c = { pfd, 0, cap, skip, 0 };
 
 	tc_fd_foreach(collect_one, &c);
-	return c.n;
+	if (c.n < cap && skip > 0) {          /* then the first ones */
+		c.skip = 0;
+		c.want = 0;
+		c.cap = c.n + (skip < cap - c.n ? skip : cap - c.n);
+		tc_fd_foreach(collect_one, &c);
+		c.want = c.want > c.n ? c.want : c.n;
+	}
+	return c.want;
 }
 
 /* Between rounds, no lock held: returns the longest wait (ms, -1: none). */
 static int idle(void)
 {
+	int a, b;
+
 	tc_keypool_fill();        /* the next connections' key pairs */
-	return tc_renew_all();    /* listeners: see renew.h */
+	a = tc_close_later_reap();    /* closed connections whose end is done */
+	b = tc_renew_all();       /* listeners: see renew.h */
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
 /* Works on the ready connections (progress lock held); 1 if one of them

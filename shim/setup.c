@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "close_later.h"
 #include "fork.h"
 #include "keylog.h"
 #include "libc_syms.h"
@@ -28,6 +29,7 @@ void tc_shim_setup(void)
 	if (!tc_cfg.disable) {
 		tc_keylog_init();
 		tc_fork_init();
+		tc_close_later_init();   /* its fork handler after fork.c's */
 	}
 	tc_exec_adopt();              /* connections handed over across exec (exec.c) */
 	tc_in_shim--;

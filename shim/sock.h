@@ -75,6 +75,8 @@ struct tc_sock {
 	                          * from then on the region cannot make it plain */
 	int guard;               /* what this process learnt of the kernel's guard
 	                          * on the connection (TC_GUARD_*, guard.h) */
+	long closing;            /* close() returned, the end goes on in the background
+	                          * until this deadline (monotonic ms; close_later.h) */
 	int was_shared;          /* the region was ever shared with another process
 	                          * (fork, exec handover): never pooled, whatever
 	                          * the region's own flag says (atomic) */
@@ -134,9 +136,19 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 int tc_sock_available(struct tc_sock *s, int fd);
 /* shutdown(): FINp then the real shutdown for SHUT_WR. */
 int tc_sock_shutdown(struct tc_sock *s, int fd, int how);
-/* The last fd of the socket in the last process is closing: flush pending
- * bytes (bounded) and send FINp. */
-void tc_sock_final_close(struct tc_sock *s, int fd);
+/* The last fd of the socket in the last process is closing: its end is
+ * the frames still queued, then FINp, within TC_CLOSE_WAIT_MS
+ * (tc_sock_close_deadline, monotonic ms). tc_sock_end_try begins it and
+ * goes as far as it can without waiting: 1 while work is left (close()
+ * then leaves it to the progress thread, close_later.h);
+ * tc_sock_final_close_by waits for it until deadline (exit gives all its
+ * connections one). */
+long tc_sock_close_deadline(void);
+int tc_sock_end_try(struct tc_sock *s, int fd, long deadline);
+void tc_sock_final_close_by(struct tc_sock *s, int fd, long deadline);
+/* Frees this process's copy of s without ending the session (a fork
+ * child dropping what its parent still works on). */
+void tc_sock_free_local(struct tc_sock *s);
 /* Process references on the shared state (fork, exec). */
 void tc_sock_proc_ref(struct tc_sock *s, int delta);
 int tc_sock_proc_unref(struct tc_sock *s);

@@ -199,6 +199,15 @@ void tc_sock_free(struct tc_sock *s)
 	free(s);
 }
 
+void tc_sock_free_local(struct tc_sock *s)
+{
+	tc_aead_ctx_free(&s->tx_cx);
+	tc_aead_ctx_free(&s->rx_cx);
+	if (s->shm)
+		munmap(REGION(s->shm), shm_size);
+	free(s);
+}
+
 void tc_sock_proc_ref(struct tc_sock *s, int delta)
 {
 	if (s->shm) {

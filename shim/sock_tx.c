@@ -120,8 +120,10 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 	if (how == SHUT_WR || how == SHUT_RDWR) {
 		lock(&sh->tx_lock);
 		sh->fin_pending = 1;
+		/* never waits for the peer (plain TCP's shutdown does not): what
+		 * does not go now, the progress thread sends */
 		if (STATE(sh) == TC_ST_READY)
-			r = tx_flush(s, fd, nonblocking(sh, fd));
+			r = tx_flush(s, fd, 1);
 		unlock(&sh->tx_lock);
 		if (tx_pending(sh) || STATE(sh) == TC_ST_HANDSHAKE)
 			tc_progress_kick();
@@ -131,41 +133,69 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 	return r;
 }
 
-void tc_sock_final_close(struct tc_sock *s, int fd)
+long tc_sock_close_deadline(void)
+{
+	return now_ms() + TC_CLOSE_WAIT_MS;
+}
+
+/* One turn of a connection's end, without waiting (fin_pending set):
+ * 1 while work is left, 0 once done or nothing can be done. */
+static int end_step(struct tc_sock *s, int fd, long deadline)
 {
 	struct tc_shm *sh = s->shm;
-	long deadline = now_ms() + TC_CLOSE_WAIT_MS;
+	int r = 0, st = STATE(sh);
+
+	if (st == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
+		r = rx_handshake(s, fd, 1);
+		unlock(&sh->rx_lock);
+	}
+	st = STATE(sh);
+	if (st == TC_ST_FAILED)
+		return 0;
+	if (st == TC_ST_READY) {
+		if (lock_until(&sh->tx_lock, deadline) < 0)
+			return 0;
+		r = tx_flush(s, fd, 1);
+		unlock(&sh->tx_lock);
+		if (r == 0 && !tx_pending(sh))
+			return 0;
+		if (r < 0 && r != -EAGAIN && r != -EINTR)
+			return 0;
+	}
+	return 1;
+}
+
+/* Marks the end (FINp after what is queued): 1 if there is an end to make. */
+static int end_begin(struct tc_sock *s, int fd, long deadline)
+{
+	struct tc_shm *sh = s->shm;
 
 	if (STATE(sh) == TC_ST_CONNECTING)
 		tc_sock_check_connect(s, fd);
 	if (STATE(sh) != TC_ST_HANDSHAKE && STATE(sh) != TC_ST_READY)
-		return;
+		return 0;
 	if (lock_until(&sh->tx_lock, deadline) < 0)
-		return;
+		return 0;
 	sh->fin_pending = 1;
 	unlock(&sh->tx_lock);
-	for (;;) {
-		int r = 0, st = STATE(sh);
-		long left;
+	return 1;
+}
 
-		if (st == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {
-			r = rx_handshake(s, fd, 1);
-			unlock(&sh->rx_lock);
-		}
-		st = STATE(sh);
-		if (st == TC_ST_FAILED)
-			return;
-		if (st == TC_ST_READY) {
-			if (lock_until(&sh->tx_lock, deadline) < 0)
-				return;
-			r = tx_flush(s, fd, 1);
-			unlock(&sh->tx_lock);
-			if (r == 0 && !tx_pending(sh))
-				return;
-			if (r < 0 && r != -EAGAIN && r != -EINTR)
-				return;
-		}
-		left = deadline - now_ms();
+int tc_sock_end_try(struct tc_sock *s, int fd, long deadline)
+{
+	return end_begin(s, fd, deadline) && end_step(s, fd, deadline);
+}
+
+void tc_sock_final_close_by(struct tc_sock *s, int fd, long deadline)
+{
+	struct tc_shm *sh = s->shm;
+
+	if (!s->closing && !end_begin(s, fd, deadline))
+		return;
+	while (end_step(s, fd, deadline)) {
+		int st = STATE(sh);
+		long left = deadline - now_ms();
+
 		if (left <= 0) {
 			tc_info("fd %d: closed before its last frames could be sent", fd);
 			return;

@@ -10,6 +10,7 @@ struct tc_config tc_cfg;
 int tc_log_level;
 int tc_log_fd = -1;
 int tc_keylog_fd = -1;
+int tc_epoll_used;
 int *tc_own[TC_OWN_MAX];
 
 int tc_fd_count;

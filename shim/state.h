@@ -51,6 +51,11 @@ extern struct tc_sock **tc_fd_chunks[TC_FD_NCHUNKS];
  * fds are the same). */
 #define TC_CLOEXEC_NBITS (1 << 20)
 extern unsigned long tc_cloexec_bits[TC_CLOEXEC_NBITS / (8 * sizeof(unsigned long))];
+/* epoll.c: set once this process added an fd to an epoll set (atomic;
+ * inherited). close() then ends connections itself rather than through a
+ * private copy (close_later.h): a copy would keep the socket in epoll sets
+ * the shim may not know of, reporting events for a closed fd. */
+extern int tc_epoll_used;
 /* fdtable.c: objects a signal handler's close() dropped the last
  * reference of, freed by the next tc_fd_put() outside the shim (under
  * tc_fd_lock; inherited: a child frees its copies). */

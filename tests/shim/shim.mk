@@ -67,6 +67,7 @@ shim_scripts = \
 	shim/test_recv_flags.sh \
 	shim/test_bypass.sh \
 	shim/test_guard.sh \
-	shim/test_noaccept.sh
+	shim/test_noaccept.sh \
+	shim/test_stalls.sh
 TESTS += $(shim_scripts)
-EXTRA_DIST += $(shim_scripts) shim/noaccept.py
+EXTRA_DIST += $(shim_scripts) shim/noaccept.py shim/stalls.py

@@ -1,0 +1,111 @@
+"""stalls.py - calls that must not wait for a peer longer than plain TCP's.
+
+  stalls.py hold PORT                   listen (backlog 1024), never accept
+  stalls.py sink PORT                   accept one connection, never read
+  stalls.py recv PORT                   accept one connection; print
+                                        "got T" (time.monotonic()) when its
+                                        first bytes arrive
+  stalls.py parked HOST HOLD RECV N     N connections to HOLD (their key
+                                        exchange never ends: nobody accepts),
+                                        then one to RECV: write "hello",
+                                        print "wrote T", sleep 3 s without
+                                        reading (only the shim's progress
+                                        thread can send it), close
+  stalls.py late PORT DELAY             accept one connection, wait DELAY s,
+                                        then read it to the end: print
+                                        "read N eof" (or the error)
+  stalls.py closer HOST PORT            write until the socket would block
+                                        (the peer does not read yet), close:
+                                        print "close S after N bytes", exit
+  stalls.py shutdown HOST SINK          fill the connection (non-blocking
+                                        writes until EAGAIN), make the
+                                        socket blocking, shutdown(SHUT_WR):
+                                        print "shutdown S" (seconds it took)
+"""
+import socket
+import sys
+import time
+
+
+def listener(port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("", port))
+    ls.listen(1024)
+    return ls
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "hold":
+        ls = listener(int(sys.argv[2]))
+        time.sleep(3600)
+    elif mode == "sink":
+        c, _ = listener(int(sys.argv[2])).accept()
+        time.sleep(3600)
+    elif mode == "recv":
+        c, _ = listener(int(sys.argv[2])).accept()
+        c.recv(100)
+        print("got %.3f" % time.monotonic(), flush=True)
+        time.sleep(5)
+    elif mode == "late":
+        c, _ = listener(int(sys.argv[2])).accept()
+        time.sleep(float(sys.argv[3]))
+        n = 0
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                n += len(d)
+            print("read %d eof" % n, flush=True)
+        except OSError as e:
+            print("read %d error %s" % (n, e.strerror), flush=True)
+    elif mode == "closer":
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        s.setblocking(False)
+        sent = 0
+        try:
+            while True:
+                sent += s.send(b"z" * 65536)
+        except BlockingIOError:
+            pass
+        s.setblocking(True)
+        t0 = time.monotonic()
+        s.close()
+        print("close %.3f after %d bytes" % (time.monotonic() - t0, sent), flush=True)
+    elif mode == "parked":
+        host, hold, recv, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        parked = []
+        for _ in range(n):
+            s = socket.socket()
+            s.connect((host, hold))
+            parked.append(s)
+        s = socket.socket()
+        s.connect((host, recv))
+        s.send(b"hello")
+        print("wrote %.3f" % time.monotonic(), flush=True)
+        time.sleep(3)
+        s.close()
+    elif mode == "shutdown":
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        s.sendall(b"x")               # the key exchange done (the first frame went)
+        time.sleep(0.5)
+        s.setblocking(False)
+        sent = 0
+        try:
+            while True:
+                sent += s.send(b"y" * 65536)
+        except BlockingIOError:
+            pass
+        s.setblocking(True)
+        t0 = time.monotonic()
+        s.shutdown(socket.SHUT_WR)
+        print("shutdown %.3f after %d bytes" % (time.monotonic() - t0, sent), flush=True)
+
+
+main()

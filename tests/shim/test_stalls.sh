@@ -1,0 +1,63 @@
+#!/bin/bash
+# test_stalls.sh - a peer cannot stall the shim's callers (issue 13):
+#  1. 300 connections parked in the key exchange (a listener whose program
+#     never accepts), then one more to a server that reads: its "hello",
+#     written before its keys existed and never driven by the application
+#     (it sleeps), is sent by the shim's progress thread within 1 s (before:
+#     the thread watched 256 connections, the parked ones, and the hello
+#     left only at close, 3 s later);
+#  2. shutdown(SHUT_WR) of a blocking socket whose peer reads nothing, with
+#     frames still queued in the shim, returns at once as over plain TCP
+#     (before: it waited for the peer forever);
+#  3. close() of a connection whose peer does not read yet returns at once
+#     (before: up to 2 s); the process exits right after, and the peer still
+#     reads every byte and a clean end (the shim's exit finishes the end).
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
+tc_require_root
+RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
+PROG=$TC_TOP_SRCDIR/tests/shim/stalls.py
+[ -x "$RUN" ] || tc_fail "tcpcrypt-run not built at $RUN"
+tc_netns_setup
+tc_daemon_start
+export TCPCRYPT_CONTROL=$TC_CONTROL
+T=$TC_TMP
+
+# 1. parked handshakes
+tc_bg "$NS_B" "$RUN" python3 "$PROG" hold 7700 2> "$T/hold.err"
+tc_bg "$NS_B" "$RUN" python3 "$PROG" recv 7701 > "$T/recv.out" 2> "$T/recv.err"
+tc_wait_port "$NS_B" 7700
+tc_wait_port "$NS_B" 7701
+tc_run "$NS_A" bash -c 'ulimit -n 4096 && exec timeout 30 "$@"' _ "$RUN" python3 "$PROG" parked "$IP_B" 7700 7701 300 \
+	> "$T/parked.out" 2> "$T/parked.err" || { rc=$?; cat "$T/parked.out" "$T/parked.err" >&2; tc_fail "parked: client failed ($rc)"; }
+for _ in $(seq 1 50); do grep -q '^got' "$T/recv.out" && break; sleep 0.1; done
+wrote=$(awk '/^wrote/ {print $2}' "$T/parked.out")
+got=$(awk '/^got/ {print $2}' "$T/recv.out")
+[ -n "$wrote" ] && [ -n "$got" ] || tc_fail "parked: no times (client: $(cat "$T/parked.out"), server: $(cat "$T/recv.out" "$T/recv.err"))"
+d=$(awk -v a="$wrote" -v b="$got" 'BEGIN {printf "%.3f", b - a}')
+tc_log "parked: 300 key exchanges parked; the hello arrived $d s after it was written"
+awk -v d="$d" 'BEGIN {exit !(d < 1.0)}' || tc_fail "parked: the hello took $d s: the progress thread did not serve it"
+
+# 2. shutdown(SHUT_WR) with frames queued, the peer not reading
+tc_bg "$NS_B" "$RUN" python3 "$PROG" sink 7702 2> "$T/sink.err"
+tc_wait_port "$NS_B" 7702
+tc_run "$NS_A" timeout 20 "$RUN" python3 "$PROG" shutdown "$IP_B" 7702 > "$T/shut.out" 2> "$T/shut.err"
+rc=$?
+[ $rc = 124 ] && tc_fail "shutdown(SHUT_WR) hung waiting for a peer that does not read"
+[ $rc = 0 ] || { cat "$T/shut.err" >&2; tc_fail "shutdown: client failed ($rc)"; }
+s=$(awk '/^shutdown/ {print $2}' "$T/shut.out")
+tc_log "shutdown: $(cat "$T/shut.out")"
+awk -v s="$s" 'BEGIN {exit !(s < 0.1)}' || tc_fail "shutdown(SHUT_WR) took $s s"
+# 3. close() with frames queued, the peer not reading yet (for 1.5 s): it
+# returns at once; the process then exits, and its end (the frames, FINp)
+# still reaches the peer, which reads every byte and a clean end of stream.
+tc_bg "$NS_B" "$RUN" python3 "$PROG" late 7703 1.5 > "$T/late.out" 2> "$T/late.err"
+srv=$TC_LAST_PID
+tc_wait_port "$NS_B" 7703
+tc_run "$NS_A" timeout 20 "$RUN" python3 "$PROG" closer "$IP_B" 7703 > "$T/closer.out" 2> "$T/closer.err" ||
+	{ cat "$T/closer.err" >&2; tc_fail "close: client failed"; }
+timeout 20 tail --pid="$srv" -f /dev/null
+tc_log "close: $(cat "$T/closer.out"); the peer: $(cat "$T/late.out")"
+read -r _ c _ n _ < "$T/closer.out"
+awk -v c="$c" 'BEGIN {exit !(c < 0.1)}' || tc_fail "close() took $c s: it waited for the peer"
+[ "$(cat "$T/late.out")" = "read $n eof" ] || tc_fail "close: the peer got '$(cat "$T/late.out")', expected 'read $n eof'"
+echo "PASS: parked key exchanges starve nobody; shutdown and close do not wait for the peer"
