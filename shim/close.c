@@ -69,7 +69,7 @@ void tc_fd_forget_stale(int fd)
 	s = tc_fd_take(fd, &last);
 	tc_progress_unlock();
 	if (s) {
-		if (last)
+		if (last && !s->closing)  /* (a background end holds no process reference) */
 			tc_sock_proc_unref(s);
 		tc_fd_put(s);
 	}
