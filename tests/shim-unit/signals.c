@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <check.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -25,111 +24,29 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "handler.h"
 #include "pair.h"
 #include "signals.h"
 
 static const char marker[] = "MARKER-written-by-a-signal-handler";
-static const char wake[] = "wake up";
 
-enum { H_WRITE, H_CLOSE };
+static int h_fd;                          /* the handler's fd */
 
-static int h_op, h_fd;
-static volatile sig_atomic_t h_fired;
-static volatile long h_ret;
-static volatile int h_err;
-
-/* The timer's handler: one write of the marker, or one close, on h_fd. */
-static void on_alarm(int sig)
+/* The handler's calls: one write of the marker, or one close, on h_fd. */
+static long write_marker(void)
 {
-	int saved = errno;
-
-	(void)sig;
-	if (h_op == H_WRITE)
-		h_ret = write(h_fd, marker, sizeof(marker));
-	else
-		h_ret = close(h_fd);
-	h_err = errno;
-	__atomic_store_n(&h_fired, 1, __ATOMIC_RELEASE);
-	errno = saved;
+	return write(h_fd, marker, sizeof(marker));
 }
 
-static void sleep_ms(long ms)
+static long close_fd(void)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
+	return close(h_fd);
 }
 
-static pthread_t main_thread, timer_thread;
-
-/* The timer: SIGALRM to the main thread 150 ms from now (aimed at it: a
- * process-wide timer's signal may go to any thread that does not block
- * it, under valgrind too). */
-static void *fire_later(void *arg)
+static void arm(handler_call call, int fd)
 {
-	(void)arg;
-	sleep_ms(150);
-	pthread_kill(main_thread, SIGALRM);
-	return NULL;
-}
-
-/* Arms the handler for fd (SA_RESTART: the interrupted call goes on, as
- * in most programs) and the timer; disarm() waits for the timer. */
-static void arm(int op, int fd)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	h_op = op;
 	h_fd = fd;
-	h_fired = 0;
-	h_ret = -2;
-	h_err = 0;
-	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
-	main_thread = pthread_self();
-	ck_assert_int_eq(pthread_create(&timer_thread, NULL, fire_later, NULL), 0);
-}
-
-static void disarm(void)
-{
-	pthread_join(timer_thread, NULL);
-}
-
-/* Waits up to 3 s for the handler to have run. */
-static int wait_fired(void)
-{
-	for (int i = 0; i < 300 && !__atomic_load_n(&h_fired, __ATOMIC_ACQUIRE); i++)
-		sleep_ms(10);
-	return h_fired;
-}
-
-/* Starts a helper thread with SIGALRM blocked: the signal goes to the
- * main thread, which is the one blocked inside the shim. */
-static void start_helper(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-	sigset_t set, old;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	ck_assert_int_eq(pthread_create(t, NULL, fn, arg), 0);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-/* The C library's syscall(), past the shim: this program links the
- * shim's core, whose syscall() routes socket calls through the shim. */
-static long raw_syscall(long nr, long a, long b, long c, long d, long e, long f)
-{
-	long (*fn)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
-
-	if (!fn) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return fn(nr, a, b, c, d, e, f);
+	handler_arm(call);
 }
 
 /* What the kernel holds for fd right now (bypassing the shim). */
@@ -160,25 +77,14 @@ static void check_refused(int peer)
 /* Both directions still carry authenticated data. */
 static void check_still_works(int c, int s)
 {
-	char got[sizeof(wake)];
+	char got[sizeof(handler_wake)];
 
-	ck_assert_int_eq(send_all(c, wake, sizeof(wake)), 0);
+	ck_assert_int_eq(send_all(c, handler_wake, sizeof(handler_wake)), 0);
 	ck_assert_int_eq(recv_all(s, got, sizeof(got)), 0);
-	ck_assert_mem_eq(got, wake, sizeof(wake));
-	ck_assert_int_eq(send_all(s, wake, sizeof(wake)), 0);
+	ck_assert_mem_eq(got, handler_wake, sizeof(handler_wake));
+	ck_assert_int_eq(send_all(s, handler_wake, sizeof(handler_wake)), 0);
 	ck_assert_int_eq(recv_all(c, got, sizeof(got)), 0);
-	ck_assert_mem_eq(got, wake, sizeof(wake));
-}
-
-/* Once the handler ran: sends the wake-up text on the peer. */
-static void *wake_after_handler(void *arg)
-{
-	int peer = *(int *)arg;
-
-	if (wait_fired())
-		sleep_ms(50);
-	send_all(peer, wake, sizeof(wake));
-	return NULL;
+	ck_assert_mem_eq(got, handler_wake, sizeof(handler_wake));
 }
 
 START_TEST(test_handler_write_during_recv)
@@ -189,13 +95,13 @@ START_TEST(test_handler_write_during_recv)
 	ssize_t n;
 
 	ck_assert_int_eq(pair_open(&c, &s), 0);
+	arm(write_marker, c);        /* first: the helper waits for h_fired */
 	start_helper(&t, wake_after_handler, &s);
-	arm(H_WRITE, c);
 	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
-	disarm();
+	handler_disarm();
 	pthread_join(t, NULL);
-	ck_assert_int_eq(n, sizeof(wake));
-	ck_assert_mem_eq(got, wake, sizeof(wake));
+	ck_assert_int_eq(n, sizeof(handler_wake));
+	ck_assert_mem_eq(got, handler_wake, sizeof(handler_wake));
 	check_refused(s);
 	check_still_works(c, s);
 	close(c);
@@ -259,9 +165,9 @@ START_TEST(test_handler_write_during_full_send)
 	memset(bulk, 'a', sizeof(bulk));
 	d.fd = s;
 	start_helper(&t, drain_raw, &d);
-	arm(H_WRITE, c);
+	arm(write_marker, c);
 	ck_assert_int_eq(send_all(c, bulk, sizeof(bulk)), 0);   /* blocks: nobody reads */
-	disarm();
+	handler_disarm();
 	__atomic_store_n(&d.done, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(h_fired, 1);
@@ -274,7 +180,7 @@ START_TEST(test_handler_write_during_full_send)
 }
 END_TEST
 
-/* Accepts on the listener 400 ms late, then sends the wake-up text: the
+/* Accepts on the listener 400 ms late, then sends the handler_wake-up text: the
  * connector's connect() has returned at once (as over plain TCP), and its
  * first read waits inside the shim for the key exchange meanwhile. */
 struct late {
@@ -288,7 +194,7 @@ static void *accept_late(void *arg)
 	sleep_ms(400);
 	l->fd = accept(l->lfd, NULL, NULL);
 	if (l->fd >= 0)
-		send_all(l->fd, wake, sizeof(wake));
+		send_all(l->fd, handler_wake, sizeof(handler_wake));
 	return NULL;
 }
 
@@ -315,12 +221,12 @@ START_TEST(test_handler_write_during_handshake_read)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* not held until the server program accepts (400 ms) */
 	ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 200);
-	arm(H_WRITE, c);
+	arm(write_marker, c);
 	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim: Init2 is not here yet */
-	disarm();
+	handler_disarm();
 	pthread_join(t, NULL);
-	ck_assert_int_eq(n, sizeof(wake));
-	ck_assert_mem_eq(got, wake, sizeof(wake));
+	ck_assert_int_eq(n, sizeof(handler_wake));
+	ck_assert_mem_eq(got, handler_wake, sizeof(handler_wake));
 	ck_assert_int_ge(l.fd, 0);
 	check_refused(l.fd);
 	check_still_works(c, l.fd);
@@ -342,15 +248,15 @@ START_TEST(test_handler_write_during_poll)
 	size_t n;
 
 	ck_assert_int_eq(pair_open(&c, &s), 0);
+	arm(write_marker, c);        /* first: the helper waits for h_fired */
 	start_helper(&t, wake_after_handler, &s);
-	arm(H_WRITE, c);
 	p.fd = c;
 	p.events = POLLIN;
 	do                                       /* poll is never restarted */
 		r = poll(&p, 1, 5000);
 	while (r < 0 && errno == EINTR);
 	ck_assert_int_eq(r, 1);
-	disarm();
+	handler_disarm();
 	pthread_join(t, NULL);
 	ck_assert_int_eq(h_fired, 1);
 	ck_assert_int_eq(h_ret, sizeof(marker));
@@ -359,8 +265,8 @@ START_TEST(test_handler_write_during_poll)
 	ck_assert_msg(!contains(raw, n, marker, 8), "the handler's marker is on the wire in clear");
 	ck_assert_int_eq(recv_all(s, got, sizeof(got)), 0);
 	ck_assert_mem_eq(got, marker, sizeof(marker));
-	ck_assert_int_eq(recv_all(c, got, sizeof(wake)), 0);
-	ck_assert_mem_eq(got, wake, sizeof(wake));
+	ck_assert_int_eq(recv_all(c, got, sizeof(handler_wake)), 0);
+	ck_assert_mem_eq(got, handler_wake, sizeof(handler_wake));
 	close(c);
 	close(s);
 }
@@ -376,9 +282,9 @@ START_TEST(test_handler_close_then_reuse)
 	ssize_t n;
 
 	ck_assert_int_eq(pair_open(&c, &s), 0);
-	arm(H_CLOSE, c);
+	arm(close_fd, c);
 	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
-	disarm();
+	handler_disarm();
 	ck_assert_int_eq(n, -1);
 	ck_assert_int_eq(errno, EBADF);
 	ck_assert_int_eq(h_fired, 1);
