@@ -75,17 +75,12 @@ void tc_fd_forget_stale(int fd)
 	}
 }
 
-/* close() entered while this thread is already inside the shim: from a
- * signal handler (or a library the shim called). The fd's table entry
- * goes with the fd, without waiting for a lock the interrupted frame may
- * hold; when that cannot be had, neither goes (EAGAIN, the fd stays
- * open). No FINp then: the session's orderly close needs the locks. */
-static int close_inside(int fd)
+int tc_close_forget_inside(int fd)
 {
 	int r = 0, tries = 0;
 
 	if (fd >= 0 && fd == tc_fd_closing)
-		return 0;             /* the interrupted close() finishes it */
+		return -EBUSY;        /* the interrupted close() finishes it */
 	/* the progress thread may hold its lock for a moment; our own
 	 * interrupted frame would hold it for good: try for ~10 ms */
 	while ((r = tc_fd_present(fd) ? -EAGAIN : 0) < 0) {
@@ -101,6 +96,20 @@ static int close_inside(int fd)
 			break;
 		nanosleep(&ts, NULL);
 	}
+	return r < 0 ? r : 0;
+}
+
+/* close() entered while this thread is already inside the shim: from a
+ * signal handler (or a library the shim called). The fd's table entry
+ * goes with the fd (tc_close_forget_inside); when that cannot be had,
+ * neither goes (EAGAIN, the fd stays open). No FINp then: the session's
+ * orderly close needs the locks. */
+static int close_inside(int fd)
+{
+	int r = tc_close_forget_inside(fd);
+
+	if (r == -EBUSY)
+		return 0;
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -119,11 +128,18 @@ TC_EXPORT int close(int fd)
 	return tc_real_close(fd);
 }
 
-/* close_range() around the shim's own fds. */
-static int close_range_sparing(unsigned int lo, unsigned int hi, int flags)
+/* close_range() around the shim's own fds and, when not -1, spare. */
+static int close_range_sparing(unsigned int lo, unsigned int hi, int flags, int spare)
 {
-	int own[4], n = tc_own_fds(own, 4), r = 0;
+	int own[8], n = tc_own_fds(own, 7), r = 0;
 
+	if (spare >= 0) {             /* into the sorted list */
+		int j = n++;
+
+		for (; j > 0 && own[j - 1] > spare; j--)
+			own[j] = own[j - 1];
+		own[j] = spare;
+	}
 	for (int i = 0; i < n && lo <= hi; i++) {
 		unsigned int o = (unsigned int)own[i];
 
@@ -138,6 +154,33 @@ static int close_range_sparing(unsigned int lo, unsigned int hi, int flags)
 	if (lo <= hi && tc_real_close_range(lo, hi, flags) < 0)
 		r = -1;
 	return r;
+}
+
+/* close_range() (and closefrom()) inside the shim, a signal handler: each
+ * tracked fd in [lo, hi] is forgotten as close() does there; the first
+ * one whose table entry cannot be had without waiting stops the call
+ * there: the fds below it are closed, it and those above stay open
+ * (EAGAIN). The shim's own fds and the fd the interrupted close() is
+ * closing stay open too, as outside. */
+static int close_range_inside(unsigned int lo, unsigned int hi, int flags)
+{
+	int stop = -1;
+
+	if (flags & CLOSE_RANGE_CLOEXEC)
+		return tc_real_close_range(lo, hi, flags);   /* nothing closes */
+	if (lo < (unsigned int)tc_fd_limit() && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED))
+		for (int t = tc_fd_next_present((int)lo); t >= 0 && (unsigned int)t <= hi;
+		     t = tc_fd_next_present(t + 1))
+			if (tc_close_forget_inside(t) == -EAGAIN) {
+				stop = t;
+				break;
+			}
+	if (stop < 0)
+		return close_range_sparing(lo, hi, flags, tc_fd_closing);
+	if ((unsigned int)stop > lo)
+		close_range_sparing(lo, (unsigned int)stop - 1, flags, tc_fd_closing);
+	errno = EAGAIN;
+	return -1;
 }
 
 /* Forgets every tracked fd from lo up (closefrom and close_range). */
@@ -157,22 +200,31 @@ static void close_tracked_from(unsigned int lo, unsigned int hi)
 
 TC_EXPORT void closefrom(int lo)
 {
-	if (lo >= 0 && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim)
+	int saved = errno;
+
+	if (lo >= 0 && tc_in_shim) {
+		close_range_inside((unsigned int)lo, ~0U, 0);
+		errno = saved;
+		return;
+	}
+	if (lo >= 0 && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED))
 		close_tracked_from((unsigned int)lo, ~0U);
-	if (lo >= 0 && !tc_in_shim)
-		close_range_sparing((unsigned int)lo, ~0U, 0);
+	if (lo >= 0)
+		close_range_sparing((unsigned int)lo, ~0U, 0, -1);
 	else
 		tc_real_closefrom(lo);
 }
 
 TC_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
+	if (tc_in_shim && lo <= hi)
+		return close_range_inside(lo, hi, flags);
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) &&
 	    !tc_in_shim && lo <= hi)
 		close_tracked_from(lo, hi);
 	if ((flags & CLOSE_RANGE_CLOEXEC) && !tc_in_shim && lo <= hi)
 		tc_cloexec_app_set_range(lo, hi);   /* the application's flag now */
 	if (!tc_in_shim && lo <= hi)
-		return close_range_sparing(lo, hi, flags);
+		return close_range_sparing(lo, hi, flags, -1);
 	return tc_real_close_range(lo, hi, flags);
 }

@@ -3,6 +3,15 @@
  * the same open file description shares its session (and, encrypted, is
  * close-on-exec in the kernel: cloexec.h, which also answers F_GETFD and
  * F_SETFD).
+ *
+ * In a signal handler that interrupted the shim (tc_in_shim), a new fd on
+ * an encrypted connection is refused: tracking it takes the fd table's
+ * lock, which the interrupted frame may hold, and an fd the shim does not
+ * track would put clear text on the wire. Nothing is opened; the errno is
+ * the one each call documents for "no new fd now": EMFILE for dup and
+ * F_DUPFD*, EBUSY (the kernel's own transient refusal) for dup2/dup3.
+ * dup2/dup3 onto a tracked fd there forget it as close() does there
+ * (tc_close_forget_inside), or fail with EBUSY leaving it open.
  */
 #include "config.h"
 
@@ -37,9 +46,23 @@ static void share(int oldfd, int newfd)
 	tc_fd_put(s);
 }
 
+/* 1 (errno err) if the handler's new fd would be on an encrypted
+ * connection: see the top of this file. */
+static int refused_inside(int fd, int err)
+{
+	if (__builtin_expect(!tc_in_shim, 1) || !tc_fd_conn_nowait(fd))
+		return 0;
+	errno = err;
+	return 1;
+}
+
 TC_EXPORT int dup(int fd)
 {
-	int r = tc_real_dup(fd);
+	int r;
+
+	if (refused_inside(fd, EMFILE))
+		return -1;
+	r = tc_real_dup(fd);
 
 	if (r >= 0 && tc_fd_maybe(fd))
 		share(fd, r);
@@ -52,6 +75,15 @@ static int dup_onto(int fd, int fd2, int flags, int three)
 {
 	int r, saved = errno;
 
+	if (fd != fd2 && tc_in_shim) {
+		if (refused_inside(fd, EBUSY))
+			return -1;
+		if (tc_real_fcntl(fd, F_GETFD, 0) >= 0 && tc_close_forget_inside(fd2) < 0) {
+			errno = EBUSY;
+			return -1;
+		}
+		errno = saved;
+	}
 	if (fd != fd2 && tc_fd_maybe(fd2) && tc_real_fcntl(fd, F_GETFD, 0) >= 0)
 		tc_close_fd(fd2);
 	if (fd != fd2 && !tc_in_shim && tc_own_fd(fd2))
@@ -81,6 +113,8 @@ static int do_fcntl(int fd, int cmd, long arg)
 		return tc_cloexec_getfd(fd);
 	if (cmd == F_SETFD && tc_fd_maybe(fd))
 		return tc_cloexec_setfd(fd, arg);
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && refused_inside(fd, EMFILE))
+		return -1;
 	r = tc_real_fcntl(fd, cmd, arg);
 
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && tc_fd_maybe(fd))

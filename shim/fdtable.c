@@ -243,6 +243,22 @@ int tc_fd_find(const struct tc_sock *s, int *out, int cap)
 	return n;
 }
 
+int tc_fd_next_present(int from)
+{
+	for (int fd = from < 0 ? 0 : from; fd < CHUNK * NCHUNKS;) {
+		struct tc_sock **ch = __atomic_load_n(&tc_fd_chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
+
+		if (!ch) {
+			fd = ((fd >> CHUNK_BITS) + 1) << CHUNK_BITS;
+			continue;
+		}
+		if (__atomic_load_n(&ch[fd & (CHUNK - 1)], __ATOMIC_ACQUIRE))
+			return fd;
+		fd++;
+	}
+	return -1;
+}
+
 struct tc_sock *tc_conn_get(int fd)
 {
 	struct tc_sock *s;

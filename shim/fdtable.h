@@ -34,6 +34,9 @@ void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg);
 /* Up to cap fds that refer to s, without the table lock (pointers are
  * compared, never followed): for callers that hold a connection's locks. */
 int tc_fd_find(const struct tc_sock *s, int *out, int cap);
+/* The lowest fd >= from in the table now (a lock-free look that skips
+ * absent chunks), or -1. */
+int tc_fd_next_present(int from);
 /* Highest fd that may be in the table, plus one. */
 int tc_fd_limit(void);
 

@@ -1,7 +1,10 @@
 /*
  * ioctl.c - ioctl(FIONREAD/SIOCINQ): plaintext bytes available, never
  * ciphertext counts; FIONBIO is noted (see tc_sock_note_nonblock);
- * FIOCLEX/FIONCLEX as cloexec.h says.
+ * FIOCLEX/FIONCLEX as cloexec.h says. In a signal handler that
+ * interrupted the shim, FIONREAD on an encrypted connection fails with
+ * EAGAIN like the data calls there (tc_reentered_on_conn): the plaintext
+ * count needs the connection's locks, and the kernel's is ciphertext.
  */
 #include "config.h"
 
@@ -34,6 +37,8 @@ TC_EXPORT int ioctl(int fd, unsigned long req, ...)
 		}
 		return r;
 	}
+	if (req == FIONREAD && tc_reentered_on_conn(fd))
+		return -1;
 	if (req != FIONREAD || !(s = tc_conn_get(fd)))
 		return tc_real_ioctl(fd, req, arg);
 	tc_in_shim++;

@@ -7,7 +7,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -26,8 +25,10 @@ struct cookie {
 	int slot;                    /* in files[], or -1 */
 };
 
-static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
-static FILE *files[MAX_FILES];   /* our FILEs not yet closed */
+/* Our FILEs not yet closed: each slot taken and left with atomics, no
+ * lock (fclose may run in a signal handler that interrupted a thread
+ * here). */
+static FILE *files[MAX_FILES];
 
 static ssize_t cookie_read(void *c, char *buf, size_t n)
 {
@@ -44,11 +45,8 @@ static int cookie_close(void *arg)
 	struct cookie *c = arg;
 	int fd = c->fd;
 
-	if (c->slot >= 0) {
-		pthread_mutex_lock(&files_lock);
-		files[c->slot] = NULL;
-		pthread_mutex_unlock(&files_lock);
-	}
+	if (c->slot >= 0)
+		__atomic_store_n(&files[c->slot], NULL, __ATOMIC_RELEASE);
 	free(c);
 	return close(fd);                                 /* the shim's close */
 }
@@ -71,14 +69,14 @@ static FILE *conn_file(int fd, const char *mode)
 		return NULL;
 	}
 	f->_fileno = fd;             /* fileno(); glibc's cookie I/O never uses it */
-	pthread_mutex_lock(&files_lock);
-	for (int i = 0; i < MAX_FILES; i++)
-		if (!files[i]) {
-			files[i] = f;
+	for (int i = 0; i < MAX_FILES; i++) {
+		FILE *none = NULL;
+
+		if (__atomic_compare_exchange_n(&files[i], &none, f, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 			c->slot = i;
 			break;
 		}
-	pthread_mutex_unlock(&files_lock);
+	}
 	return f;
 }
 
@@ -117,10 +115,8 @@ int tc_stdfile_ours(FILE *f)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&files_lock);
 	for (int i = 0; i < MAX_FILES && !r; i++)
-		r = files[i] == f;
-	pthread_mutex_unlock(&files_lock);
+		r = __atomic_load_n(&files[i], __ATOMIC_ACQUIRE) == f;
 	return r;
 }
 
@@ -129,11 +125,9 @@ void tc_stdfile_flush_all(void)
 	FILE *todo[MAX_FILES];
 	int n = 0;
 
-	pthread_mutex_lock(&files_lock);
 	for (int i = 0; i < MAX_FILES; i++)
-		if (files[i])
-			todo[n++] = files[i];
-	pthread_mutex_unlock(&files_lock);
+		if ((todo[n] = __atomic_load_n(&files[i], __ATOMIC_ACQUIRE)))
+			n++;
 	for (int i = 0; i < n; i++)
 		if (ftrylockfile(todo[i]) == 0) {   /* a thread inside it keeps it */
 			fflush_unlocked(todo[i]);
@@ -160,13 +154,32 @@ void tc_stdfile_adopt(void)
 	}
 }
 
+/* fclose() of a C library FILE in a signal handler that interrupted the
+ * shim: its fd's table entry goes first, as close() does there; if the
+ * entry cannot be had without waiting (or the interrupted close() is
+ * closing that fd), the FILE is left alone: EOF, EAGAIN, fd still open.
+ * Our own FILEs go through close() there once flushed (a flush on an
+ * encrypted connection is refused with EAGAIN, never sent in clear). */
+static int fclose_inside(FILE *f)
+{
+	int fd = fileno(f);
+
+	if (fd >= 0 && tc_fd_present(fd) && !tc_stdfile_ours(f) && tc_close_forget_inside(fd) < 0) {
+		errno = EAGAIN;
+		return EOF;
+	}
+	return tc_real_fclose(f);
+}
+
 /* glibc's fclose closes the fd internally, past our close(); our own
  * FILEs (stdfile.h) close through close() once flushed. */
 TC_EXPORT int fclose(FILE *f)
 {
 	int fd;
 
-	if (f && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) && !tc_in_shim &&
+	if (f && tc_in_shim)
+		return fclose_inside(f);
+	if (f && __atomic_load_n(&tc_fd_count, __ATOMIC_RELAXED) &&
 	    (fd = fileno(f)) >= 0 && !tc_stdfile_ours(f))
 		tc_close_fd(fd);
 	return tc_real_fclose(f);

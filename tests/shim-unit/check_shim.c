@@ -4,7 +4,8 @@
  * 127.0.0.1, with an ENO outcome from fake_eno.c. Proves the settings'
  * effect at run time, libtcpcrypt's application API, the TCP_CRYPT_*
  * socket options, the refusals (SCM_RIGHTS, splice), that the bytes the
- * kernel carries are not the clear text, and signal handlers (signals.c).
+ * kernel carries are not the clear text, and signal handlers (signals.c,
+ * signals_fd.c).
  */
 #include "config.h"
 
@@ -648,6 +649,7 @@ static Suite *shim_suite(void)
 	tcase_add_test(ref, test_scm_rights_refused);
 	tcase_add_test(ref, test_splice_refused);
 	add_signal_tests(su, setup);
+	add_signal_fd_tests(su, setup);
 	return su;
 }
 

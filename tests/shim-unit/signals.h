@@ -8,5 +8,7 @@
 
 /* Adds the "signals" test case to su, each test started by setup. */
 void add_signal_tests(Suite *su, void (*setup)(void));
+/* Adds the "signals_fd" test case (signals_fd.c). */
+void add_signal_fd_tests(Suite *su, void (*setup)(void));
 
 #endif
