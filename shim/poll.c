@@ -2,7 +2,11 @@
  * poll.c - poll, ppoll and their _FORTIFY_SOURCE variants: a POLLIN that
  * only an Init message caused is consumed and hidden, so that "readable"
  * keeps meaning "a read returns data" during the key exchange too (after
- * it, the kernel's own readiness is kept truthful by the shim).
+ * it, the kernel's own readiness is kept truthful by the shim). Inside
+ * the shim (a signal handler that interrupted it) poll passes to the
+ * kernel unfiltered: filtering takes the connection's locks, which the
+ * interrupted frame may hold, and the data call that follows there fails
+ * with EAGAIN anyway (tcpcrypt(7), "SIGNAL HANDLERS").
  */
 #include "config.h"
 

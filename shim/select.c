@@ -1,6 +1,7 @@
 /*
  * select.c - select, pselect: like poll.c, a readable report that only an
- * Init message caused is consumed and taken out of the read set.
+ * Init message caused is consumed and taken out of the read set; inside
+ * the shim (a signal handler), unfiltered, as poll.c says.
  */
 #include "config.h"
 
