@@ -92,15 +92,17 @@ static void check_plain(int fd, int other)
 }
 
 /* fd (closed) is free of the connection: a socketpair end put there
- * behind the shim's back is plain. */
+ * behind the shim's back, close-on-exec, is plain and reads back as
+ * close-on-exec (the shim's own mark on the connection's fd is gone). */
 static void check_forgotten(int fd)
 {
 	int sp[2];
 
 	ck_assert_msg(!raw_open(fd), "fd %d is still open", fd);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	ck_assert_int_eq(raw_syscall(SYS_dup3, sp[0], fd, 0, 0, 0, 0), fd);
+	ck_assert_int_eq(raw_syscall(SYS_dup3, sp[0], fd, O_CLOEXEC, 0, 0, 0), fd);
 	close(sp[0]);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
 	check_plain(fd, sp[1]);
 }
 
@@ -135,8 +137,9 @@ static void open_with_second(int *c, int *s)
 static const struct {
 	handler_call call;
 	int onto;                    /* the plain socket takes the number */
+	int fd_flags;                /* F_GETFD of it then */
 } implicit[] = {
-	{ dup2_onto, 1 }, { dup3_onto, 1 }, { range_over, 0 }, { from_below, 0 },
+	{ dup2_onto, 1, 0 }, { dup3_onto, 1, FD_CLOEXEC }, { range_over, 0, 0 }, { from_below, 0, 0 },
 };
 
 START_TEST(test_handler_implicit_close)
@@ -149,9 +152,10 @@ START_TEST(test_handler_implicit_close)
 	while_blocked(implicit[_i].call, c, s);
 	ck_assert_int_eq(h_ret, implicit[_i].onto ? SECOND : 0);
 	close(sp[0]);
-	if (implicit[_i].onto)
+	if (implicit[_i].onto) {
+		ck_assert_int_eq(fcntl(SECOND, F_GETFD), implicit[_i].fd_flags);
 		check_plain(SECOND, sp[1]);
-	else {
+	} else {
 		close(sp[1]);
 		check_forgotten(SECOND);
 	}
