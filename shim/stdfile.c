@@ -104,7 +104,9 @@ TC_EXPORT FILE *fdopen(int fd, const char *mode)
 		}
 		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
 	}
-	if (!mode || !conn_fd(fd))
+	/* in a signal handler that interrupted the shim, the lock-free look:
+	 * a connection (or maybe one) gets our FILE, which takes no lock */
+	if (!mode || !(tc_in_shim ? tc_fd_conn_nowait(fd) : conn_fd(fd)))
 		return r(fd, mode);
 	if (tc_real_fcntl(fd, F_GETFL, 0) < 0)
 		return NULL;             /* EBADF, as fdopen says */

@@ -7,7 +7,9 @@
  *    that fd at once, so that a plain socket later at the same number is
  *    plain, and the connection's last fd must still end it in order;
  *  - duplicates the connection (dup, dup2, dup3, fcntl F_DUPFD*): refused
- *    (an untracked fd on the connection would write clear text);
+ *    (an untracked fd on the connection would write clear text); fdopen
+ *    on it gives the shim's FILE, whose flush there is refused (EAGAIN),
+ *    never the C library's, which writes past the shim;
  *  - asks FIONREAD: refused like the data calls (EAGAIN), never the
  *    kernel's ciphertext count.
  * tcpcrypt(7), "SIGNAL HANDLERS".
@@ -50,6 +52,28 @@ static long dup3_conn(void)    { return dup3(h_conn, TARGET, O_CLOEXEC); }
 static long dupfd_conn(void)   { return fcntl(h_conn, F_DUPFD, TARGET); }
 static long dupfd_ce_conn(void){ return fcntl(h_conn, F_DUPFD_CLOEXEC, TARGET); }
 static long fionread(void)     { return ioctl(h_conn, FIONREAD, &h_count); }
+
+static const char marker[] = "MARKER-written-by-a-signal-handler";
+
+/* fdopen on the connection, the marker written and flushed. */
+static long fdopen_write(void)
+{
+	h_file = fdopen(h_conn, "w");
+	if (!h_file)
+		return -2;
+	fputs(marker, h_file);
+	return fflush(h_file);
+}
+
+/* check_shim exports none of the wrappers linked into it, so the shim's
+ * look-up of the real fclose meets libc's as the program's own and takes
+ * it for a second shim (its fallback: ENOSYS); the preloaded module finds
+ * libc's. This gives the shim libc's. */
+static void use_libc_fclose(void)
+{
+	tc_real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+	ck_assert_ptr_nonnull(tc_real_fclose);
+}
 
 /* Runs call in a handler while the main thread is blocked in recv(c),
  * which the peer s then wakes. */
@@ -170,12 +194,7 @@ START_TEST(test_handler_fclose)
 {
 	int c, s, own = _i;
 
-	/* check_shim exports none of the wrappers linked into it, so the
-	 * shim's look-up of the real fclose meets libc's as the program's
-	 * own and takes it for a second shim (its fallback: ENOSYS); the
-	 * preloaded module finds libc's. */
-	tc_real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
-	ck_assert_ptr_nonnull(tc_real_fclose);
+	use_libc_fclose();
 	open_with_second(&c, &s);
 	if (!own) {
 		int null = open("/dev/null", O_RDONLY);
@@ -224,6 +243,35 @@ START_TEST(test_handler_dup_refused)
 }
 END_TEST
 
+START_TEST(test_handler_fdopen_write)
+{
+	uint8_t raw[4096];
+	char got[sizeof(marker)];
+	int c, s;
+	ssize_t n;
+
+	use_libc_fclose();
+	ck_assert_int_eq(pair_open(&c, &s), 0);
+	h_conn = c;
+	h_file = NULL;
+	while_blocked(fdopen_write, c, s);
+	ck_assert_int_eq(h_ret, EOF);
+	ck_assert_int_eq(h_err, EAGAIN);
+	n = raw_syscall(SYS_recvfrom, s, (long)raw, (long)sizeof(raw), MSG_PEEK | MSG_DONTWAIT, 0, 0);
+	ck_assert_msg(n <= 0 || !contains(raw, (size_t)n, marker, 8), "the handler's marker is on the wire in clear");
+	fclose(h_file);                          /* the shim's FILE: closes c */
+	ck_assert(!raw_open(c));
+	n = recv(s, got, sizeof(got), 0);        /* the marker (sealed) or the end */
+	if (n > 0) {
+		ck_assert_int_eq(n, sizeof(marker));
+		ck_assert_mem_eq(got, marker, sizeof(marker));
+		n = recv(s, got, sizeof(got), 0);
+	}
+	ck_assert_int_eq(n, 0);
+	close(s);
+}
+END_TEST
+
 /* FIONREAD (SIOCINQ is the same request) in a handler: EAGAIN like the
  * data calls. */
 START_TEST(test_handler_fionread_refused)
@@ -250,6 +298,7 @@ void add_signal_fd_tests(Suite *su, void (*setup)(void))
 	tcase_add_loop_test(tc, test_handler_implicit_close, 0, (int)(sizeof(implicit) / sizeof(implicit[0])));
 	tcase_add_loop_test(tc, test_handler_fclose, 0, 2);
 	tcase_add_loop_test(tc, test_handler_dup_refused, 0, (int)(sizeof(dups) / sizeof(dups[0])));
+	tcase_add_test(tc, test_handler_fdopen_write);
 	tcase_add_test(tc, test_handler_fionread_refused);
 	suite_add_tcase(su, tc);
 }
