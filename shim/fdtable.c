@@ -162,7 +162,8 @@ int tc_fd_take_nowait(int fd)
 		__atomic_store_n(p, NULL, __ATOMIC_RELEASE);
 		__atomic_sub_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
 		tc_cloexec_forget(fd);   /* an atomic bit, as in tc_fd_take */
-		if (--s->nfds == 0)
+		/* (a background end, close_later.c, holds no process reference) */
+		if (--s->nfds == 0 && !s->closing)
 			tc_sock_proc_unref(s);   /* an atomic decrement */
 		if (--s->refs == 0) {
 			tc_fd_deferred[tc_fd_ndeferred] = s;
