@@ -13,7 +13,11 @@
  * Out of reach of any preload: system calls a program makes itself (an
  * inline syscall instruction: Go, static programs, liburing's own nolibc
  * build). The kernel-side guard is the backstop there (DESIGN.md).
- * Calls the shim makes itself (tc_in_shim) go straight to the kernel.
+ * The shim's own system calls never come here (they use libc's syscall()
+ * directly, tc_syscall in libc_syms.h), so a call made while the thread is
+ * inside the shim is a signal handler's (or a library callback's): it is
+ * routed too, and the wrapper refuses it on a connection (EAGAIN) rather
+ * than let it reach the kernel in clear.
  */
 #include "config.h"
 
@@ -34,11 +38,6 @@ typedef long (*syscall_fn)(long, ...);
 
 static syscall_fn real_syscall;
 static __thread int resolving __attribute__((tls_model("initial-exec")));
-/* Non-zero while a routed call runs on this thread: a syscall() made
- * under it comes from the shim (libc_syms.c's fallbacks, when the C
- * library lacks a function, issue the system call through syscall()) and
- * goes to the kernel, not round again. */
-static __thread int routing __attribute__((tls_model("initial-exec")));
 
 /* The C library's syscall(), looked up once (at load, see below); NULL
  * while that lookup is under way on this thread. */
@@ -172,7 +171,7 @@ TC_EXPORT long syscall(long nr, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (!tc_in_shim && !routing && !tc_cfg.disable) {
+	if (!tc_cfg.disable) {
 		int done;
 		long r;
 
@@ -180,9 +179,7 @@ TC_EXPORT long syscall(long nr, ...)
 			errno = ENOSYS;
 			return -1;
 		}
-		routing++;
 		r = route(nr, a, &done);
-		routing--;
 		if (done)
 			return r;
 	}

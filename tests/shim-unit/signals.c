@@ -38,6 +38,13 @@ static long write_marker(void)
 	return write(h_fd, marker, sizeof(marker));
 }
 
+/* The same through the C library's syscall(): the name binds to the
+ * shim's routing wrapper (syscall.c). */
+static long syscall_write_marker(void)
+{
+	return syscall(SYS_write, h_fd, marker, sizeof(marker));
+}
+
 static long close_fd(void)
 {
 	return close(h_fd);
@@ -96,6 +103,31 @@ START_TEST(test_handler_write_during_recv)
 
 	ck_assert_int_eq(pair_open(&c, &s), 0);
 	arm(write_marker, c);        /* first: the helper waits for h_fired */
+	start_helper(&t, wake_after_handler, &s);
+	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
+	handler_disarm();
+	pthread_join(t, NULL);
+	ck_assert_int_eq(n, sizeof(handler_wake));
+	ck_assert_mem_eq(got, handler_wake, sizeof(handler_wake));
+	check_refused(s);
+	check_still_works(c, s);
+	close(c);
+	close(s);
+}
+END_TEST
+
+/* The same through syscall(SYS_write): routed to the shim's write, which
+ * refuses it, not passed to the kernel because the thread is inside the
+ * shim (it was, before: the marker went out in clear). */
+START_TEST(test_handler_syscall_write_during_recv)
+{
+	int c, s;
+	char got[64];
+	pthread_t t;
+	ssize_t n;
+
+	ck_assert_int_eq(pair_open(&c, &s), 0);
+	arm(syscall_write_marker, c);   /* first: the helper waits for h_fired */
 	start_helper(&t, wake_after_handler, &s);
 	n = recv(c, got, sizeof(got), 0);        /* blocked in the shim */
 	handler_disarm();
@@ -314,6 +346,7 @@ void add_signal_tests(Suite *su, void (*setup)(void))
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_handler_write_during_recv);
+	tcase_add_test(tc, test_handler_syscall_write_during_recv);
 	tcase_add_test(tc, test_handler_write_during_full_send);
 	tcase_add_test(tc, test_handler_write_during_handshake_read);
 	tcase_add_test(tc, test_handler_write_during_poll);
