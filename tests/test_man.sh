@@ -25,14 +25,15 @@ done
 # The programs this configuration installs (bin/sbin PROGRAMS and SCRIPTS of
 # every Makefile of the build), each with the path it is built at.
 declare -A built
-for mk in "$top_builddir"/Makefile "$top_builddir"/*/Makefile; do
+# (every depth: tools/ has one folder per program)
+while IFS= read -r mk; do
 	dir=$(dirname "$mk")
-	[ "$(basename "$dir")" = tests ] && continue
+	case ${dir#"$top_builddir"} in /tests | /tests/*) continue ;; esac
 	for prog in $(printf 'tc-print-var:\n\t@echo $(bin_PROGRAMS) $(sbin_PROGRAMS) $(bin_SCRIPTS) $(sbin_SCRIPTS)\n' |
 		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$dir" -f Makefile -f - tc-print-var 2> /dev/null); do
 		built[$prog]=$dir/$prog
 	done
-done
+done < <(find "$top_builddir" -name Makefile -not -path '*/.*' | sort)
 [ ${#built[@]} -ge 1 ] || { echo "FAIL: no installed program found in the Makefiles of $top_builddir"; exit 1; }
 for prog in "${!built[@]}"; do
 	[ -x "${built[$prog]}" ] || { echo "FAIL: $prog is not built at ${built[$prog]}"; fail=1; }
