@@ -35,6 +35,19 @@ def listener(port):
     return ls
 
 
+def fill(s):
+    """Non-blocking writes until the socket would block; the bytes written."""
+    s.setblocking(False)
+    sent = 0
+    try:
+        while True:
+            sent += s.send(b"y" * 65536)
+    except BlockingIOError:
+        pass
+    s.setblocking(True)
+    return sent
+
+
 def main():
     mode = sys.argv[1]
     if mode == "hold":
@@ -65,14 +78,7 @@ def main():
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
         s.connect((sys.argv[2], int(sys.argv[3])))
-        s.setblocking(False)
-        sent = 0
-        try:
-            while True:
-                sent += s.send(b"z" * 65536)
-        except BlockingIOError:
-            pass
-        s.setblocking(True)
+        sent = fill(s)
         t0 = time.monotonic()
         s.close()
         print("close %.3f after %d bytes" % (time.monotonic() - t0, sent), flush=True)
@@ -95,14 +101,7 @@ def main():
         s.connect((sys.argv[2], int(sys.argv[3])))
         s.sendall(b"x")               # the key exchange done (the first frame went)
         time.sleep(0.5)
-        s.setblocking(False)
-        sent = 0
-        try:
-            while True:
-                sent += s.send(b"y" * 65536)
-        except BlockingIOError:
-            pass
-        s.setblocking(True)
+        sent = fill(s)
         t0 = time.monotonic()
         s.shutdown(socket.SHUT_WR)
         print("shutdown %.3f after %d bytes" % (time.monotonic() - t0, sent), flush=True)
