@@ -79,16 +79,19 @@ static void iov_wipe(const struct iovec *iov, int n, size_t skip, size_t len)
 	}
 }
 
-long tc_frame_sealv(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int rekey,
-                    uint8_t pflags, const struct iovec *iov, int iovcnt, size_t skip, size_t len,
-                    uint8_t *out, size_t outcap)
+/* Seals the frame whose plaintext is head (the flags byte, and the urgent
+ * field with URGp: hlen 1 or 3) followed by the len bytes at offset skip
+ * of iov, encrypted straight into the frame. */
+static long sealv_head(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int rekey,
+                       const uint8_t *head, size_t hlen, const struct iovec *iov, int iovcnt,
+                       size_t skip, size_t len, uint8_t *out, size_t outcap)
 {
 	tc_aead_ctx tmp = { 0 };
 	uint8_t nonce[TC_AEAD_NONCELEN];
-	size_t clen = 1 + len + TC_TAG_LEN;
+	size_t clen = hlen + len + TC_TAG_LEN;
 	int r;
 
-	if (len > TC_FRAME_MAX_DATA)
+	if (len > TC_FRAME_MAX_DATA + 1 - hlen)
 		return -EMSGSIZE;
 	if (outcap < TC_FRAME_HDR + clen)
 		return -ENOSPC;
@@ -97,16 +100,16 @@ long tc_frame_sealv(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int r
 	out[0] = rekey ? TC_FRAME_CTL_REKEY : 0;
 	tc_put_be16(out + 1, (uint16_t)clen);
 	tc_frame_nonce(nonce, k->nr, offset);
-	/* AD = the header; P = flags | data, gathered from the caller's
+	/* AD = the header; P = head | data, gathered from the caller's
 	 * pieces and encrypted straight into the frame: no staging copy */
-	out[3] = pflags;
+	memcpy(out + 3, head, hlen);
 	r = tc_aead_begin(x, k, nonce, 1, out, TC_FRAME_HDR);
 	if (r == 0)
-		r = tc_aead_update(x, out + 3, out + 3, 1);
+		r = tc_aead_update(x, out + 3, out + 3, hlen);
 	if (r == 0)
-		r = iov_feed(x, iov, iovcnt, skip, len, out + 4, NULL);
+		r = iov_feed(x, iov, iovcnt, skip, len, out + 3 + hlen, NULL);
 	if (r == 0)
-		r = tc_aead_seal_end(x, out + 4 + len);
+		r = tc_aead_seal_end(x, out + 3 + hlen + len);
 	if (x == &tmp)
 		tc_aead_ctx_free(&tmp);
 	if (r < 0) {
@@ -114,6 +117,25 @@ long tc_frame_sealv(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int r
 		return r;
 	}
 	return (long)(TC_FRAME_HDR + clen);
+}
+
+long tc_frame_sealv(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int rekey,
+                    uint8_t pflags, const struct iovec *iov, int iovcnt, size_t skip, size_t len,
+                    uint8_t *out, size_t outcap)
+{
+	return sealv_head(x, k, offset, rekey, &pflags, 1, iov, iovcnt, skip, len, out, outcap);
+}
+
+long tc_frame_sealv_urgent(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int rekey,
+                           uint8_t pflags, uint16_t urgent, const struct iovec *iov, int iovcnt,
+                           size_t skip, size_t len, uint8_t *out, size_t outcap)
+{
+	uint8_t head[3] = { (uint8_t)(pflags | TC_FRAME_FL_URG) };
+
+	if (urgent >= len)
+		return -EINVAL;       /* the urgent byte lies in this frame's data */
+	tc_put_be16(head + 1, urgent);
+	return sealv_head(x, k, offset, rekey, head, 3, iov, iovcnt, skip, len, out, outcap);
 }
 
 long tc_frame_seal(const tc_aead_key *k, uint64_t offset, int rekey, uint8_t pflags,
@@ -172,6 +194,11 @@ int tc_frame_open_to(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, uint
 		r = tc_aead_open_end(x, frame + 3 + plen);
 	if (x == &tmp)
 		tc_aead_ctx_free(&tmp);
+	/* the urgent field names a byte of this frame's data (0: its first) */
+	if (r == 0 && !proto && hlen == 3 && tc_get_be16(head + 1) >= dlen)
+		proto = 1;
+	if (r == 0 && proto)
+		r = -EPROTO;
 	if (r < 0) {
 		/* never leave unauthenticated bytes behind */
 		if (dst != NULL)
@@ -179,10 +206,8 @@ int tc_frame_open_to(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, uint
 		else
 			sodium_memzero(frame + 3 + hlen, dlen);
 		sodium_memzero(head, sizeof head);
-		return r == -EBADMSG ? -EBADMSG : r;
+		return r;
 	}
-	if (proto)
-		return -EPROTO;
 	frame[3] = head[0];
 	out->flags = head[0];
 	out->urgent = hlen == 3 ? tc_get_be16(head + 1) : 0;

@@ -35,6 +35,15 @@ long tc_frame_sealv(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int r
                     uint8_t pflags, const struct iovec *iov, int iovcnt, size_t skip, size_t len,
                     uint8_t *out, size_t outcap);
 
+/* The same with URGp: the urgent field says that data byte number urgent
+ * (0: the first of this frame; urgent < len) is the last urgent byte of
+ * the application's stream (RFC 8548 3.7, read as an offset into this
+ * frame's data). len <= TC_FRAME_MAX_DATA - 2. Returns as tc_frame_sealv,
+ * or -EINVAL when urgent >= len. */
+long tc_frame_sealv_urgent(tc_aead_ctx *x, const tc_aead_key *k, uint64_t offset, int rekey,
+                           uint8_t pflags, uint16_t urgent, const struct iovec *iov, int iovcnt,
+                           size_t skip, size_t len, uint8_t *out, size_t outcap);
+
 /* The parsed plaintext of an opened frame. */
 struct tc_frame_plain {
 	uint8_t flags;         /* FINp, URGp, and the ignored fres bits */
@@ -45,7 +54,8 @@ struct tc_frame_plain {
 
 /* Opens the whole frame (framelen == 3 + clen) in place. Returns 0,
  * -EMSGSIZE (clen < 17), -EBADMSG (authentication), -EPROTO (URGp
- * without room for the urgent field). */
+ * without room for the urgent field, or an urgent field that names no
+ * byte of the frame's data). */
 int tc_frame_open(const tc_aead_key *k, uint64_t offset, uint8_t *frame, size_t framelen,
                   struct tc_frame_plain *out);
 

@@ -85,7 +85,7 @@ struct tc_session {
 	uint8_t rekey_answer;             /* the peer started a rekey we must answer */
 	uint8_t fin_sent;
 	uint8_t fin_recvd;
-	uint16_t urgent;                  /* last urgent field received (never delivered) */
+	uint16_t urgent;                  /* last urgent field received (tc_session_urgent) */
 
 	/* reassembly of one frame for tc_session_recv, then its undelivered data */
 	uint32_t fbuf_have;               /* bytes of the frame being reassembled */
@@ -539,6 +539,7 @@ int tc_session_sealv(tc_session *s, tc_aead_ctx *x, const struct iovec *iov, int
                      size_t skip, size_t len, unsigned flags,
                      uint8_t *out, size_t outcap, size_t *outlen)
 {
+	size_t ufield;                /* the urgent field's 2 bytes, with URGp */
 	long n;
 	int rekey;
 
@@ -549,18 +550,26 @@ int tc_session_sealv(tc_session *s, tc_aead_ctx *x, const struct iovec *iov, int
 		return s->err;
 	if (s->state != ST_KEYED || s->fin_sent || (iov == NULL && len > 0) || iovcnt < 0)
 		return -EINVAL;
-	if (len > TC_FRAME_MAX_DATA)
+	if ((flags & TC_SEAL_URG) && len == 0)
+		return -EINVAL;
+	ufield = (flags & TC_SEAL_URG) ? 2 : 0;
+	if (len > TC_FRAME_MAX_DATA - ufield)
 		return -EMSGSIZE;
-	if (outcap < len + TC_FRAME_OVERHEAD)
+	if (outcap < len + TC_FRAME_OVERHEAD + ufield)
 		return -ENOSPC;
-	if (s->send_off > UINT64_MAX - (len + TC_FRAME_OVERHEAD))
+	if (s->send_off > UINT64_MAX - (len + TC_FRAME_OVERHEAD + 2))
 		return fail(s, -EOVERFLOW);
 	rekey = s->gen_target > s->gen_local;
 	if (rekey)
 		next_local_generation(s);
-	n = tc_frame_sealv(x, &s->send_key, s->send_off, rekey,
-	                   (flags & TC_SEAL_FIN) ? TC_FRAME_FL_FIN : 0, iov, iovcnt, skip, len,
-	                   out, outcap);
+	if (flags & TC_SEAL_URG)
+		n = tc_frame_sealv_urgent(x, &s->send_key, s->send_off, rekey,
+		                          (flags & TC_SEAL_FIN) ? TC_FRAME_FL_FIN : 0, (uint16_t)(len - 1),
+		                          iov, iovcnt, skip, len, out, outcap);
+	else
+		n = tc_frame_sealv(x, &s->send_key, s->send_off, rekey,
+		                   (flags & TC_SEAL_FIN) ? TC_FRAME_FL_FIN : 0, iov, iovcnt, skip, len,
+		                   out, outcap);
 	if (n < 0)
 		return fail(s, (int)n);   /* libcrypto failed, or iov was short: nothing goes out */
 	s->send_off += (uint64_t)n;
@@ -576,17 +585,19 @@ int tc_session_seal(tc_session *s, const uint8_t *data, size_t len, unsigned fla
                     uint8_t *out, size_t outcap, size_t *outlen)
 {
 	struct iovec v = { (void *)(uintptr_t)data, len };
+	size_t u = (flags & TC_SEAL_URG) ? 2 : 0;   /* the urgent field */
+	uint8_t *at = out + 4 + u;                  /* where the data go */
 
 	*outlen = 0;
 	if (data == NULL && len > 0)
 		return -EINVAL;
-	/* data in the frame's room other than at out + 4 is moved there first */
-	if (len > 0 && len <= TC_FRAME_MAX_DATA && outcap >= len + TC_FRAME_OVERHEAD &&
-	    data != out + 4 && data < out + outcap && data + len > out) {
+	/* data in the frame's room other than where they go are moved there first */
+	if (len > 0 && len <= TC_FRAME_MAX_DATA - u && outcap >= len + TC_FRAME_OVERHEAD + u &&
+	    data != at && data < out + outcap && data + len > out) {
 		if (s == NULL || s->state != ST_KEYED || s->fin_sent)
 			return s != NULL && s->state == ST_FAILED ? s->err : -EINVAL;
-		memmove(out + 4, data, len);
-		v.iov_base = out + 4;
+		memmove(at, data, len);
+		v.iov_base = at;
 	}
 	return tc_session_sealv(s, NULL, &v, 1, 0, len, flags, out, outcap, outlen);
 }
@@ -638,11 +649,13 @@ int tc_session_open_to(tc_session *s, tc_aead_ctx *x, uint8_t *frame, size_t fra
 		if (!s->fin_sent)
 			s->rekey_answer = 1;
 	}
-	if (pl.flags & TC_FRAME_FL_URG)
+	if (pl.flags & TC_FRAME_FL_URG) {
 		s->urgent = pl.urgent;
+		*flags |= TC_OPEN_URG;
+	}
 	if (pl.flags & TC_FRAME_FL_FIN) {
 		s->fin_recvd = 1;
-		*flags = TC_OPEN_FIN;
+		*flags |= TC_OPEN_FIN;
 	}
 	*data = pl.data;
 	*datalen = pl.datalen;
@@ -784,6 +797,11 @@ int tc_session_resume_id(const tc_session *s, uint8_t out[18])
 		return -EINVAL;
 	memcpy(out, s->resume, TC_KS_RESUMELEN);
 	return 0;
+}
+
+uint16_t tc_session_urgent(const tc_session *s)
+{
+	return s != NULL ? s->urgent : 0;
 }
 
 uint64_t tc_session_send_offset(const tc_session *s)

@@ -44,8 +44,10 @@
 
 /* tc_session_seal() flags */
 #define TC_SEAL_FIN         0x01   /* set FINp: the last frame of this direction */
+#define TC_SEAL_URG         0x02   /* set URGp: the frame's last data byte is urgent (len >= 1) */
 /* tc_session_open() / tc_session_recv() output flags */
 #define TC_OPEN_FIN         0x01   /* the frame had FINp: authenticated end of stream */
+#define TC_OPEN_URG         0x02   /* the frame had URGp: see tc_session_urgent() */
 
 typedef struct tc_session tc_session;
 
@@ -190,6 +192,11 @@ int tc_session_rekey(tc_session *s);
  * peer counts one generation per rekey frame, so if it rekeyed n times
  * before we sent anything, this stays 1 for n sealed frames. */
 int tc_session_rekey_pending(const tc_session *s);
+
+/* After a frame opened with TC_OPEN_URG: the position in that frame's data
+ * of the last urgent byte (always inside the data: frames whose urgent
+ * field points elsewhere fail with -EPROTO). */
+uint16_t tc_session_urgent(const tc_session *s);
 
 /* Information on an established session. */
 int tc_session_sessid(const tc_session *s, uint8_t *buf, size_t cap);   /* returns the length (33) */

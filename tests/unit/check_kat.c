@@ -264,7 +264,8 @@ START_TEST(test_no_keylog)
 }
 END_TEST
 
-/* A received URGp frame: the urgent field is not delivered as data; an
+/* A received URGp frame: the urgent field is not delivered as data but
+ * reported (TC_OPEN_URG, tc_session_urgent); an
  * URGp frame too short for the field is a protocol error. The frames are
  * sealed here with the independently computed k_ab[0]. */
 START_TEST(test_urgent)
@@ -284,7 +285,8 @@ START_TEST(test_urgent)
 	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), 0);
 	ck_assert_uint_eq(datalen, 3);
 	ck_assert_mem_eq(data, "abc", 3);
-	ck_assert_uint_eq(flags, 0);
+	ck_assert_uint_eq(flags, TC_OPEN_URG);
+	ck_assert_uint_eq(tc_session_urgent(b), 2);
 	n = tc_frame_seal(&k, 100, 0, TC_FRAME_FL_URG, (const uint8_t *)"\x00", 1, fr, sizeof fr);
 	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), -EPROTO);
 	/* the frame layer alone refuses a clen below 17 */
@@ -295,6 +297,57 @@ START_TEST(test_urgent)
 		ck_assert_int_eq(tc_frame_open(&k, 0, shortf, sizeof shortf, &pl), -EMSGSIZE);
 		ck_assert_int_eq(tc_frame_open(&k, 0, shortf, 2, &pl), -EMSGSIZE);
 	}
+	tc_aead_key_wipe(&k);
+	tc_session_wipe(a);
+	tc_session_wipe(b);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* TC_SEAL_URG: A's frame has URGp and the urgent field naming its last
+ * data byte (the frame layout checked against the independently computed
+ * k_ab[0]); B opens it with TC_OPEN_URG and tc_session_urgent(); an
+ * urgent field past the frame's data is a protocol error and its data are
+ * wiped. */
+START_TEST(test_urgent_seal)
+{
+	tc_session *a = mk_session(TCPCRYPT_ROLE_A, NULL), *b = mk_session(TCPCRYPT_ROLE_B, NULL);
+	uint8_t out[TC_HANDSHAKE_MAX], out2[TC_HANDSHAKE_MAX], fr[64], copy[64], *data;
+	size_t outlen, out2len, used, datalen, flen;
+	struct tc_frame_plain pl;
+	unsigned flags;
+	tc_aead_key k;
+	long n;
+
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, out, sizeof out, &outlen), 0);
+	ck_assert_int_eq(tc_session_handshake(b, out, outlen, &used, out2, sizeof out2, &out2len), 1);
+	ck_assert_int_eq(tc_session_handshake(a, out2, out2len, &used, out, sizeof out, &outlen), 1);
+	ck_assert_int_eq(tc_session_seal(a, (const uint8_t *)"", 0, TC_SEAL_URG, fr, sizeof fr, &flen),
+	                 -EINVAL);
+	ck_assert_int_eq(tc_session_seal(a, (const uint8_t *)"ab!", 3, TC_SEAL_URG, fr, sizeof fr, &flen), 0);
+	ck_assert_uint_eq(flen, 3 + 1 + 2 + 3 + 16);
+	memcpy(copy, fr, flen);
+	ck_assert_int_eq(tc_aead_key_set(&k, TCPCRYPT_AEAD_CHACHA20_POLY1305, kat_k_ab0, 1), 0);
+	ck_assert_int_eq(tc_frame_open(&k, tc_session_send_offset(a) - flen, copy, flen, &pl), 0);
+	ck_assert_uint_eq(pl.flags, TC_FRAME_FL_URG);
+	ck_assert_uint_eq(pl.urgent, 2);
+	ck_assert_uint_eq(pl.datalen, 3);
+	ck_assert_mem_eq(pl.data, "ab!", 3);
+	ck_assert_int_eq(tc_session_open(b, fr, flen, &data, &datalen, &flags), 0);
+	ck_assert_uint_eq(flags, TC_OPEN_URG);
+	ck_assert_uint_eq(tc_session_urgent(b), 2);
+	ck_assert_mem_eq(data, "ab!", 3);
+	/* a plain frame after it: no TC_OPEN_URG */
+	ck_assert_int_eq(tc_session_seal(a, (const uint8_t *)"cd", 2, 0, fr, sizeof fr, &flen), 0);
+	ck_assert_int_eq(tc_session_open(b, fr, flen, &data, &datalen, &flags), 0);
+	ck_assert_uint_eq(flags, 0);
+	/* urgent field 3 for 3 data bytes: names no byte of the frame */
+	n = tc_frame_seal(&k, tc_session_recv_offset(b), 0, TC_FRAME_FL_URG,
+	                  (const uint8_t *)"\x00\x03" "xyz", 5, fr, sizeof fr);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(tc_session_open(b, fr, (size_t)n, &data, &datalen, &flags), -EPROTO);
+	ck_assert_mem_eq(fr + 6, "\0\0\0", 3);
 	tc_aead_key_wipe(&k);
 	tc_session_wipe(a);
 	tc_session_wipe(b);
@@ -468,6 +521,7 @@ static Suite *kat_suite(void)
 	tcase_add_test(tc, test_session_kat);
 	tcase_add_test(tc, test_no_keylog);
 	tcase_add_test(tc, test_urgent);
+	tcase_add_test(tc, test_urgent_seal);
 	tcase_add_test(tc, test_trailing_kat);
 	tcase_add_test(tc, test_set_chacha);
 #endif
