@@ -1,8 +1,8 @@
 /*
  * ioctl.c - ioctl(FIONREAD/SIOCINQ): plaintext bytes available, never
- * ciphertext counts; FIONBIO is noted (see tc_sock_note_nonblock);
+ * ciphertext counts; SIOCATMARK: the urgent mark in the plaintext; FIONBIO is noted (see tc_sock_note_nonblock);
  * FIOCLEX/FIONCLEX as cloexec.h says. In a signal handler that
- * interrupted the shim, FIONREAD on an encrypted connection fails with
+ * interrupted the shim, FIONREAD and SIOCATMARK on an encrypted connection fail with
  * EAGAIN like the data calls there (tc_reentered_on_conn): the plaintext
  * count needs the connection's locks, and the kernel's is ciphertext.
  */
@@ -37,8 +37,23 @@ TC_EXPORT int ioctl(int fd, unsigned long req, ...)
 		}
 		return r;
 	}
-	if (req == FIONREAD && tc_reentered_on_conn(fd))
+	if ((req == FIONREAD || req == SIOCATMARK) && tc_reentered_on_conn(fd))
 		return -1;
+	if (req == SIOCATMARK && (s = tc_conn_get(fd))) {
+		tc_in_shim++;
+		r = tc_sock_atmark(s, fd);
+		tc_in_shim--;
+		tc_fd_put(s);
+		if (r == TC_PASS)
+			return tc_real_ioctl(fd, req, arg);
+		if (!arg) {
+			errno = EFAULT;
+			return -1;
+		}
+		*(int *)arg = r;
+		errno = saved;
+		return 0;
+	}
 	if (req != FIONREAD || !(s = tc_conn_get(fd)))
 		return tc_real_ioctl(fd, req, arg);
 	tc_in_shim++;

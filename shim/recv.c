@@ -41,7 +41,7 @@ static ssize_t conn_recv(struct tc_sock *s, int fd, const struct iovec *iov, int
 	ssize_t r;
 
 	tc_in_shim++;
-	if (flags & MSG_TRUNC)
+	if ((flags & MSG_TRUNC) && !(flags & MSG_OOB))
 		r = tc_recv_trunc(s, fd, iov_len(iov, cnt), flags);
 	else
 		r = tc_sock_recv(s, fd, iov, cnt, flags);

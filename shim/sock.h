@@ -134,6 +134,12 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags);
 /* Plaintext bytes available without blocking (FIONREAD). */
 int tc_sock_available(struct tc_sock *s, int fd);
+/* SIOCATMARK: 1 when the next byte read is at the urgent mark, 0 if not,
+ * TC_PASS on a connection that is not encrypted. */
+int tc_sock_atmark(struct tc_sock *s, int fd);
+/* SO_OOBINLINE as the application sees it: set from *val, or read into
+ * *val; TC_PASS until the connection negotiated (the kernel's then). */
+int tc_sock_oobinline(struct tc_sock *s, int set, int *val);
 /* shutdown(): FINp then the real shutdown for SHUT_WR. */
 int tc_sock_shutdown(struct tc_sock *s, int fd, int how);
 /* The last fd of the socket in the last process is closing: its end is

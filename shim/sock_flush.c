@@ -48,31 +48,56 @@ int tx_flush(struct tc_sock *s, int fd, int nonblock)
 		size_t off, len, pre;
 
 		for (;;) {
+			size_t end, urg = SHM_READ(sh->tx_urg);
+			int fl = nonblock ? MSG_DONTWAIT : 0;
 			ssize_t n;
 
 			if (tx_view(sh, &off, &len) < 0)
 				return region_corrupt(sh, fd, "shared region: send queue");
 			if (off == len)
 				break;
-			n = k_send(s, fd, sh->tx + off, len - off, nonblock ? MSG_DONTWAIT : 0);
+			end = len;
+			if (urg > off && urg <= len) {
+				/* the frame's last byte is TCP-urgent: sent alone */
+				if (urg - 1 > off)
+					end = urg - 1;
+				else
+					fl |= MSG_OOB;
+			}
+			n = k_send(s, fd, sh->tx + off, (fl & MSG_OOB) ? 1 : end - off, fl);
 			if (n < 0)
 				return (int)n;
+			if (fl & MSG_OOB)
+				sh->tx_urg = 0;
 			sh->tx_off = off + (size_t)n;
 		}
-		sh->tx_off = sh->tx_len = 0;
+		sh->tx_off = sh->tx_len = sh->tx_urg = 0;
 		if (STATE(sh) != TC_ST_READY)
 			return 0;
 		if (pre_view(sh, &pre) < 0)
 			return region_corrupt(sh, fd, "shared region: pre_len");
 		if (pre) {
 			size_t n = pre < TC_FRAME_MAX_DATA ? pre : TC_FRAME_MAX_DATA;
+			size_t purg = SHM_READ(sh->pre_urg);
+			unsigned fl = 0;
 
+			if (purg > pre)
+				purg = 0;
+			if (purg && purg <= n) {
+				/* the urgent byte ends a frame of its own with URGp */
+				if (purg <= TC_FRAME_MAX_DATA - 2)
+					fl = TC_SEAL_URG;
+				n = fl ? purg : purg - 1;
+			}
 			struct iovec v = { sh->pre, n };
 
-			if ((r = seal_into_tx(sh, NULL, &v, 1, 0, n, 0)) < 0)
+			if ((r = seal_into_tx(sh, NULL, &v, 1, 0, n, fl)) < 0)
 				return r == -EPROTO ? region_corrupt(sh, fd, "shared region: send queue") : r;
 			memmove(sh->pre, sh->pre + n, pre - n);
 			sh->pre_len = pre - n;
+			sh->pre_urg = purg ? purg - n : 0;
+			if (fl)
+				sh->tx_urg = sh->tx_len;
 			continue;
 		}
 		if (sh->rekey_due && !sh->fin_sent) {

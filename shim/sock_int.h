@@ -6,7 +6,8 @@
  * The files form layers; each calls only into layers below it, never
  * up and never in a cycle:
  *   sock_io, sock_iov          kernel I/O, failure; iovec copies
- *   sock_flush, sock_lowat     the send queue; the receive low-water mark
+ *   sock_flush, sock_lowat, sock_urg   the send queue; the receive low-water
+ *                              mark; urgent data's mark
  *   sock_init                  the Init exchange, keys set
  *   sock_start                 opt-in, ENO outcome, session start, pre_io
  *   sock_rx, sock_tx, sock_ready   recv/send/shutdown/close, readiness
@@ -102,6 +103,21 @@ void keys_set(struct tc_sock *s, int fd);
 void set_lowat(struct tc_shm *sh, int fd, size_t v);
 /* sock_lowat.c: sets the low-water mark for the next frame. */
 void rx_arm(struct tc_shm *sh, int fd);
+
+/* sock_urg.c: records the application's SO_OOBINLINE and keeps urgent
+ * bytes in the real socket's stream (at the negotiation). */
+void urg_start(struct tc_shm *sh, int fd);
+/* sock_urg.c (rx_lock held): no mark any more. */
+void urg_clear(struct tc_shm *sh);
+/* sock_urg.c (rx_lock held): the frame just opened had URGp naming its
+ * data byte u (of dlen). *direct bytes of them went to the application's
+ * iov from skip: those from the mark on come back to rx and *direct
+ * becomes u. 0, or -EPROTO (u outside the data, or the region). */
+int urg_frame(struct tc_shm *sh, size_t u, size_t dlen, const struct iovec *iov, int iovcnt,
+              size_t skip, size_t *direct);
+/* sock_urg.c (rx_lock held): how many of the n plaintext bytes at rx
+ * offset off may be read together: up to the mark, not across it. */
+size_t urg_clip(const struct tc_shm *sh, size_t off, size_t n);
 
 /* sock_start.c: common entry of the data calls: TC_PASS, -errno or 0. */
 int pre_io(struct tc_sock *s, int fd, int nonblock);

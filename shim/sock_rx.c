@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "libc_syms.h"
@@ -31,8 +32,20 @@ static void rx_frame_done(struct tc_shm *sh, int fd)
 		sh->held = 0;
 	}
 	sh->rx_len = sh->plain_off = sh->plain_len = 0;
+	sh->urg_off = TC_URG_NOWHERE;   /* an urgent byte not read yet stays for MSG_OOB */
 	if (!sh->fin_rcvd)
 		rx_arm(sh, fd);
+}
+
+/* The kernel stopped a read one byte before the end of the frame: is
+ * that byte TCP-urgent (the sender's hint that the frame has URGp)? It is
+ * then kept in the kernel while the frame is read, so that the kernel goes
+ * on reporting POLLPRI and its mark. */
+static int urgent_next(int fd)
+{
+	int mark = 0;
+
+	return !SANDBOXED() && tc_real_ioctl(fd, SIOCATMARK, &mark) == 0 && mark;
 }
 
 /* Reads the next frame into rx and opens it. The frame's last byte is only
@@ -49,7 +62,8 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 	uint8_t *data = NULL;
 	size_t flen = 0, dlen = 0;
 	long grace_end = 0;
-	int r, rk;
+	int r, rk, urg_hint = 0;
+	uint16_t u = 0;
 
 	for (;;) {
 		int fl = blk ? 0 : MSG_DONTWAIT, hold = 0;
@@ -73,7 +87,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 				return region_corrupt(sh, fd, "shared region: rx_len past the frame");
 			need = flen - have;
 			/* (no peeking in a sandbox: the frame is read whole) */
-			hold = (peek || flen - TC_FRAME_OVERHEAD > room) && !SANDBOXED();
+			hold = (peek || urg_hint || flen - TC_FRAME_OVERHEAD > room) && !SANDBOXED();
 		}
 		if (need == 0)
 			break;
@@ -89,6 +103,8 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 			n = k_recv(fd, sh->rx + have, hold ? need - 1 : need, fl);
 			if (n > 0) {
 				sh->rx_len = have + (size_t)n;
+				if (flen && !hold && (size_t)n == need - 1)
+					urg_hint = urgent_next(fd);
 				continue;
 			}
 		}
@@ -115,13 +131,15 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 	}
 	*direct = 0;
 	lock(&sh->sess_lock);
-	if (!peek && flen - TC_FRAME_OVERHEAD <= room)
+	if (!peek && flen - TC_FRAME_OVERHEAD <= room && !sh->held)
 		r = tc_session_open_to(SESS(sh), &s->rx_cx, sh->rx, flen, iov, iovcnt, skip,
 		                       &data, &dlen, &oflags);
 	else
 		r = tc_session_open_to(SESS(sh), &s->rx_cx, sh->rx, flen, NULL, 0, 0,
 		                       &data, &dlen, &oflags);
 	rk = r == 0 && tc_session_rekey_pending(SESS(sh));
+	if (r == 0 && (oflags & TC_OPEN_URG))
+		u = tc_session_urgent(SESS(sh));
 	unlock(&sh->sess_lock);
 	if (r < 0) {
 		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
@@ -138,9 +156,12 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 		sh->plain_off = (size_t)(data - sh->rx);
 	}
 	sh->plain_len = dlen;
+	if ((oflags & TC_OPEN_URG) &&
+	    urg_frame(sh, u, data == NULL ? *direct : dlen, iov, iovcnt, skip, direct) < 0)
+		return region_corrupt(sh, fd, "shared region: urgent mark");
 	if (oflags & TC_OPEN_FIN)
 		sh->fin_rcvd = 1;
-	if (!dlen)
+	if (!SHM_READ(sh->plain_len))
 		rx_frame_done(sh, fd);
 	if (rk) {
 		sh->rekey_due = 1;
@@ -152,6 +173,92 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 			tc_progress_kick();
 	}
 	return 1;
+}
+
+/* Opens the next frame if no frame's plaintext is waiting and the frame
+ * is all there, without waiting and without consuming it (so that an
+ * urgent mark at its start is known). 0 or -errno. */
+static int rx_open_next(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	size_t direct = 0;
+	int r;
+
+	if (SHM_READ(sh->plain_len) || sh->fin_rcvd || sh->shut_rd || STATE(sh) != TC_ST_READY)
+		return 0;
+	r = rx_frame(s, fd, 0, 0, 1, NULL, 0, 0, &direct);
+	return r < 0 && r != -EAGAIN && r != -ESHUTDOWN ? r : 0;
+}
+
+/* Is urgent data announced by the kernel that the shim has not read yet? */
+static int kernel_urgent(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLPRI };
+
+	return tc_real_poll(&p, 1, 0) == 1 && (p.revents & POLLPRI);
+}
+
+/* recv(MSG_OOB): the last urgent byte, as plain TCP gives it: EINVAL with
+ * SO_OOBINLINE, when there is none or it was read; EAGAIN while it is
+ * announced but not reached yet (the frames before it not read: the shim
+ * holds one frame at a time). */
+static ssize_t recv_oob(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct tc_shm *sh = s->shm;
+	size_t len = iov_total(iov, iovcnt);
+	ssize_t r;
+	int u;
+
+	if (STATE(sh) != TC_ST_READY || SHM_READ(sh->oobinline))
+		return STATE(sh) == TC_ST_FAILED ? -shm_error(sh) : -EINVAL;
+	lock(&sh->rx_lock);
+	r = rx_open_next(s, fd);
+	u = SHM_READ(sh->urg);
+	if (r < 0) {
+		/* (the connection failed) */
+	} else if (u == TC_URG_UNREAD) {
+		uint8_t b = sh->urg_byte;
+		struct rx_view v;
+
+		if (len)
+			iov_put(iov, iovcnt, 0, &b, 1);
+		r = len ? 1 : 0;
+		if (!(flags & MSG_PEEK) && len) {
+			sh->urg = TC_URG_READ;
+			/* Only the urgent byte left in the frame: nothing left to
+			 * read in band, so the frame's last byte kept in the kernel
+			 * goes, and with it the kernel's POLLPRI (as after plain
+			 * TCP's MSG_OOB). The mark stays until a read passes it. */
+			if (rx_view(sh, &v) == 0 && v.plen == 1 && SHM_READ(sh->urg_off) == v.off &&
+			    sh->held) {
+				k_recv(fd, &b, 1, MSG_DONTWAIT);
+				sh->held = 0;
+			}
+		}
+	} else if (u == TC_URG_READ) {
+		r = -EINVAL;
+	} else {
+		r = kernel_urgent(fd) ? -EAGAIN : -EINVAL;
+	}
+	unlock(&sh->rx_lock);
+	return r;
+}
+
+int tc_sock_atmark(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	struct rx_view v;
+	int st = tc_sock_state(s), at;
+
+	if (st == TC_ST_PLAIN)
+		return TC_PASS;
+	if (st != TC_ST_READY)
+		return 0;
+	lock(&sh->rx_lock);
+	rx_open_next(s, fd);
+	at = rx_view(sh, &v) == 0 && v.plen && SHM_READ(sh->urg) && SHM_READ(sh->urg_off) == v.off;
+	unlock(&sh->rx_lock);
+	return at;
 }
 
 ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
@@ -166,7 +273,7 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 	if (r)
 		return r;
 	if (flags & MSG_OOB)
-		return -EINVAL;       /* tcpcrypt never sends urgent data */
+		return recv_oob(s, fd, iov, iovcnt, flags);
 	lock(&sh->rx_lock);
 	if (STATE(sh) == TC_ST_HANDSHAKE && (r = rx_handshake(s, fd, nonblock)) < 0)
 		goto out;
@@ -181,6 +288,27 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		if (v.plen) {
 			size_t n = v.plen < len - total ? v.plen : len - total;
 
+			if (SHM_READ(sh->urg) && SHM_READ(sh->urg_off) == v.off) {
+				/* at the urgent mark: a read stops before it */
+				if (total)
+					break;
+				if (!SHM_READ(sh->oobinline)) {
+					/* out of band: the urgent byte is not in the stream
+					 * (a peek at the mark passes it too) */
+					sh->plain_off = v.off + 1;
+					sh->plain_len = v.plen - 1;
+					sh->urg_off = TC_URG_NOWHERE;
+					if (!peek)
+						urg_clear(sh);
+					if (v.plen == 1)
+						rx_frame_done(sh, fd);
+					continue;
+				}
+				if (!peek)
+					urg_clear(sh);   /* inline: read from the mark on */
+			} else {
+				n = urg_clip(sh, v.off, n);
+			}
 			iov_put(iov, iovcnt, total, sh->rx + v.off, n);
 			total += n;
 			if (peek)
@@ -236,6 +364,9 @@ int tc_sock_available(struct tc_sock *s, int fd)
 	}
 	held = SHM_READ(sh->held) != 0;
 	avail = v.plen;
+	if (avail && SHM_READ(sh->urg) && !SHM_READ(sh->oobinline) &&
+	    urg_clip(sh, v.off, v.plen) < v.plen)
+		avail--;              /* the urgent byte is not in the stream */
 	n = k_recv(fd, sh->peekbuf, sizeof(sh->peekbuf), MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0) {
 		/* The stream from here: the partial frame in rx (none while a frame

@@ -25,7 +25,10 @@
 #include "tcpcrypt/tcpcrypt.h"
 
 #define TC_PRE_MAX        65536   /* plaintext written before the keys existed */
-#define TC_SESS_SPACE     6016    /* >= tc_session_head_size() (checked at start-up) */
+#define TC_SESS_SPACE     6016
+#define TC_URG_UNREAD     1       /* urgent byte not read with MSG_OOB yet */
+#define TC_URG_READ       2       /* read with MSG_OOB; the mark stays until passed */
+#define TC_URG_NOWHERE    ((size_t)-1)   /* urg_off of an urgent byte no longer in rx */    /* >= tc_session_head_size() (checked at start-up) */
 
 struct tc_shm {
 	tc_lock_t rx_lock, tx_lock, sess_lock;   /* futex words (sock_lock.h) */
@@ -47,6 +50,13 @@ struct tc_shm {
 	size_t plain_off, plain_len; /* opened plaintext left in rx */
 	size_t tx_off, tx_len;       /* ciphertext in tx not yet accepted by the kernel */
 	size_t pre_len;              /* plaintext queued before the keys */
+	/* urgent data (sock_urg.c) */
+	uint8_t oobinline;           /* the application's SO_OOBINLINE (the kernel's is 1) */
+	uint8_t urg;                 /* a mark in the current frame: TC_URG_UNREAD or _READ */
+	uint8_t urg_byte;            /* the last urgent byte */
+	size_t urg_off;              /* the mark: where that byte is in rx */
+	size_t tx_urg;               /* 1 + where in tx the byte to send urgent is (0: none) */
+	size_t pre_urg;              /* pre's bytes up to the last urgent one (0: none) */
 	/* the session without its reassembly buffer (tc_session_head_size();
 	 * the shim never calls tc_session_recv), between the fields and rx so
 	 * that both share the first two pages with the start of rx */

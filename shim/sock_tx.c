@@ -33,8 +33,6 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		goto epipe;
 	if (r)
 		return r;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;   /* urgent data would bypass the frames */
 	if (len == 0)
 		return 0;
 	lock(&sh->tx_lock);
@@ -58,6 +56,8 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		n = TC_PRE_MAX - pre < len ? TC_PRE_MAX - pre : len;
 		iov_get(iov, iovcnt, 0, sh->pre + pre, n);
 		sh->pre_len = pre + n;
+		if ((flags & MSG_OOB) && n == len)
+			sh->pre_urg = pre + n;    /* sealed with URGp with the keys */
 		unlock(&sh->tx_lock);
 		tc_progress_kick();
 		return (ssize_t)n;
@@ -69,6 +69,16 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 	r = tx_flush(s, fd, nonblock);
 	while (r == 0 && done < len) {
 		size_t chunk = len - done < TC_FRAME_MAX_DATA ? len - done : TC_FRAME_MAX_DATA;
+		unsigned sf = 0;
+
+		if ((flags & MSG_OOB) && done + chunk == len) {
+			/* the last byte is urgent: it ends a frame with URGp (RFC 8548
+			 * 3.7), whose last ciphertext byte goes TCP-urgent */
+			if (chunk > TC_FRAME_MAX_DATA - 2)
+				chunk = TC_FRAME_MAX_DATA - 2;
+			else
+				sf = TC_SEAL_URG;
+		}
 
 		if (tc_cfg.rekey_bytes && sh->since_rekey >= tc_cfg.rekey_bytes) {
 			lock(&sh->sess_lock);
@@ -79,11 +89,13 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		}
 		sh->since_rekey += chunk;
 		/* the application's bytes are encrypted straight into tx */
-		r = seal_into_tx(sh, &s->tx_cx, iov, iovcnt, done, chunk, 0);
+		r = seal_into_tx(sh, &s->tx_cx, iov, iovcnt, done, chunk, sf);
 		if (r < 0) {
 			r = -EPIPE;
 			break;
 		}
+		if (sf)
+			sh->tx_urg = sh->tx_len;
 		done += chunk;
 		r = tx_flush(s, fd, nonblock);
 	}

@@ -1,6 +1,7 @@
 /*
  * sockopt.c - getsockopt, setsockopt: the TCP_CRYPT_* options at level
- * IPPROTO_TCP, and SO_ERROR, which reports handshake failures.
+ * IPPROTO_TCP, SO_ERROR, which reports handshake failures, and
+ * SO_OOBINLINE of encrypted connections.
  */
 #include "config.h"
 
@@ -222,6 +223,29 @@ static int so_error(int fd, void *v, socklen_t *l, int *handled)
 	return put_int(v, l, e);
 }
 
+/* SO_OOBINLINE of an encrypted connection: the application's value,
+ * applied to the plaintext (the kernel's stays 1, sock_urg.c). */
+static int oobinline(int fd, int set, void *v, socklen_t *l, socklen_t setlen, int *handled)
+{
+	struct tc_sock *s = tc_conn_get(fd);
+	int r, x = 0;
+
+	*handled = 0;
+	if (!s)
+		return 0;
+	if (set && (r = get_int(v, setlen, &x)) < 0) {
+		tc_fd_put(s);
+		*handled = 1;
+		return r;
+	}
+	r = tc_sock_oobinline(s, set, &x);
+	tc_fd_put(s);
+	if (r == TC_PASS)
+		return 0;
+	*handled = 1;
+	return set ? r : put_int(v, l, x);
+}
+
 TC_EXPORT int getsockopt(int fd, int level, int name, void *v, socklen_t *l)
 {
 	int saved = errno, r, handled;
@@ -239,6 +263,11 @@ TC_EXPORT int getsockopt(int fd, int level, int name, void *v, socklen_t *l)
 		if (handled)
 			return (int)tc_ret(r, saved);
 	}
+	if (level == SOL_SOCKET && name == SO_OOBINLINE && tc_fd_maybe(fd)) {
+		r = oobinline(fd, 0, v, l, 0, &handled);
+		if (handled)
+			return (int)tc_ret(r, saved);
+	}
 	return tc_real_getsockopt(fd, level, name, v, l);
 }
 
@@ -253,6 +282,13 @@ TC_EXPORT int setsockopt(int fd, int level, int name, const void *v, socklen_t l
 		 * let connect() be an ordinary one. */
 		errno = saved;
 		return 0;
+	}
+	if (level == SOL_SOCKET && name == SO_OOBINLINE && tc_fd_maybe(fd)) {
+		int handled;
+
+		r = oobinline(fd, 1, (void *)(uintptr_t)v, NULL, l, &handled);
+		if (handled)
+			return (int)tc_ret(r, saved);
 	}
 	if (!is_crypt_opt(level, name))
 		return tc_real_setsockopt(fd, level, name, v, l);

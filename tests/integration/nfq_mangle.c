@@ -10,6 +10,9 @@
  *   flip-payload  in the first COUNT (default 1) TCP segments whose payload
  *                 has at least MINLEN (default 100) bytes, flips one bit of
  *                 the byte in the middle of the payload
+ *   forge-urg     in the same segments, sets URG and an urgent pointer to
+ *                 the byte in the middle of the payload (a receiver without
+ *                 SO_OOBINLINE takes that byte out of the stream)
  * After a change the TCP checksum is recomputed in full (the kernel hands
  * the packet over with a complete checksum, and marks a mangled packet
  * CHECKSUM_NONE) and so is the IPv4 header checksum.
@@ -30,7 +33,7 @@
 #include "tcpcryptd_divert_nfq.h"
 #include "tcpcryptd_divert_pkt.h"
 
-enum mode { M_STRIP_ENO, M_FLIP_PAYLOAD };
+enum mode { M_STRIP_ENO, M_FLIP_PAYLOAD, M_FORGE_URG };
 
 static struct mnl_socket *nl;
 static unsigned portid;
@@ -80,6 +83,18 @@ static int mangle(uint8_t *pkt, size_t len)
 			}
 			i += l;
 		}
+	} else if (mode == M_FORGE_URG) {
+		if (count_left <= 0 || p.paylen < minlen || (tcp[13] & 0x20))
+			return 0;
+		/* BSD reading (Linux's default): the urgent byte is the one before
+		 * the pointer */
+		tcp[13] |= 0x20;
+		tcp[18] = (uint8_t)((p.paylen / 2 + 1) >> 8);
+		tcp[19] = (uint8_t)(p.paylen / 2 + 1);
+		count_left--;
+		changed = 1;
+		fprintf(stderr, "nfq_mangle: forged an urgent pointer to payload byte %zu of %zu from %s:%u\n",
+			p.paylen / 2, p.paylen, addr, p.sport);
 	} else {
 		if (count_left <= 0 || p.paylen < minlen)
 			return 0;
@@ -135,7 +150,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nfq_mangle -q QUEUE -m strip-eno|flip-payload [-n MINLEN] [-c COUNT]\n");
+	fprintf(stderr, "usage: nfq_mangle -q QUEUE -m strip-eno|flip-payload|forge-urg [-n MINLEN] [-c COUNT]\n");
 }
 
 int main(int argc, char **argv)
@@ -166,6 +181,8 @@ int main(int argc, char **argv)
 		mode = M_STRIP_ENO;
 	else if (!strcmp(m, "flip-payload"))
 		mode = M_FLIP_PAYLOAD;
+	else if (!strcmp(m, "forge-urg"))
+		mode = M_FORGE_URG;
 	else {
 		usage();
 		return 2;

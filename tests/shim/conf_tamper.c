@@ -81,7 +81,49 @@ static int tamper_server(struct conf_ctx *c)
 	return 0;
 }
 
+/* "urgforge": the router forges a TCP urgent pointer into the data. Plain
+ * TCP takes the byte it names out of the stream (the application sees a
+ * byte missing); tcpcrypt authenticates urgent data inside the frames, so
+ * the forged pointer changes nothing: all 4 MiB intact, then EOF. */
+static int urgforge_server(struct conf_ctx *c)
+{
+	static uint8_t buf[65536];
+	struct timeval tv = { 15, 0 };
+	uint64_t off = 0;
+	int64_t bad = -1;
+	int err = 0;
+
+	CHECK_ERRNO(setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0,
+		    "SO_RCVTIMEO");
+	for (;;) {
+		ssize_t r = read(c->fd, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r < 0 ? errno : 0;
+			break;
+		}
+		if (bad < 0) {
+			ssize_t m = conf_mismatch(buf, (size_t)r, 99, off);
+			if (m >= 0)
+				bad = (int64_t)off + m;
+		}
+		off += (uint64_t)r;
+	}
+	printf("urgforge: %llu bytes, first difference at %lld, then %s\n",
+	       (unsigned long long)off, (long long)bad, err ? conf_errname(err) : "EOF");
+	if (c->expect == EXPECT_CRYPT) {
+		CHECK(bad < 0 && off == TAMPER_N && err == 0,
+		      "a forged urgent pointer changed the encrypted stream");
+	} else if (c->expect == EXPECT_NONE) {
+		CHECK(bad >= 0 && off == TAMPER_N - 1,
+		      "plain TCP: the forged urgent pointer took no byte out (did the router forge it?)");
+	}
+	return 0;
+}
+
 const struct conf_case conf_cases_tamper[] = {
 	{ "tamper", tamper_client, tamper_server, 0 },
+	{ "urgforge", tamper_client, urgforge_server, 0 },
 	{ NULL, NULL, NULL, 0 },
 };

@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
 		for (const char **n = default_cases; *n; n++)
 			printf("%s\n", *n);
-		printf("echo\ntamper\n");
+		printf("echo\ntamper\nurgforge\n");
 		return 0;
 	}
 	fprintf(stderr, "usage: conformance server PORT [--expect any|none|plain|crypt]\n"

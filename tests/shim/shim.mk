@@ -36,6 +36,10 @@ shim_epoll_fork_LDADD = -lpthread
 check_PROGRAMS += shim/children
 shim_children_SOURCES = shim/children.c
 
+# urgent data with plain-TCP semantics (test_urgent.sh).
+check_PROGRAMS += shim/urgent
+shim_urgent_SOURCES = shim/urgent.c
+
 # recv flags with plain-TCP semantics (test_recv_flags.sh).
 check_PROGRAMS += shim/recv_flags
 shim_recv_flags_SOURCES = shim/recv_flags.c
@@ -65,6 +69,7 @@ shim_scripts = \
 	shim/test_children.sh \
 	shim/test_late_start.sh \
 	shim/test_recv_flags.sh \
+	shim/test_urgent.sh \
 	shim/test_bypass.sh \
 	shim/test_guard.sh \
 	shim/test_noaccept.sh \
