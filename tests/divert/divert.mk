@@ -22,6 +22,7 @@ DIVERT_TESTS = \
 	divert/dv_test_bypass.sh \
 	divert/dv_test_recv_flags.sh \
 	divert/dv_test_noaccept.sh \
+	divert/dv_test_urgent.sh \
 	divert/dv_test_stalls.sh \
 	divert/dv_eno_basic.sh \
 	divert/dv_eno_fallback.sh \
