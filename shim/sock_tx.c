@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "libc_syms.h"
 #include "log.h"
@@ -21,11 +22,25 @@
 
 /* ---- sending ---- */
 
+/* When a blocking send on fd gives up (SO_SNDTIMEO), in now_ms() time;
+ * -1 when it never does. */
+static long sndtimeo_deadline(int fd)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+
+	if (SANDBOXED() || tc_real_getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0 ||
+	    (tv.tv_sec <= 0 && tv.tv_usec <= 0))
+		return -1;
+	return now_ms() + (long)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+}
+
 ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, int flags)
 {
 	struct tc_shm *sh = s->shm;
 	size_t len = iov_total(iov, iovcnt), done = 0;
 	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd);
+	long until = 0;               /* SO_SNDTIMEO's end, once waiting */
 	int r;
 
 	r = pre_io(s, fd, nonblock);
@@ -45,9 +60,15 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			return r;
 		}
 		if (pre == TC_PRE_MAX) {
+			/* The queue waits for the keys: a full one blocks the caller
+			 * as a full send buffer does, SO_SNDTIMEO included. */
 			unlock(&sh->tx_lock);
 			tc_progress_kick();
 			if (nonblock)
+				return -EAGAIN;
+			if (!until)
+				until = sndtimeo_deadline(fd);
+			if (until > 0 && now_ms() >= until)
 				return -EAGAIN;
 			tc_real_poll(NULL, 0, 10);
 			lock(&sh->tx_lock);

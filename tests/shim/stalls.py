@@ -17,12 +17,18 @@
   stalls.py closer HOST PORT            write until the socket would block
                                         (the peer does not read yet), close:
                                         print "close S after N bytes", exit
+  stalls.py sndtimeo HOST HOLD          connect to HOLD (the key exchange
+                                        never ends), SO_SNDTIMEO 0.5 s, blocking
+                                        writes until one fails: print
+                                        "gave up S after N bytes ERR"
   stalls.py shutdown HOST SINK          fill the connection (non-blocking
                                         writes until EAGAIN), make the
                                         socket blocking, shutdown(SHUT_WR):
                                         print "shutdown S" (seconds it took)
 """
+import errno
 import socket
+import struct
 import sys
 import time
 
@@ -95,6 +101,18 @@ def main():
         print("wrote %.3f" % time.monotonic(), flush=True)
         time.sleep(3)
         s.close()
+    elif mode == "sndtimeo":
+        s = socket.socket()
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 500000))
+        sent, t0, err = 0, time.monotonic(), "none"
+        try:
+            while sent < (64 << 20):
+                t0 = time.monotonic()
+                sent += s.send(b"z" * 65536)
+        except OSError as e:
+            err = errno.errorcode.get(e.errno, str(e.errno))
+        print("gave up %.3f after %d bytes %s" % (time.monotonic() - t0, sent, err), flush=True)
     elif mode == "shutdown":
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
