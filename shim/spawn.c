@@ -9,9 +9,9 @@
  * the new image's shim then closes every inherited socket listed there, or
  * on which the kernel says ENO negotiated (a raw encrypted stream it has
  * no session for: the parent keeps its connection, the new program sees
- * the fd closed, never ciphertext as data). Not covered: a file action
- * that dup2s a connection into a program whose environment does not
- * preload the shim (the raw socket reaches it; see tcpcrypt(7)).
+ * the fd closed, never ciphertext as data). A file action that would dup2
+ * a negotiated connection into the new program closes the target fd
+ * instead (whether the program preloads the shim is only known later).
  * Each of these first marks close-on-exec the fds of connections that the
  * other process of a fork negotiated (tc_cloexec_sweep).
  */
@@ -126,6 +126,47 @@ static void *next(const char *name, void **slot)
 	if (!p && (p = dlsym(RTLD_NEXT, name)))
 		__atomic_store_n(slot, p, __ATOMIC_RELAXED);
 	return p;
+}
+
+/* 1 if fd is a connection that negotiated tcpcrypt (or failed after). */
+static int encrypted_conn(int fd)
+{
+	struct tc_sock *s = tc_conn_get(fd);
+	int st;
+
+	if (!s)
+		return 0;
+	tc_in_shim++;
+	if (tc_sock_state(s) == TC_ST_CONNECTING)
+		tc_sock_check_connect(s, fd);
+	st = tc_sock_state(s);
+	tc_in_shim--;
+	tc_fd_put(s);
+	return st == TC_ST_HANDSHAKE || st == TC_ST_READY || st == TC_ST_FAILED;
+}
+
+/* A file action that would put an encrypted connection on newfd of the
+ * new program becomes one that closes newfd there: the new program may
+ * not preload the shim (its environment is only known at posix_spawn),
+ * and no session goes across posix_spawn anyway (a program that preloads
+ * the shim closes such a socket at start-up, tc_spawn_check), so the raw
+ * socket never reaches it and it sees the descriptor closed. */
+TC_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
+{
+	static void *real_dup2, *real_close;
+	int (*dup2_fn)(posix_spawn_file_actions_t *, int, int) =
+		(int (*)(posix_spawn_file_actions_t *, int, int))next("posix_spawn_file_actions_adddup2", &real_dup2);
+	int (*close_fn)(posix_spawn_file_actions_t *, int) =
+		(int (*)(posix_spawn_file_actions_t *, int))next("posix_spawn_file_actions_addclose", &real_close);
+
+	if (!dup2_fn || !close_fn)
+		return ENOSYS;
+	if (!tc_in_shim && newfd >= 0 && encrypted_conn(fd)) {
+		tc_info("fd %d: an encrypted connection given to a program by posix_spawn; it gets fd %d "
+		        "closed", fd, newfd);
+		return close_fn(fa, newfd);
+	}
+	return dup2_fn(fa, fd, newfd);
 }
 
 /* glibc starts the shell through its internal posix_spawn, past our

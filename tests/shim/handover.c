@@ -12,8 +12,11 @@
  *       ID as "child sessid X" on stderr, reads a line from fd 0, forks a
  *       grandchild that execs "handover noop" with the socket inherited,
  *       waits for it, writes "reply:LINE" to fd 1 with dprintf.
- *   handover spawn HOST PORT          as serve, the child started by
- *       posix_spawn (no handover there: the new image must not read it).
+ *   handover spawn HOST PORT [noshim] as serve, the child started by
+ *       posix_spawn (no handover there: the new image must not read it);
+ *       with "noshim", the child is /bin/sh in an environment without
+ *       LD_PRELOAD, which writes "spawn-secret-MARKER" to fd 1 (the
+ *       connection) and reports how that went on stderr.
  *   handover echo HOST PORT           accepts connections, echoes each (forked).
  *   handover sandbox HOST PORT N [nb] connects, enters an OpenSSH-like
  *       pre-auth sandbox (rlimits, then a seccomp filter that allows read,
@@ -168,10 +171,13 @@ static int do_serve(const char *self, const char *host, int port, int noshim)
 
 /* serve, but the child is started with posix_spawn (fds 0 and 1 by file
  * actions). */
-static int do_spawn(const char *self, const char *host, int port)
+static int do_spawn(const char *self, const char *host, int port, int noshim)
 {
 	int l = listen_on(host, port), c, st;
 	char *argv[] = { (char *)self, (char *)"child", NULL };
+	char *sh_argv[] = { (char *)"sh", (char *)"-c",
+	                    (char *)"printf spawn-secret-MARKER || echo 'spawned write failed' >&2", NULL };
+	static char *none[] = { (char *)"PATH=/usr/bin:/bin", NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t p;
 
@@ -181,7 +187,11 @@ static int do_spawn(const char *self, const char *host, int port)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, c, 0);
 	posix_spawn_file_actions_adddup2(&fa, c, 1);
-	if ((errno = posix_spawn(&p, self, &fa, NULL, argv, environ)) != 0)
+	if (noshim)
+		errno = posix_spawn(&p, "/bin/sh", &fa, NULL, sh_argv, none);
+	else
+		errno = posix_spawn(&p, self, &fa, NULL, argv, environ);
+	if (errno != 0)
 		die("posix_spawn");
 	posix_spawn_file_actions_destroy(&fa);
 	close(c);
@@ -355,8 +365,8 @@ int main(int argc, char **argv)
 		return do_client(argv[2], atoi(argv[3]), argv[4]);
 	if (!strcmp(m, "serve") && argc >= 4)
 		return do_serve(argv[0], argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "noshim"));
-	if (!strcmp(m, "spawn") && argc == 4)
-		return do_spawn(argv[0], argv[2], atoi(argv[3]));
+	if (!strcmp(m, "spawn") && argc >= 4)
+		return do_spawn(argv[0], argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "noshim"));
 	if (!strcmp(m, "child"))
 		return do_child(argv[0]);
 	if (!strcmp(m, "noop"))

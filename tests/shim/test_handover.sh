@@ -17,7 +17,9 @@
 #     new program (it cannot read it), and the client never gets a reply or
 #     ciphertext as data;
 #  4. the same for a child started with posix_spawn (file actions put the
-#     socket on its fds 0 and 1).
+#     socket on its fds 0 and 1);
+#  5. posix_spawn of a program whose environment does not preload the shim:
+#     what it writes never leaves in clear (the capture), its write fails.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
@@ -90,4 +92,29 @@ wait "$SRV" 2> /dev/null
 [ "$out" = 0 ] || tc_fail "posix_spawn: the client received $out bytes of data"
 grep -q 'child read: Bad file descriptor after 0 bytes' "$T/server4.err" ||
 	tc_fail "posix_spawn: the new program could read the connection: $(tr '\n' ' ' < "$T/server4.err")"
+
+# 5. posix_spawn of a program whose environment does not preload the shim
+# (/bin/sh, env PATH only), the connection on its fds 0 and 1 by file
+# actions: its printf must not put the marker in clear on the wire (it
+# did: the raw socket reached it); the write fails, the client gets no data.
+ip netns exec "$NS_A" tcpdump -i "$TC_IF_A" --immediate-mode -U -s 0 -w "$T/spawn5.pcap" "tcp port 7604" \
+	2> "$T/spawn5.dump" &
+DUMP=$!
+TC_PIDS+=($DUMP)
+for _ in $(seq 1 100); do grep -qs 'listening on' "$T/spawn5.dump" && break; sleep 0.05; done
+tc_bg "$NS_B" timeout 20 "$RUN" "$H" spawn "$IP_B" 7604 noshim 2> "$T/server5.err"
+SRV=$TC_LAST_PID
+tc_wait_port "$NS_B" 7604
+out=$(tc_run "$NS_A" timeout 20 "$RUN" "$H" client "$IP_B" 7604 secret-line 2> "$T/client5.err" | wc -c)
+wait "$SRV" 2> /dev/null
+sleep 0.3
+kill "$DUMP"
+wait "$DUMP" 2> /dev/null
+cid=$(sed -n 's/^client sessid //p' "$T/client5.err")
+[ -n "$cid" ] && [ "$cid" != - ] || tc_fail "posix_spawn, no shim: the connection was not encrypted"
+! grep -qaF spawn-secret-MARKER "$T/spawn5.pcap" ||
+	tc_fail "posix_spawn, no shim: the new program wrote in clear on the encrypted connection"
+grep -q 'spawned write failed' "$T/server5.err" ||
+	tc_fail "posix_spawn, no shim: the new program's write did not fail: $(tr '\n' ' ' < "$T/server5.err")"
+[ "$out" = 0 ] || tc_fail "posix_spawn, no shim: the client received $out bytes of data"
 echo "PASS: sessions in a seccomp sandbox and across exec"
