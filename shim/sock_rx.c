@@ -17,8 +17,6 @@
 #include "sock.h"
 #include "sock_int.h"
 
-#define TC_GRACE_MS       20      /* how long a non-blocking read waits for the rest of a frame */
-
 /* ---- receiving (rx_lock held) ---- */
 
 /* The application consumed the current frame's plaintext: drop the frame,
@@ -61,7 +59,6 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 	unsigned oflags = 0;
 	uint8_t *data = NULL;
 	size_t flen = 0, dlen = 0;
-	long grace_end = 0;
 	int r, rk, urg_hint = 0;
 	uint16_t u = 0;
 
@@ -115,17 +112,10 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 			return -ECONNRESET;
 		}
 		if (n == -EAGAIN && !blk && have > 0) {
-			/* Part of a frame is here: poll said readable, so the rest is
-			 * normally on its way. Wait for it briefly rather than answer
-			 * EAGAIN to a readable socket; from now on the low-water mark
-			 * keeps poll truthful. */
-			long now = now_ms();
-
+			/* Part of a frame is here (poll said readable before its
+			 * length was known): EAGAIN now, never a wait for the rest;
+			 * from now on the low-water mark keeps poll truthful. */
 			rx_arm(sh, fd);
-			if (!grace_end)
-				grace_end = now + TC_GRACE_MS;
-			if (now < grace_end && k_wait(fd, POLLIN, (int)(grace_end - now)) > 0)
-				continue;
 		}
 		return (int)n;
 	}

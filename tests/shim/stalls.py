@@ -21,12 +21,19 @@
                                         never ends), SO_SNDTIMEO 0.5 s, blocking
                                         writes until one fails: print
                                         "gave up S after N bytes ERR"
+  stalls.py trickle PORT N              accept one connection, read N bytes
+                                        with poll + non-blocking recv: print
+                                        "reads R eagain E median M max X"
+                                        (milliseconds inside recv)
+  stalls.py bigwrite HOST PORT N        connect, one write of N bytes, wait
+                                        for the peer to close
   stalls.py shutdown HOST SINK          fill the connection (non-blocking
                                         writes until EAGAIN), make the
                                         socket blocking, shutdown(SHUT_WR):
                                         print "shutdown S" (seconds it took)
 """
 import errno
+import select
 import socket
 import struct
 import sys
@@ -113,6 +120,32 @@ def main():
         except OSError as e:
             err = errno.errorcode.get(e.errno, str(e.errno))
         print("gave up %.3f after %d bytes %s" % (time.monotonic() - t0, sent, err), flush=True)
+    elif mode == "trickle":
+        c, _ = listener(int(sys.argv[2])).accept()
+        want, got, eagain, times = int(sys.argv[3]), 0, 0, []
+        c.setblocking(False)
+        p = select.poll()
+        p.register(c, select.POLLIN)
+        while got < want:
+            if not p.poll(5000):
+                break
+            t0 = time.monotonic()
+            try:
+                d = c.recv(65536)
+                if not d:
+                    break
+                got += len(d)
+            except BlockingIOError:
+                eagain += 1
+            times.append((time.monotonic() - t0) * 1000)
+        times.sort()
+        print("reads %d eagain %d median %.3f max %.3f got %d" %
+              (len(times), eagain, times[len(times) // 2], times[-1], got), flush=True)
+    elif mode == "bigwrite":
+        s = socket.socket()
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        s.sendall(b"t" * int(sys.argv[4]))
+        s.recv(1)
     elif mode == "shutdown":
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)

@@ -12,7 +12,8 @@
 #  3. close() of a connection whose peer does not read yet returns at once
 #     (before: up to 2 s); the process exits right after, and the peer still
 #     reads every byte and a clean end (the shim's exit finishes the end);
-#  4. a blocking write queued for keys that never come honours SO_SNDTIMEO.
+#  4. a blocking write queued for keys that never come honours SO_SNDTIMEO;
+#  5. a non-blocking read that finds part of a frame answers at once.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
@@ -76,4 +77,24 @@ for m in plain crypt; do
 	[ "$e" = EAGAIN ] || tc_fail "sndtimeo ($m): the write ended with $e, expected EAGAIN"
 	awk -v w="$w" 'BEGIN {exit !(w >= 0.4 && w < 3)}' || tc_fail "sndtimeo ($m): the last write waited $w s (SO_SNDTIMEO 0.5 s)"
 done
-echo "PASS: parked key exchanges starve nobody; shutdown and close do not wait for the peer; SO_SNDTIMEO holds"
+# 5. a frame that arrives slowly (one 60,000-byte write, A's link at
+# 2 Mbit/s: about 0.25 s for the frame): the reader's poll + non-blocking
+# recv loop never waits inside recv; a recv that finds part of a frame
+# answers EAGAIN at once (before: it slept up to 20 ms for the rest, on
+# every such call: an event loop stalled for all its connections).
+ip netns exec "$NS_A" tc qdisc add dev "$TC_IF_A" root tbf rate 2mbit burst 4kb latency 1s ||
+	tc_fail "trickle: cannot shape A's link (tc qdisc tbf)"
+tc_bg "$NS_B" "$RUN" python3 "$PROG" trickle 7704 60000 > "$T/trickle.out" 2> "$T/trickle.err"
+srv=$TC_LAST_PID
+tc_wait_port "$NS_B" 7704
+tc_run "$NS_A" timeout 20 "$RUN" python3 "$PROG" bigwrite "$IP_B" 7704 60000 2> "$T/bigwrite.err" ||
+	{ cat "$T/bigwrite.err" "$T/trickle.err" >&2; tc_fail "trickle: the writer failed"; }
+timeout 20 tail --pid="$srv" -f /dev/null
+ip netns exec "$NS_A" tc qdisc del dev "$TC_IF_A" root
+tc_log "trickle: $(cat "$T/trickle.out")"
+read -r _ reads _ eagain _ med _ max _ got < "$T/trickle.out"
+[ "$got" = 60000 ] || tc_fail "trickle: the reader got $got of 60000 bytes"
+awk -v m="$med" 'BEGIN {exit !(m < 5)}' ||
+	tc_fail "trickle: recv took $med ms (median of $reads calls, $eagain EAGAIN): it waits for the rest of a frame"
+echo "PASS: parked key exchanges starve nobody; shutdown and close do not wait for the peer; SO_SNDTIMEO holds;" \
+	"a partial frame never makes a non-blocking read wait"
