@@ -33,6 +33,7 @@ void rx_arm(struct tc_shm *sh, int fd)
 	uint8_t hdr[TC_FRAME_HDR];
 	size_t have = SHM_READ(sh->rx_len);   /* (set_lowat bounds what comes of it) */
 
+	sh->lowat_guess = 0;
 	if (have >= TC_FRAME_HDR) {
 		memcpy(hdr, sh->rx, sizeof(hdr));
 		set_lowat(sh, fd, tc_frame_len(hdr) > have ? tc_frame_len(hdr) - have : 1);
@@ -42,5 +43,8 @@ void rx_arm(struct tc_shm *sh, int fd)
 		set_lowat(sh, fd, tc_frame_len(hdr));
 		return;
 	}
+	/* the smallest frame: readiness may come before the frame is whole
+	 * (tc_sock_hide_pollin arms again once its header is there) */
+	sh->lowat_guess = 1;
 	set_lowat(sh, fd, TC_FRAME_OVERHEAD - have);
 }

@@ -44,11 +44,35 @@ int tc_sock_wait_ready(struct tc_sock *s, int fd, int ms)
 
 /* ---- readiness seen by poll/epoll ---- */
 
+/* Is the next frame whole in the kernel? (READY, no plaintext open, rx_lock
+ * held) The low-water mark, armed again now that the frame's header may be
+ * there, answers. */
+static int frame_whole(struct tc_shm *sh, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	rx_arm(sh, fd);
+	return tc_real_poll(&p, 1, 0) != 0;
+}
+
 int tc_sock_hide_pollin(struct tc_sock *s, int fd)
 {
 	struct tc_shm *sh = s->shm;
 	int hide = 0;
 
+	if (sh && STATE(sh) == TC_ST_READY && !sh->fresh) {
+		/* The low-water mark was set before the next frame's header
+		 * arrived: part of that frame may have made the socket readable.
+		 * Checked without waiting for a reader that holds the lock (its
+		 * read answers EAGAIN at once if the frame is not whole). */
+		if (!SHM_READ(sh->lowat_guess) || trylock(&sh->rx_lock) != 0)
+			return 0;
+		if (STATE(sh) == TC_ST_READY && sh->lowat_guess && !sh->plain_len && !sh->held &&
+		    !sh->fin_rcvd && !sh->shut_rd)
+			hide = !frame_whole(sh, fd);
+		unlock(&sh->rx_lock);
+		return hide;
+	}
 	if (!sh || (STATE(sh) != TC_ST_HANDSHAKE && !(STATE(sh) == TC_ST_READY && sh->fresh)))
 		return 0;
 	/* The progress thread may hold the lock for a moment (longer on a busy
@@ -62,13 +86,11 @@ int tc_sock_hide_pollin(struct tc_sock *s, int fd)
 		rx_handshake(s, fd, 1);
 	if (STATE(sh) == TC_ST_HANDSHAKE) {
 		hide = 1;                     /* a part of an Init message, taken */
-	} else if (STATE(sh) == TC_ST_READY && !sh->plain_len && !sh->fin_rcvd) {
+	} else if (STATE(sh) == TC_ST_READY && !sh->plain_len && !sh->held && !sh->fin_rcvd) {
 		/* Keys just set (here or by the progress thread, maybe after the
 		 * kernel reported the Init message): readable only if a whole
-		 * frame is there now (the low-water mark is armed for it). */
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		hide = tc_real_poll(&p, 1, 0) == 0;
+		 * frame is there now. */
+		hide = !frame_whole(sh, fd);
 	}
 	unlock(&sh->rx_lock);
 	return hide;

@@ -93,6 +93,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 			if (n == 1) {
 				sh->held = 1;
 				sh->rx_len = have + 1;
+				sh->lowat_guess = 0;
 				set_lowat(sh, fd, 1);
 				break;
 			}

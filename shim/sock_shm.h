@@ -41,6 +41,7 @@ struct tc_shm {
 	uint8_t role, peer_app, fin_rcvd, fin_sent, fin_pending, wr_shut, shut_rd, held;
 	uint8_t rekey_due, sessid_len;
 	int lowat;                   /* SO_RCVLOWAT we set (0: the kernel's default) */
+	uint8_t lowat_guess;         /* set before the frame's length was known */
 	uint64_t since_rekey;        /* application bytes sealed since the last rekey */
 	uint8_t fresh;               /* keys set, the application has not read data yet */
 	uint16_t aead;

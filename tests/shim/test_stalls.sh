@@ -13,7 +13,7 @@
 #     (before: up to 2 s); the process exits right after, and the peer still
 #     reads every byte and a clean end (the shim's exit finishes the end);
 #  4. a blocking write queued for keys that never come honours SO_SNDTIMEO;
-#  5. a non-blocking read that finds part of a frame answers at once.
+#  5. part of a frame never makes poll say readable nor a read wait.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
@@ -79,9 +79,9 @@ for m in plain crypt; do
 done
 # 5. a frame that arrives slowly (one 60,000-byte write, A's link at
 # 2 Mbit/s: about 0.25 s for the frame): the reader's poll + non-blocking
-# recv loop never waits inside recv; a recv that finds part of a frame
-# answers EAGAIN at once (before: it slept up to 20 ms for the rest, on
-# every such call: an event loop stalled for all its connections).
+# recv loop never waits inside recv, and poll reports readable only once
+# the frame is whole (before: poll woke at its first bytes and recv slept
+# up to 20 ms for the rest: an event loop stalled for all its connections).
 ip netns exec "$NS_A" tc qdisc add dev "$TC_IF_A" root tbf rate 2mbit burst 4kb latency 1s ||
 	tc_fail "trickle: cannot shape A's link (tc qdisc tbf)"
 tc_bg "$NS_B" "$RUN" python3 "$PROG" trickle 7704 60000 > "$T/trickle.out" 2> "$T/trickle.err"
@@ -96,5 +96,6 @@ read -r _ reads _ eagain _ med _ max _ got < "$T/trickle.out"
 [ "$got" = 60000 ] || tc_fail "trickle: the reader got $got of 60000 bytes"
 awk -v m="$med" 'BEGIN {exit !(m < 5)}' ||
 	tc_fail "trickle: recv took $med ms (median of $reads calls, $eagain EAGAIN): it waits for the rest of a frame"
+[ "$eagain" = 0 ] || tc_fail "trickle: poll said readable, then recv gave EAGAIN ($eagain times in $reads)"
 echo "PASS: parked key exchanges starve nobody; shutdown and close do not wait for the peer; SO_SNDTIMEO holds;" \
 	"a partial frame never makes a non-blocking read wait"
