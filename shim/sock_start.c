@@ -159,7 +159,7 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	SET_STATE(sh, TC_ST_HANDSHAKE);
 	/* (after the state: another thread that sees sealed with the state
 	 * still CONNECTING takes the connection for failed) */
-	__atomic_store_n(&s->sealed, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->sealed, 1, __ATOMIC_RELEASE);
 	tc_cloexec_negotiated(s, fd);   /* no raw socket for children without our hooks */
 	tc_debug("fd %d: ENO negotiated, role %c", fd, out.role ? 'B' : 'A');
 	if (hslen) {

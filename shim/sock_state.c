@@ -18,14 +18,16 @@
  * never as plain TCP to pass through in clear. */
 int tc_sock_state(struct tc_sock *s)
 {
-	int st;
+	int st, sealed;
 
 	if (!s->shm)
 		return 0;
+	/* sealed first: it is set (release) after the state it follows */
+	sealed = __atomic_load_n(&s->sealed, __ATOMIC_ACQUIRE);
 	st = STATE(s->shm);
 	if (st == TC_ST_HANDSHAKE || st == TC_ST_READY)
-		__atomic_store_n(&s->sealed, 1, __ATOMIC_RELAXED);
-	else if (st != TC_ST_FAILED && __atomic_load_n(&s->sealed, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->sealed, 1, __ATOMIC_RELEASE);
+	else if (st != TC_ST_FAILED && sealed)
 		st = TC_ST_FAILED;
 	return st;
 }
