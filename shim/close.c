@@ -11,6 +11,7 @@
 #include "cloexec.h"
 #include "close.h"
 #include "close_later.h"
+#include "epoll.h"
 #include "fdtable.h"
 #include "fork.h"
 #include "libc_syms.h"
@@ -49,7 +50,8 @@ void tc_close_fd(int fd)
 		 * done now (a peer that does not read, or has not answered Init1
 		 * yet) the progress thread finishes on a private copy */
 		if (left == 0 && tc_sock_end_try(s, fd, deadline) &&
-		    (__atomic_load_n(&tc_epoll_used, __ATOMIC_RELAXED) || tc_close_later(s, fd, deadline) < 0))
+		    ((__atomic_load_n(&tc_epoll_used, __ATOMIC_RELAXED) && tc_epoll_forget(s, fd) < 0) ||
+		     tc_close_later(s, fd, deadline) < 0))
 			tc_sock_final_close_by(s, fd, deadline);
 	}
 	tc_fd_closing = -1;

@@ -122,8 +122,9 @@ static int map_get(int epfd, uint64_t data)
 	return fd;
 }
 
-/* The socket's own record of its registrations (the authority). */
-static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, int add)
+/* The socket's own record of its registrations (the authority), made
+ * through fd. */
+static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, int add, int fd)
 {
 	int i;
 
@@ -131,18 +132,47 @@ static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, int add)
 	for (i = 0; i < s->nep && s->ep_fd[i] != epfd; i++)
 		;
 	if (add) {
+		if (i < s->nep && s->ep_sfd[i] != fd)
+			s->ep_lost = 1;       /* a second registration, through a dup */
 		if (i == s->nep && s->nep < 2)
 			s->nep++;
 		if (i < s->nep) {
 			s->ep_fd[i] = epfd;
 			s->ep_data[i] = data;
+			s->ep_sfd[i] = fd;
+		} else {
+			s->ep_lost = 1;
 		}
 	} else if (i < s->nep) {
 		s->ep_fd[i] = s->ep_fd[s->nep - 1];
 		s->ep_data[i] = s->ep_data[s->nep - 1];
+		s->ep_sfd[i] = s->ep_sfd[s->nep - 1];
 		s->nep--;
 	}
 	pthread_mutex_unlock(&tc_fd_lock);
+}
+
+int tc_epoll_forget(struct tc_sock *s, int fd)
+{
+	int ep[2], n, lost;
+
+	pthread_mutex_lock(&tc_fd_lock);
+	lost = s->ep_lost;
+	n = s->nep;
+	for (int i = 0; i < n; i++) {
+		ep[i] = s->ep_fd[i];
+		if (s->ep_sfd[i] != fd)
+			lost = 1;
+	}
+	pthread_mutex_unlock(&tc_fd_lock);
+	if (lost)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		/* (EBADF, ENOENT: the set or the registration is gone already) */
+		tc_real_epoll_ctl(ep[i], EPOLL_CTL_DEL, fd, NULL);
+		sock_reg(s, ep[i], 0, 0, fd);
+	}
+	return 0;
 }
 
 static int sock_has_reg(struct tc_sock *s, int epfd, uint64_t data)
@@ -169,10 +199,10 @@ TC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	s = tc_conn_get(fd);
 	if (op == EPOLL_CTL_DEL) {
 		if (s)
-			sock_reg(s, epfd, 0, 0);
+			sock_reg(s, epfd, 0, 0, fd);
 	} else if (ev) {
 		if (s) {
-			sock_reg(s, epfd, ev->data.u64, 1);
+			sock_reg(s, epfd, ev->data.u64, 1, fd);
 			map_put(epfd, ev->data.u64, fd);
 		} else if (__atomic_load_n(&nslots, __ATOMIC_RELAXED)) {
 			map_put(epfd, ev->data.u64, -1);

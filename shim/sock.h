@@ -70,7 +70,9 @@ struct tc_sock {
 	tc_aead_ctx tx_cx, rx_cx; /* this process's cipher contexts (under sess_lock) */
 	int ep_fd[2];            /* epoll registrations of this socket (epoll.c) */
 	uint64_t ep_data[2];
+	int ep_sfd[2];           /* the fd each was made through */
 	int nep;
+	int ep_lost;             /* more registrations than the list holds */
 	int sealed;              /* this process saw the connection negotiated (atomic):
 	                          * from then on the region cannot make it plain */
 	int guard;               /* what this process learnt of the kernel's guard

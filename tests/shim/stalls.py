@@ -14,9 +14,13 @@
   stalls.py late PORT DELAY             accept one connection, wait DELAY s,
                                         then read it to the end: print
                                         "read N eof" (or the error)
-  stalls.py closer HOST PORT            write until the socket would block
+  stalls.py closer HOST PORT [epoll]    write until the socket would block
                                         (the peer does not read yet), close:
-                                        print "close S after N bytes", exit
+                                        print "close S after N bytes", exit;
+                                        with "epoll", the socket is in an epoll
+                                        set (EPOLLIN|EPOLLOUT) when closed, and
+                                        then 2.5 s of epoll_wait must see no
+                                        event: print "events E" before exit
   stalls.py sndtimeo HOST HOLD          connect to HOLD (the key exchange
                                         never ends), SO_SNDTIMEO 0.5 s, blocking
                                         writes until one fails: print
@@ -75,7 +79,12 @@ def main():
         print("got %.3f" % time.monotonic(), flush=True)
         time.sleep(5)
     elif mode == "late":
-        c, _ = listener(int(sys.argv[2])).accept()
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)   # the writer fills it soon
+        ls.bind(("", int(sys.argv[2])))
+        ls.listen(8)
+        c, _ = ls.accept()
         time.sleep(float(sys.argv[3]))
         n = 0
         try:
@@ -91,10 +100,21 @@ def main():
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
         s.connect((sys.argv[2], int(sys.argv[3])))
-        sent = fill(s)
+        s.sendall(b"x")               # the key exchange done (the first frame went)
+        time.sleep(0.5)
+        sent = 1 + fill(s)
+        ep = None
+        if len(sys.argv) > 4 and sys.argv[4] == "epoll":
+            ep = select.epoll()
+            ep.register(s.fileno(), select.EPOLLIN | select.EPOLLOUT)
         t0 = time.monotonic()
         s.close()
         print("close %.3f after %d bytes" % (time.monotonic() - t0, sent), flush=True)
+        if ep:
+            events, end = 0, time.monotonic() + 2.5
+            while time.monotonic() < end:
+                events += len(ep.poll(0.1))
+            print("events %d" % events, flush=True)
     elif mode == "parked":
         host, hold, recv, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
         parked = []

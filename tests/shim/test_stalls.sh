@@ -12,6 +12,8 @@
 #  3. close() of a connection whose peer does not read yet returns at once
 #     (before: up to 2 s); the process exits right after, and the peer still
 #     reads every byte and a clean end (the shim's exit finishes the end);
+#     the same for a socket in an epoll set, which reports nothing for it
+#     after the close;
 #  4. a blocking write queued for keys that never come honours SO_SNDTIMEO;
 #  5. part of a frame never makes poll say readable nor a read wait.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
@@ -62,6 +64,22 @@ tc_log "close: $(cat "$T/closer.out"); the peer: $(cat "$T/late.out")"
 read -r _ c _ n _ < "$T/closer.out"
 awk -v c="$c" 'BEGIN {exit !(c < 0.1)}' || tc_fail "close() took $c s: it waited for the peer"
 [ "$(cat "$T/late.out")" = "read $n eof" ] || tc_fail "close: the peer got '$(cat "$T/late.out")', expected 'read $n eof'"
+# 3b. the same for a socket in an epoll set (event loops: nginx, redis,
+# node): close() returns at once too (before: it waited up to 2 s, the
+# background end being off for programs that use epoll), the set reports
+# nothing for the closed socket afterwards (the peer reads, after 1.5 s,
+# which would make it writable), and the peer reads every byte and an end.
+tc_bg "$NS_B" "$RUN" python3 "$PROG" late 7705 1.5 > "$T/late2.out" 2> "$T/late2.err"
+srv=$TC_LAST_PID
+tc_wait_port "$NS_B" 7705
+tc_run "$NS_A" timeout 20 "$RUN" python3 "$PROG" closer "$IP_B" 7705 epoll > "$T/closer2.out" 2> "$T/closer2.err" ||
+	{ cat "$T/closer2.err" >&2; tc_fail "close (epoll): client failed"; }
+timeout 20 tail --pid="$srv" -f /dev/null
+tc_log "close (epoll): $(tr '\n' ' ' < "$T/closer2.out"); the peer: $(cat "$T/late2.out")"
+read -r _ c _ n _ < <(head -1 "$T/closer2.out")
+awk -v c="$c" 'BEGIN {exit !(c < 0.1)}' || tc_fail "close() of a socket in an epoll set took $c s: it waited for the peer"
+grep -qx 'events 0' "$T/closer2.out" || tc_fail "close (epoll): the epoll set reported the closed socket: $(tail -1 "$T/closer2.out")"
+[ "$(cat "$T/late2.out")" = "read $n eof" ] || tc_fail "close (epoll): the peer got '$(cat "$T/late2.out")', expected 'read $n eof'"
 # 4. a blocking write whose data wait for keys that never come (the server
 # program never accepts) honours SO_SNDTIMEO (0.5 s) as over plain TCP,
 # where the write gives up once the buffers are full (before: it waited
