@@ -6,7 +6,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "libc_syms.h"
 #include "log.h"
@@ -45,14 +48,25 @@ int tc_sock_wait_ready(struct tc_sock *s, int fd, int ms)
 /* ---- readiness seen by poll/epoll ---- */
 
 /* Is the next frame whole in the kernel? (READY, no plaintext open, rx_lock
- * held) The low-water mark, armed again now that the frame's header may be
- * there, answers. */
+ * held) Its header and the kernel's byte count answer; if it is not, the
+ * low-water mark is armed for it (its length now known). */
 static int frame_whole(struct tc_shm *sh, int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t hdr[TC_FRAME_HDR];
+	size_t have = SHM_READ(sh->rx_len);
+	int avail = 0;
 
+	if (have == 0 && !SANDBOXED() &&
+	    k_recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) == TC_FRAME_HDR &&
+	    tc_real_ioctl(fd, SIOCINQ, &avail) == 0 && avail >= 0 &&
+	    (size_t)avail >= tc_frame_len(hdr))
+		return 1;
 	rx_arm(sh, fd);
-	return tc_real_poll(&p, 1, 0) != 0;
+	{
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		return tc_real_poll(&p, 1, 0) != 0;
+	}
 }
 
 int tc_sock_hide_pollin(struct tc_sock *s, int fd)
