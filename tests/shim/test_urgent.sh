@@ -58,8 +58,23 @@ grep -qx 'encrypted=1' "$TC_TMP/crypt.err" || { cat "$TC_TMP/crypt.err" >&2; tc_
 [ "$(wc -l < "$TC_TMP/plain.out")" -ge 30 ] || { cat "$TC_TMP/plain.out" >&2; tc_fail "plain: too few results"; }
 grep -qx '4 before the mark: 100000 bytes, 0 wrong' "$TC_TMP/plain.out" ||
 	{ cat "$TC_TMP/plain.out" >&2; tc_fail "plain: the test itself is wrong (step 4)"; }
-diff -u "$TC_TMP/plain.out" "$TC_TMP/crypt.out" >&2 ||
+diff -u <(grep -v '^9 ' "$TC_TMP/plain.out") <(grep -v '^9 ' "$TC_TMP/crypt.out") >&2 ||
 	tc_fail "urgent data differ between plain TCP (-) and tcpcrypt (+)"
+# Step 9, two urgent sends in a row: plain TCP keeps the last urgent
+# pointer only; tcpcrypt keeps both bytes out of band (each came in an
+# authenticated URGp frame; the first frame is opened straight into the
+# reader's buffer, the part from the mark on goes back to the shim).
+cat > "$TC_TMP/crypt9.want" <<'WANT'
+9 recv: 1 "a"
+9 atmark: 1
+9 recv(OOB): 1 "U"
+9 recv: 1 "b"
+9 atmark: 1
+9 recv(OOB): 1 "V"
+9 recv: -1 EAGAIN
+WANT
+diff -u "$TC_TMP/crypt9.want" <(grep '^9 ' "$TC_TMP/crypt.out" | grep -v '^9 sigurg') >&2 ||
+	tc_fail "two urgent sends in a row: not the expected results (-) under tcpcrypt (+)"
 
 ALPHA=abcdefghijklmnopqrstuvwxyz
 grep -qaF "$ALPHA$ALPHA" "$TC_TMP/plain.pcap" || tc_fail "plain: the capture does not see the stream"

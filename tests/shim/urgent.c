@@ -108,11 +108,10 @@ static void ready(const char *step, int fd)
 	fflush(stdout);
 }
 
-/* Waits (at most 5 s) for one more SIGURG, then lets the data arrive. */
-static void wait_sigurg(const char *step)
+/* Waits (at most 5 s) for a SIGURG after the n counted before the step
+ * began, then lets the data arrive. */
+static void wait_sigurg(const char *step, int n)
 {
-	int n = n_sigurg;
-
 	for (int i = 0; i < 500 && n_sigurg == n; i++)
 		msleep(10);
 	msleep(200);
@@ -144,7 +143,7 @@ static int server(int port)
 	struct sigaction sa;
 	uint8_t id[TCPCRYPT_SESSID_MAX];
 	socklen_t l = sizeof(id);
-	int ls, fd, one = 1;
+	int ls, fd, one = 1, base;
 	static char bulk[BULK + 1];
 	size_t got = 0, bad = 0;
 
@@ -177,8 +176,9 @@ static int server(int port)
 	atmark("1", fd);
 
 	/* 2. one send "abcR" with MSG_OOB: "R" is urgent */
+	base = n_sigurg;
 	go(fd);
-	wait_sigurg("2");
+	wait_sigurg("2", base);
 	rd("2", fd, 0);               /* "abc" */
 	atmark("2", fd);
 	rd("2", fd, 0);               /* passes the mark: "R" is not in the stream */
@@ -187,8 +187,9 @@ static int server(int port)
 
 	/* 3. with SO_OOBINLINE: "deS", "S" urgent, stays in the stream */
 	oobinline("3", fd, 1);
+	base = n_sigurg;
 	go(fd);
-	wait_sigurg("3");
+	wait_sigurg("3", base);
 	ready("3", fd);
 	rd("3", fd, 0);               /* "de" */
 	atmark("3", fd);
@@ -198,8 +199,9 @@ static int server(int port)
 	oobinline("3", fd, 0);
 
 	/* 4. urgent "T" behind 100,000 bytes: read up to the mark */
+	base = n_sigurg;
 	go(fd);
-	wait_sigurg("4");
+	wait_sigurg("4", base);
 	for (;;) {
 		int m = 0;
 		ssize_t r;
@@ -218,6 +220,21 @@ static int server(int port)
 	printf("4 before the mark: %zu bytes, %zu wrong\n", got, bad);
 	rd("4", fd, MSG_OOB);         /* "T" */
 	rd("4", fd, 0);               /* "after" */
+
+	/* 9. two urgent sends before the reader reaches the first ("aU" then
+	 * "bV", U and V urgent). Plain TCP keeps only the last urgent pointer
+	 * (U becomes ordinary data); tcpcrypt keeps every urgent byte that
+	 * came authenticated (test_urgent.sh checks these lines apart). */
+	base = n_sigurg;
+	go(fd);
+	wait_sigurg("9", base);
+	rd("9", fd, 0);
+	atmark("9", fd);
+	rd("9", fd, MSG_OOB);
+	rd("9", fd, 0);
+	atmark("9", fd);
+	rd("9", fd, MSG_OOB);
+	rd("9", fd, 0);
 
 	/* 5. the peer closes: EOF, no urgent byte */
 	go(fd);
@@ -267,6 +284,9 @@ static int client(const char *host, int port)
 	snd(fd, bulk, sizeof(bulk), 0);
 	snd(fd, "T", 1, MSG_OOB);
 	snd(fd, "after", 5, 0);
+	wait_go(fd);
+	snd(fd, "aU", 2, MSG_OOB);
+	snd(fd, "bV", 2, MSG_OOB);
 	wait_go(fd);
 	close(fd);
 	return 0;
