@@ -471,6 +471,39 @@ static __always_inline void guard_arm(struct bpf_sock_ops *skops)
 	g->armed = 1;
 }
 
+/* Does the segment at hand (B: A's ACK completing the handshake) carry an
+ * ENO option, in any form? */
+static __always_inline int ack_has_eno(struct bpf_sock_ops *skops)
+{
+	__u8 buf[4] = {};
+	int n;
+
+	/* buf[0]: kind to find; buf[1] = 0: no magic to match */
+	buf[0] = TCPCRYPT_ENO_KIND;
+	n = bpf_load_hdr_opt(skops, buf, sizeof(buf), 0);
+	return n >= 2 || n == -ENOSPC;
+}
+
+/* A connection that must never carry a byte (B lost its ENO state while
+ * A negotiated): when the shim enrolled it in the guard (loaded), armed and
+ * tainted, so that no payload leaves whoever writes it, even if nothing in
+ * user space aborts it. */
+static __always_inline void guard_freeze(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_guard *g;
+
+	if (!tc_guard_on || !sk)
+		return;
+	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
+	if (!g)
+		return;
+	g->ok_end = skops->snd_nxt;
+	g->open = 0;
+	g->tainted = 1;
+	g->armed = 1;
+}
+
 /* A, on the SYN-ACK that completes the handshake. */
 static __always_inline void active_established(struct bpf_sock_ops *skops)
 {
@@ -535,8 +568,6 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	struct tc_tuple t;
 	struct syn_val *sv;
 	struct tc_sk *s;
-	__u8 buf[4];
-	int n;
 
 	if (!sk)
 		return;
@@ -565,8 +596,20 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	get_tuple(skops, &t);
 	sv = bpf_map_lookup_elem(&tc_syn, &t);
 	if (!sv) {
-		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
-		count(TC_C_FALLBACK);
+		if (ack_has_eno(skops)) {
+			/* A negotiated on our SYN-ACK, whose record is gone
+			 * (evicted by a flood of SYNs, or a daemon restart
+			 * with fresh maps): B cannot follow, and must not
+			 * run plain while A encrypts. Final, without ENO_OK:
+			 * the shim aborts the connection (RST); the guard,
+			 * when the shim enrolled it, lets no byte out. */
+			s->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
+			count(TC_C_STATE_LOST);
+			guard_freeze(skops);
+		} else {
+			s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+			count(TC_C_FALLBACK);
+		}
 		session_put(skops, s);
 		return;
 	}
@@ -578,11 +621,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	s->res.reason = sv->reason;
 	if (sv->local_len) {
 		/* A's first ACK must carry ENO (any non-SYN form) */
-		/* buf[0]: kind to find; buf[1] = 0: no magic to match */
-		__builtin_memset(buf, 0, sizeof(buf));
-		buf[0] = TCPCRYPT_ENO_KIND;
-		n = bpf_load_hdr_opt(skops, buf, sizeof(buf), 0);
-		if (n >= 2 || n == -ENOSPC) {
+		if (ack_has_eno(skops)) {
 			s->res.flags |= TCPCRYPT_RES_F_ENO_OK;
 			s->res.reason = TCPCRYPT_ENO_R_OK;
 		} else {
