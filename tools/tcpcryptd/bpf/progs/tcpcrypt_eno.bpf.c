@@ -823,6 +823,24 @@ static __always_inline void set_caller(struct tc_sk *s)
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 }
 
+/* The tc_listen key of a listening socket, from a sockopt hook. */
+static __always_inline void sockopt_listen_key(struct bpf_sockopt *ctx, struct bpf_sock *sk,
+					       struct listen_key *k)
+{
+	__u32 w[4];
+
+	if (sk->family == AF_INET) {
+		w[0] = sk->src_ip4;
+		w[1] = w[2] = w[3] = 0;
+	} else {
+		w[0] = *(volatile __u32 *)&sk->src_ip6[0];
+		w[1] = *(volatile __u32 *)&sk->src_ip6[1];
+		w[2] = *(volatile __u32 *)&sk->src_ip6[2];
+		w[3] = *(volatile __u32 *)&sk->src_ip6[3];
+	}
+	listen_key_set(k, bpf_get_netns_cookie(ctx), sk->family, (const __u8 *)w, sk->src_port);
+}
+
 /* A listener opted in after listen() (it started before tcpcryptd, or
  * tcpcryptd was restarted): what on_listen does, from the setsockopt hook.
  * The header-option flag, which the kernel reads on the listener for each
@@ -835,21 +853,11 @@ static __always_inline int renew_listener(struct bpf_sockopt *ctx, struct bpf_so
 {
 	struct listen_key k;
 	struct listen_val v = {};
-	__u32 w[4];
 	int fl = 0, want = BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG;
 
 	s->st = ST_OPTED | ST_LISTENER;
 	s->res.flags = TCPCRYPT_RES_F_OPTED_IN | TCPCRYPT_RES_F_ROLE_B;
-	if (sk->family == AF_INET) {
-		w[0] = sk->src_ip4;
-		w[1] = w[2] = w[3] = 0;
-	} else {
-		w[0] = *(volatile __u32 *)&sk->src_ip6[0];
-		w[1] = *(volatile __u32 *)&sk->src_ip6[1];
-		w[2] = *(volatile __u32 *)&sk->src_ip6[2];
-		w[3] = *(volatile __u32 *)&sk->src_ip6[3];
-	}
-	listen_key_set(&k, bpf_get_netns_cookie(ctx), sk->family, (const __u8 *)w, sk->src_port);
+	sockopt_listen_key(ctx, sk, &k);
 	/* the entry's owner, for the state callback (no socket cookie in
 	 * this hook: a random tag, kept if on_listen set the cookie) */
 	if (!s->cookie)
@@ -986,6 +994,20 @@ int tc_getsockopt(struct bpf_sockopt *ctx)
 	if (!s || !(s->st & ST_OPTED)) {
 		ctx->retval = -ENOENT;
 		return 1;
+	}
+	if ((s->st & ST_LISTENER) && sk->state == BPF_TCP_LISTEN) {
+		/* a listener whose offer is no longer in tc_listen (a new
+		 * daemon started with a fresh map, or the LRU dropped it)
+		 * answers as not opted in, so that the shim renews it */
+		struct listen_key k;
+		struct listen_val *v;
+
+		sockopt_listen_key(ctx, sk, &k);
+		v = bpf_map_lookup_elem(&tc_listen, &k);
+		if (!v || v->cookie != s->cookie) {
+			ctx->retval = -ENOENT;
+			return 1;
+		}
 	}
 	__builtin_memcpy(p, &s->res, sizeof(struct tcpcrypt_eno_result));
 	ctx->optlen = sizeof(struct tcpcrypt_eno_result);
