@@ -5,7 +5,7 @@
 # the backend itself.
 #
 # eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins);
-# integration/eno_flood.sh (evicts entries of the eBPF backend's tc_syn);
+# integration/eno_flood.sh, eno_listen_lost.sh (the eBPF backend's maps);
 # shim/test_guard.sh (the guard is a feature of the eBPF backend);
 # shim/test_launcher.sh needs no daemon.
 DIVERT_TESTS = \

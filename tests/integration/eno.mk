@@ -10,7 +10,8 @@ ENO_TESTS = \
 	integration/eno_badsyn.sh \
 	integration/eno_badsynack.sh \
 	integration/eno_flood.sh \
-	integration/eno_listeners.sh
+	integration/eno_listeners.sh \
+	integration/eno_listen_lost.sh
 if ENABLE_BPF
 check_PROGRAMS += integration/eno_peer integration/eno_synflood
 integration_eno_peer_SOURCES = integration/eno_peer.c
