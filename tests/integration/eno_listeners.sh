@@ -11,7 +11,9 @@
 #  3. IPv4 (0.0.0.0) and IPv6 (B's address) on one port;
 #  4. a dual-stack listener ([::]) answers IPv4 with its own offer;
 #  5. a listener's offer goes with it: after the one on B's second address
-#     closes, a wildcard listener's offer answers that address.
+#     closes, a wildcard listener's offer answers that address;
+#  6. listeners of an SO_REUSEPORT group share their offer: one of them
+#     closing leaves it to the others.
 source "$top_srcdir/tests/lib/netns.sh"
 source "$top_srcdir/tests/integration/eno_lib.sh"
 tc_require_root
@@ -80,4 +82,22 @@ wait "$PID_gone" || tc_fail "5: the server failed"
 listen after 7974 --content 0123
 expect "$IP_B2" 7974 $SA_B "5: $IP_B2 (wildcard, after the exact one closed)"
 wait "$PID_after" || tc_fail "5: the server failed"
+# 6. an SO_REUSEPORT group shares one entry: the last listener to join
+#    closing leaves the offer to the others
+# pids_on PORT: the processes listening on PORT in B
+pids_on() { ip netns exec "$NS_B" ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | sort -u; }
+listen first 7975 --reuseport --bind "$IP_B2" --content 0323 --count 2
+p1=$(pids_on 7975)
+listen second 7975 --reuseport --bind "$IP_B2" --content 0323 --count 2
+p2=$(pids_on 7975 | grep -vx "$p1")
+[ -n "$p2" ] || tc_fail "6: no pid for the second listener"
+kill "${p2#pid=}"
+for i in $(seq 1 50); do
+	[ "$(ip netns exec "$NS_B" ss -Hltn "sport = :7975" | wc -l)" = 1 ] && break
+	[ "$i" = 50 ] && tc_fail "6: the second listener did not close"
+	sleep 0.05
+done
+expect "$IP_B2" 7975 $SA_AB "6: $IP_B2 (group, after one left)"
+expect "$IP_B2" 7975 $SA_AB "6: $IP_B2 (group, again)"
+wait "$PID_first" || tc_fail "6: the server failed"
 echo "PASS: eno_listeners"

@@ -57,9 +57,12 @@
  * listeners on one port and different addresses (IPv4 and IPv6 too) keep
  * their own offers. An IPv4-mapped IPv6 address counts as IPv4. A SYN-ACK
  * looks up its exact local address, then its family's wildcard, then (for
- * IPv4) the IPv6 wildcard of a dual-stack listener. The state callback
- * removes a listener's entry when it closes (if still its own); an LRU map
- * all the same, for entries whose listener closed while no program ran.
+ * IPv4) the IPv6 wildcard of a dual-stack listener. Listeners of one
+ * SO_REUSEPORT group share an entry (the last one's offer) and are
+ * counted in it; the state callback removes it when the last of them
+ * closes. An LRU map all the same, for entries whose listeners closed while
+ * no program ran. A listener whose entry is gone reads as not opted in
+ * (getsockopt), so that the shim opts it in again.
  * The pinned map is reused by a later daemon only with the same key and
  * value sizes (tcpcryptd_bpf.c drops a pin that does not fit): a new key
  * layout must change the key's size, or the map's name. This one is 32
@@ -281,8 +284,38 @@ static __always_inline struct listen_val *listen_find(struct listen_key *k)
 	return bpf_map_lookup_elem(&tc_listen, k);
 }
 
-/* A listener closes: its tc_listen entry goes, unless another listener
- * (same address and port, later) has replaced it. */
+/* A listener (listen(), or an opt-in after it) writes its offer for key k
+ * (v: the offer, refs 0), and counts itself in the entry once: listeners
+ * of one SO_REUSEPORT group share it. Returns 0 or -ENOMEM. */
+static __always_inline int listen_put(struct listen_key *k, struct listen_val *v, struct tc_sk *s)
+{
+	struct listen_val *old;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		old = bpf_map_lookup_elem(&tc_listen, k);
+		if (old) {
+			old->cookie = v->cookie;
+			old->flags = v->flags;
+			old->len = v->len;
+			__builtin_memcpy(old->content, v->content, TCPCRYPT_ENO_CONTENT_MAX);
+			if (!(s->lflags & LST_COUNTED))
+				__sync_fetch_and_add(&old->refs, 1);
+			s->lflags |= LST_COUNTED;
+			return 0;
+		}
+		v->refs = 1;
+		if (bpf_map_update_elem(&tc_listen, k, v, BPF_NOEXIST) == 0) {
+			s->lflags |= LST_COUNTED;
+			return 0;
+		}
+		/* another CPU inserted it meanwhile: count on that one */
+	}
+	return -ENOMEM;
+}
+
+/* A listener closes: it leaves its tc_listen entry, which goes with the
+ * last listener counted on it. */
 static __always_inline void listen_gone(struct bpf_sock_ops *skops, struct tc_sk *s)
 {
 	struct listen_key k;
@@ -290,6 +323,9 @@ static __always_inline void listen_gone(struct bpf_sock_ops *skops, struct tc_sk
 	__u8 a[16];
 
 	s->st &= ~ST_LISTENER;
+	if (!(s->lflags & LST_COUNTED))
+		return;
+	s->lflags &= ~LST_COUNTED;
 	if (skops->family == AF_INET) {
 		__u32 l = skops->local_ip4;
 
@@ -306,7 +342,13 @@ static __always_inline void listen_gone(struct bpf_sock_ops *skops, struct tc_sk
 	}
 	listen_key_set(&k, bpf_get_netns_cookie(skops), skops->family, a, skops->local_port);
 	v = bpf_map_lookup_elem(&tc_listen, &k);
-	if (v && v->cookie == s->cookie)
+	if (!v)
+		return;
+	/* (an atomic add without fetch: what clang emits for every BPF cpu
+	 * version; a listen() racing with the delete is opted in again by
+	 * the shim, its getsockopt finding no entry) */
+	__sync_fetch_and_add(&v->refs, -1);
+	if ((__s32)*(volatile __u32 *)&v->refs <= 0)
 		bpf_map_delete_elem(&tc_listen, &k);
 }
 
@@ -388,7 +430,7 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 		len = TCPCRYPT_ENO_CONTENT_MAX;
 	v.len = len;
 	__builtin_memcpy(v.content, s->offer, TCPCRYPT_ENO_CONTENT_MAX);
-	if (bpf_map_update_elem(&tc_listen, &k, &v, BPF_ANY)) {
+	if (listen_put(&k, &v, s)) {
 		count(TC_C_ERRORS);
 		return;
 	}
@@ -858,15 +900,11 @@ static __always_inline int renew_listener(struct bpf_sockopt *ctx, struct bpf_so
 	s->st = ST_OPTED | ST_LISTENER;
 	s->res.flags = TCPCRYPT_RES_F_OPTED_IN | TCPCRYPT_RES_F_ROLE_B;
 	sockopt_listen_key(ctx, sk, &k);
-	/* the entry's owner, for the state callback (no socket cookie in
-	 * this hook: a random tag, kept if on_listen set the cookie) */
-	if (!s->cookie)
-		s->cookie = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32() | 1;
-	v.cookie = s->cookie;
+	v.cookie = s->cookie;    /* on_listen's socket cookie, 0 if none */
 	v.flags = s->offer_flags;
 	v.len = s->offer_len <= TCPCRYPT_ENO_CONTENT_MAX ? s->offer_len : TCPCRYPT_ENO_CONTENT_MAX;
 	__builtin_memcpy(v.content, s->offer, TCPCRYPT_ENO_CONTENT_MAX);
-	if (bpf_map_update_elem(&tc_listen, &k, &v, BPF_ANY)) {
+	if (listen_put(&k, &v, s)) {
 		count(TC_C_ERRORS);
 		return -ENOMEM;
 	}
@@ -1004,7 +1042,7 @@ int tc_getsockopt(struct bpf_sockopt *ctx)
 
 		sockopt_listen_key(ctx, sk, &k);
 		v = bpf_map_lookup_elem(&tc_listen, &k);
-		if (!v || v->cookie != s->cookie) {
+		if (!v) {
 			ctx->retval = -ENOENT;
 			return 1;
 		}
