@@ -116,6 +116,11 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 	if (r < 0 || !(res.flags & TCPCRYPT_RES_F_ENO_OK)) {
 		int reason = len >= 3 ? res.reason : TCPCRYPT_ENO_R_NOT_OPTED_IN;
 
+		if (r == 0 && reason == TCPCRYPT_ENO_R_STATE_LOST) {
+			/* the peer may have negotiated: never plain (RST) */
+			abort_conn(sh, fd, ECONNRESET, tc_eno_reason_str(reason));
+			return -ECONNRESET;
+		}
 		if (tc_cfg.require) {
 			tc_err("fd %d: tcpcrypt not negotiated (%s); TCPCRYPT_REQUIRE: refusing", fd,
 			       tc_eno_reason_str(reason));

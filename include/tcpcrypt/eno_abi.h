@@ -121,6 +121,10 @@ enum tcpcrypt_eno_reason {
 	TCPCRYPT_ENO_R_ACK_NO_ENO,      /* B: A's first ACK carried no ENO */
 	TCPCRYPT_ENO_R_NO_SPACE,        /* our option did not fit in the segment */
 	TCPCRYPT_ENO_R_SYN_DATA,        /* SYN data / TFO with ENO (tcpcrypt defines none) */
+	TCPCRYPT_ENO_R_STATE_LOST,      /* B: A's first ACK carried ENO but B kept no record of
+	                                 * its SYN-ACK (state evicted by a SYN flood, or lost with
+	                                 * a daemon restart): A may have negotiated, so the
+	                                 * connection must be aborted, never run plain */
 	TCPCRYPT_ENO_R_MAX
 };
 

@@ -5,6 +5,7 @@
 # the backend itself.
 #
 # eBPF-only, not run here: integration/eno_daemon.sh (bpftool, pins);
+# integration/eno_flood.sh, eno_listen_lost.sh (the eBPF backend's maps);
 # shim/test_guard.sh (the guard is a feature of the eBPF backend);
 # shim/test_launcher.sh needs no daemon.
 DIVERT_TESTS = \
@@ -31,6 +32,7 @@ DIVERT_TESTS = \
 	divert/dv_eno_badsyn.sh \
 	divert/dv_eno_badsynack.sh \
 	divert/dv_eno_tcnetstat.sh \
+	divert/dv_eno_listeners.sh \
 	divert/divert_rules.sh \
 	divert/divert_kill.sh \
 	divert/divert_stale_slot.sh \

@@ -8,14 +8,19 @@ ENO_TESTS = \
 	integration/eno_optional.sh \
 	integration/eno_daemon.sh \
 	integration/eno_badsyn.sh \
-	integration/eno_badsynack.sh
+	integration/eno_badsynack.sh \
+	integration/eno_flood.sh \
+	integration/eno_listeners.sh \
+	integration/eno_listen_lost.sh
 if ENABLE_BPF
-check_PROGRAMS += integration/eno_peer
+check_PROGRAMS += integration/eno_peer integration/eno_synflood
 integration_eno_peer_SOURCES = integration/eno_peer.c
+integration_eno_synflood_SOURCES = integration/eno_synflood.c
 
 TESTS += $(ENO_TESTS)
 endif
-EXTRA_DIST += integration/eno_lib.sh integration/eno_rawsyn.py $(ENO_TESTS)
+EXTRA_DIST += integration/eno_lib.sh integration/eno_rawsyn.py integration/eno_split_peer.py \
+	$(ENO_TESTS)
 
 # A misbehaving middlebox on an NFQUEUE (used by the shim tests too).
 if HAVE_NFQ

@@ -8,6 +8,9 @@
  *   --content HEX            offer content (default 23 for a client, 0123 for a server)
  *   --mandatory              TCPCRYPT_OFFER_F_MANDATORY_APP_AWARE
  *   --v6                     server: listen on :: (dual stack)
+ *   --bind ADDR              server: listen on this address (IPv4 or IPv6) instead
+ *   --reuseport              server: SO_REUSEPORT (a wildcard and a specific listener
+ *                            on one port)
  *   --count N                server: connections to accept (default 1)
  *   --report HEX             setsockopt(TCPCRYPT_ENO_REPORT) with this session ID
  *                            (divert backend: the report request)
@@ -40,6 +43,8 @@ struct opts {
 	int hold;
 	int quiet;
 	int tfo;
+	int reuseport;
+	const char *bind;
 	int content_len;
 	unsigned char content[TCPCRYPT_ENO_CONTENT_MAX];
 	int report_len;
@@ -159,13 +164,27 @@ static int run_server(int port, const struct opts *o)
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 
-	fd = socket(o->v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	int v6 = o->v6;
+
+	if (o->bind) {
+		v6 = strchr(o->bind, ':') != NULL;
+		if (v6 ? inet_pton(AF_INET6, o->bind, &a6.sin6_addr) != 1
+		       : inet_pton(AF_INET, o->bind, &a4.sin_addr) != 1) {
+			fprintf(stderr, "eno_peer: bad address %s\n", o->bind);
+			return 2;
+		}
+	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return perror("socket"), 2;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (o->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		return perror("SO_REUSEPORT"), 2;
+	if (v6 && o->bind)     /* a specific IPv6 address: IPv6 only */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (o->opt_in)
 		optin_err = opt_in(fd, o);
-	if ((o->v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
+	if ((v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
 		   : bind(fd, (struct sockaddr *)&a4, sizeof(a4))) < 0 || listen(fd, 128) < 0)
 		return perror("bind/listen"), 2;
 	for (i = 0; i < o->count; i++) {
@@ -234,6 +253,12 @@ int main(int argc, char **argv)
 			o.quiet = 1;
 		else if (!strcmp(a, "--tfo"))
 			o.tfo = 1;
+		else if (!strcmp(a, "--reuseport"))
+			o.reuseport = 1;
+		else if (!strcmp(a, "--bind") && v) {
+			o.bind = v;
+			i++;
+		}
 		else if (!strcmp(a, "--content") && v) {
 			o.content_len = unhex(v, o.content, sizeof(o.content));
 			have_content = 1;

@@ -80,7 +80,7 @@ static int list_one(uint64_t cookie, const struct tc_session *s, void *arg)
 
 static const char *const counter_names[TC_C_MAX] = {
 	"opt_in", "syn_eno", "synack_eno", "synack_plain", "synack_rtx", "ack_eno",
-	"ok_a", "ok_b", "fallback", "no_space", "reports", "errors",
+	"ok_a", "ok_b", "fallback", "no_space", "reports", "errors", "state_lost",
 };
 
 static void status(FILE *out, const struct tcpcryptd_cfg *cfg, struct tc_backend *b)

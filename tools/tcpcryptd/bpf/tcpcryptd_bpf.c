@@ -421,6 +421,43 @@ static void start_listing(struct tc_backend *b)
 	tclog_libbpf_dump_at(LOG_DEBUG, 8);
 }
 
+/* Unpins each pinned map of the object that another version of the
+ * programs left with another shape (type, key or value size, entries,
+ * flags), e.g. tc_listen before its key held the address: libbpf would
+ * refuse to reuse it, and the retry in load() would drop every pin, the
+ * state of connections in flight with them. The maps that fit are kept. */
+static void drop_unfit_pins(struct bpf_object *obj)
+{
+	struct bpf_map_info info;
+	struct bpf_map *m;
+	__u32 len;
+	int fd;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *path = bpf_map__pin_path(m);
+
+		if (!path)
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+		     info.value_size != bpf_map__value_size(m) ||
+		     info.max_entries != bpf_map__max_entries(m) ||
+		     info.map_flags != bpf_map__map_flags(m))) {
+			if (unlink(path) == 0)
+				tclog(LOG_NOTICE, "pinned map %s has another layout (an older tcpcryptd); "
+				      "replaced by a fresh one", path);
+			else
+				tclog(LOG_WARNING, "cannot unpin %s: %s", path, strerror(errno));
+		}
+		close(fd);
+	}
+}
+
 /* Opens and loads the object, reusing pinned maps; retries once with
  * fresh maps if the pinned ones do not fit this program version. */
 static int load(struct tc_backend *b)
@@ -436,6 +473,7 @@ static int load(struct tc_backend *b)
 			return r;
 		}
 		b->skel->rodata->tc_late_listen = late;
+		drop_unfit_pins(b->skel->obj);
 		r = test_refused("eno") || (late && test_refused("late_listen")) ? -EPERM
 										    : tcpcrypt_eno__load(b->skel);
 		if (r == 0) {

@@ -31,11 +31,13 @@
 
 /* An opted-in listener's offer, for its SYN-ACKs (the value of tc_listen). */
 struct listen_val {
-	__u64 cookie;
+	__u64 cookie;          /* the last listener that wrote it (socket cookie or tag) */
 	__u8 flags;
 	__u8 len;
 	__u8 content[TCPCRYPT_ENO_CONTENT_MAX];
 	__u8 pad[2];
+	__u32 refs;            /* listening sockets counted on it (SO_REUSEPORT groups) */
+	__u32 pad2;
 };
 
 /* Passive side: what B decided for a SYN (the value of tc_syn). */

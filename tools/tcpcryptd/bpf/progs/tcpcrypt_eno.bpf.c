@@ -52,14 +52,28 @@
 #include "eno_rules.h"
 
 /* Opted-in listeners, for their SYN-ACKs (a request sock cannot reach the
- * listener's sk_storage). Key: netns cookie and port. An LRU map, so that a
- * closed listener needs no state callback: its stale entry is only read for
- * a listener that has the header-option flag, i.e. an opted-in one, which
- * overwrote it at listen(). */
+ * listener's sk_storage). Key: netns cookie, address family, the address
+ * the listener is bound to (all zero: the wildcard) and port, so that
+ * listeners on one port and different addresses (IPv4 and IPv6 too) keep
+ * their own offers. An IPv4-mapped IPv6 address counts as IPv4. A SYN-ACK
+ * looks up its exact local address, then its family's wildcard, then (for
+ * IPv4) the IPv6 wildcard of a dual-stack listener. Listeners of one
+ * SO_REUSEPORT group share an entry (the last one's offer) and are
+ * counted in it; the state callback removes it when the last of them
+ * closes. An LRU map all the same, for entries whose listeners closed while
+ * no program ran. A listener whose entry is gone reads as not opted in
+ * (getsockopt), so that the shim opts it in again.
+ * The pinned map is reused by a later daemon only with the same key and
+ * value sizes (tcpcryptd_bpf.c drops a pin that does not fit): a new key
+ * layout must change the key's size, or the map's name. This one is 32
+ * bytes; the layout before it (netns and port only) had 16. */
 struct listen_key {
 	__u64 netns;
-	__u32 port;
-	__u32 pad;
+	__u8 family;           /* AF_INET or AF_INET6 */
+	__u8 pad;
+	__u16 port;            /* host order */
+	__u32 pad2;
+	__u8 addr[16];         /* network order; IPv4 in addr[0..3] */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -231,8 +245,116 @@ static __always_inline void session_put(struct bpf_sock_ops *skops, struct tc_sk
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
-/* State callback of a socket in the sessions table: follow its TCP state,
- * remove it at close. */
+/* Fills a tc_listen key from a family, an address (16 bytes, network
+ * order, IPv4 in the first 4) and a port: an IPv4-mapped IPv6 address
+ * becomes IPv4. */
+static __always_inline void listen_key_set(struct listen_key *k, __u64 netns, __u32 family,
+					   const __u8 *addr, __u32 port)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->netns = netns;
+	k->port = port;
+	k->family = family;
+	if (family == AF_INET6 && !addr[0] && !addr[1] && !addr[2] && !addr[3] && !addr[4] &&
+	    !addr[5] && !addr[6] && !addr[7] && !addr[8] && !addr[9] && addr[10] == 0xff &&
+	    addr[11] == 0xff) {
+		k->family = AF_INET;
+		__builtin_memcpy(k->addr, addr + 12, 4);
+	} else if (family == AF_INET) {
+		__builtin_memcpy(k->addr, addr, 4);
+	} else {
+		__builtin_memcpy(k->addr, addr, 16);
+	}
+}
+
+/* The offer of the listener that answers a SYN to this local address and
+ * port: the exact address, else the family's wildcard, else for IPv4 a
+ * dual-stack IPv6 listener's. */
+static __always_inline struct listen_val *listen_find(struct listen_key *k)
+{
+	struct listen_val *v = bpf_map_lookup_elem(&tc_listen, k);
+
+	if (v)
+		return v;
+	__builtin_memset(k->addr, 0, sizeof(k->addr));
+	v = bpf_map_lookup_elem(&tc_listen, k);
+	if (v || k->family != AF_INET)
+		return v;
+	k->family = AF_INET6;
+	return bpf_map_lookup_elem(&tc_listen, k);
+}
+
+/* A listener (listen(), or an opt-in after it) writes its offer for key k
+ * (v: the offer, refs 0), and counts itself in the entry once: listeners
+ * of one SO_REUSEPORT group share it. Returns 0 or -ENOMEM. */
+static __always_inline int listen_put(struct listen_key *k, struct listen_val *v, struct tc_sk *s)
+{
+	struct listen_val *old;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		old = bpf_map_lookup_elem(&tc_listen, k);
+		if (old) {
+			old->cookie = v->cookie;
+			old->flags = v->flags;
+			old->len = v->len;
+			__builtin_memcpy(old->content, v->content, TCPCRYPT_ENO_CONTENT_MAX);
+			if (!(s->lflags & LST_COUNTED))
+				__sync_fetch_and_add(&old->refs, 1);
+			s->lflags |= LST_COUNTED;
+			return 0;
+		}
+		v->refs = 1;
+		if (bpf_map_update_elem(&tc_listen, k, v, BPF_NOEXIST) == 0) {
+			s->lflags |= LST_COUNTED;
+			return 0;
+		}
+		/* another CPU inserted it meanwhile: count on that one */
+	}
+	return -ENOMEM;
+}
+
+/* A listener closes: it leaves its tc_listen entry, which goes with the
+ * last listener counted on it. */
+static __always_inline void listen_gone(struct bpf_sock_ops *skops, struct tc_sk *s)
+{
+	struct listen_key k;
+	struct listen_val *v;
+	__u8 a[16];
+
+	s->st &= ~ST_LISTENER;
+	if (!(s->lflags & LST_COUNTED))
+		return;
+	s->lflags &= ~LST_COUNTED;
+	if (skops->family == AF_INET) {
+		__u32 l = skops->local_ip4;
+
+		__builtin_memset(a, 0, sizeof(a));
+		__builtin_memcpy(a, &l, 4);
+	} else {
+		__u32 w[4];
+
+		w[0] = *(volatile __u32 *)&skops->local_ip6[0];
+		w[1] = *(volatile __u32 *)&skops->local_ip6[1];
+		w[2] = *(volatile __u32 *)&skops->local_ip6[2];
+		w[3] = *(volatile __u32 *)&skops->local_ip6[3];
+		__builtin_memcpy(a, w, 16);
+	}
+	listen_key_set(&k, bpf_get_netns_cookie(skops), skops->family, a, skops->local_port);
+	v = bpf_map_lookup_elem(&tc_listen, &k);
+	if (!v)
+		return;
+	/* (an atomic add without fetch: what clang emits for every BPF cpu
+	 * version; a listen() racing with the delete is opted in again by
+	 * the shim, its getsockopt finding no entry) */
+	__sync_fetch_and_add(&v->refs, -1);
+	if ((__s32)*(volatile __u32 *)&v->refs <= 0)
+		bpf_map_delete_elem(&tc_listen, &k);
+}
+
+/* State callback: of an opted-in listener (remove its offer when it
+ * closes), and of a socket in the sessions table (follow its TCP state,
+ * remove it at close). */
 static __always_inline void on_state(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
@@ -243,6 +365,10 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	if (!sk)
 		return;
 	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (s && (s->st & ST_LISTENER) && skops->args[0] == BPF_TCP_LISTEN && st != BPF_TCP_LISTEN) {
+		listen_gone(skops, s);
+		return;
+	}
 	if (!s || !(s->st & ST_TABLE))
 		return;
 	if (st == BPF_TCP_CLOSE) {
@@ -280,8 +406,9 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 static __always_inline void on_listen(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct listen_key k = {};
+	struct listen_key k;
 	struct listen_val v = {};
+	struct tc_tuple t;
 	struct tc_sk *s;
 	__u32 len;
 
@@ -293,8 +420,8 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 	s->st = ST_OPTED | ST_LISTENER;
 	s->res.flags = TCPCRYPT_RES_F_OPTED_IN | TCPCRYPT_RES_F_ROLE_B;
 	s->res.reason = TCPCRYPT_ENO_R_PENDING;
-	k.netns = bpf_get_netns_cookie(skops);
-	k.port = skops->local_port;
+	get_tuple(skops, &t);
+	listen_key_set(&k, bpf_get_netns_cookie(skops), t.family, t.laddr, skops->local_port);
 	v.cookie = bpf_get_socket_cookie(skops);
 	s->cookie = v.cookie;
 	v.flags = s->offer_flags;
@@ -303,12 +430,13 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 		len = TCPCRYPT_ENO_CONTENT_MAX;
 	v.len = len;
 	__builtin_memcpy(v.content, s->offer, TCPCRYPT_ENO_CONTENT_MAX);
-	if (bpf_map_update_elem(&tc_listen, &k, &v, BPF_ANY)) {
+	if (listen_put(&k, &v, s)) {
 		count(TC_C_ERRORS);
 		return;
 	}
-	/* calls us for the SYN-ACKs of its request socks */
-	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+	/* calls us for the SYN-ACKs of its request socks, and when it closes */
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 /* Does the SYN being answered carry data? Reads the start of its IP header
@@ -335,7 +463,7 @@ static __always_inline int syn_has_data(struct bpf_sock_ops *skops, __u32 hlen)
 /* HDR_OPT_LEN for an opted-in listener's SYN-ACK (ctx sk = request sock). */
 static __always_inline void synack_len(struct bpf_sock_ops *skops)
 {
-	struct listen_key lk = {};
+	struct listen_key lk;
 	struct listen_val *lv;
 	struct scratch *sc = scratch();
 	struct tc_tuple t;
@@ -360,9 +488,8 @@ static __always_inline void synack_len(struct bpf_sock_ops *skops)
 		}
 		return;
 	}
-	lk.netns = bpf_get_netns_cookie(skops);
-	lk.port = skops->local_port;
-	lv = bpf_map_lookup_elem(&tc_listen, &lk);
+	listen_key_set(&lk, bpf_get_netns_cookie(skops), t.family, t.laddr, skops->local_port);
+	lv = listen_find(&lk);
 	if (!lv)
 		return;
 	__builtin_memset(&sc->sv, 0, sizeof(sc->sv));
@@ -471,6 +598,39 @@ static __always_inline void guard_arm(struct bpf_sock_ops *skops)
 	g->armed = 1;
 }
 
+/* Does the segment at hand (B: A's ACK completing the handshake) carry an
+ * ENO option, in any form? */
+static __always_inline int ack_has_eno(struct bpf_sock_ops *skops)
+{
+	__u8 buf[4] = {};
+	int n;
+
+	/* buf[0]: kind to find; buf[1] = 0: no magic to match */
+	buf[0] = TCPCRYPT_ENO_KIND;
+	n = bpf_load_hdr_opt(skops, buf, sizeof(buf), 0);
+	return n >= 2 || n == -ENOSPC;
+}
+
+/* A connection that must never carry a byte (B lost its ENO state while
+ * A negotiated): when the shim enrolled it in the guard (loaded), armed and
+ * tainted, so that no payload leaves whoever writes it, even if nothing in
+ * user space aborts it. */
+static __always_inline void guard_freeze(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tc_guard *g;
+
+	if (!tc_guard_on || !sk)
+		return;
+	g = bpf_sk_storage_get(&tc_guard, sk, 0, 0);
+	if (!g)
+		return;
+	g->ok_end = skops->snd_nxt;
+	g->open = 0;
+	g->tainted = 1;
+	g->armed = 1;
+}
+
 /* A, on the SYN-ACK that completes the handshake. */
 static __always_inline void active_established(struct bpf_sock_ops *skops)
 {
@@ -535,8 +695,6 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	struct tc_tuple t;
 	struct syn_val *sv;
 	struct tc_sk *s;
-	__u8 buf[4];
-	int n;
 
 	if (!sk)
 		return;
@@ -565,8 +723,20 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	get_tuple(skops, &t);
 	sv = bpf_map_lookup_elem(&tc_syn, &t);
 	if (!sv) {
-		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
-		count(TC_C_FALLBACK);
+		if (ack_has_eno(skops)) {
+			/* A negotiated on our SYN-ACK, whose record is gone
+			 * (evicted by a flood of SYNs, or a daemon restart
+			 * with fresh maps): B cannot follow, and must not
+			 * run plain while A encrypts. Final, without ENO_OK:
+			 * the shim aborts the connection (RST); the guard,
+			 * when the shim enrolled it, lets no byte out. */
+			s->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
+			count(TC_C_STATE_LOST);
+			guard_freeze(skops);
+		} else {
+			s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+			count(TC_C_FALLBACK);
+		}
 		session_put(skops, s);
 		return;
 	}
@@ -578,11 +748,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	s->res.reason = sv->reason;
 	if (sv->local_len) {
 		/* A's first ACK must carry ENO (any non-SYN form) */
-		/* buf[0]: kind to find; buf[1] = 0: no magic to match */
-		__builtin_memset(buf, 0, sizeof(buf));
-		buf[0] = TCPCRYPT_ENO_KIND;
-		n = bpf_load_hdr_opt(skops, buf, sizeof(buf), 0);
-		if (n >= 2 || n == -ENOSPC) {
+		if (ack_has_eno(skops)) {
 			s->res.flags |= TCPCRYPT_RES_F_ENO_OK;
 			s->res.reason = TCPCRYPT_ENO_R_OK;
 		} else {
@@ -699,6 +865,24 @@ static __always_inline void set_caller(struct tc_sk *s)
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 }
 
+/* The tc_listen key of a listening socket, from a sockopt hook. */
+static __always_inline void sockopt_listen_key(struct bpf_sockopt *ctx, struct bpf_sock *sk,
+					       struct listen_key *k)
+{
+	__u32 w[4];
+
+	if (sk->family == AF_INET) {
+		w[0] = sk->src_ip4;
+		w[1] = w[2] = w[3] = 0;
+	} else {
+		w[0] = *(volatile __u32 *)&sk->src_ip6[0];
+		w[1] = *(volatile __u32 *)&sk->src_ip6[1];
+		w[2] = *(volatile __u32 *)&sk->src_ip6[2];
+		w[3] = *(volatile __u32 *)&sk->src_ip6[3];
+	}
+	listen_key_set(k, bpf_get_netns_cookie(ctx), sk->family, (const __u8 *)w, sk->src_port);
+}
+
 /* A listener opted in after listen() (it started before tcpcryptd, or
  * tcpcryptd was restarted): what on_listen does, from the setsockopt hook.
  * The header-option flag, which the kernel reads on the listener for each
@@ -709,27 +893,27 @@ static __always_inline void set_caller(struct tc_sk *s)
 static __always_inline int renew_listener(struct bpf_sockopt *ctx, struct bpf_sock *sk,
 					  struct tc_sk *s)
 {
-	struct listen_key k = {};
+	struct listen_key k;
 	struct listen_val v = {};
-	int fl = 0;
+	int fl = 0, want = BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG;
 
 	s->st = ST_OPTED | ST_LISTENER;
 	s->res.flags = TCPCRYPT_RES_F_OPTED_IN | TCPCRYPT_RES_F_ROLE_B;
-	k.netns = bpf_get_netns_cookie(ctx);
-	k.port = sk->src_port;
+	sockopt_listen_key(ctx, sk, &k);
+	v.cookie = s->cookie;    /* on_listen's socket cookie, 0 if none */
 	v.flags = s->offer_flags;
 	v.len = s->offer_len <= TCPCRYPT_ENO_CONTENT_MAX ? s->offer_len : TCPCRYPT_ENO_CONTENT_MAX;
 	__builtin_memcpy(v.content, s->offer, TCPCRYPT_ENO_CONTENT_MAX);
-	if (bpf_map_update_elem(&tc_listen, &k, &v, BPF_ANY)) {
+	if (listen_put(&k, &v, s)) {
 		count(TC_C_ERRORS);
 		return -ENOMEM;
 	}
 	if (!tc_late_listen ||
 	    bpf_getsockopt(ctx->sk, SOL_TCP, TC_TCP_BPF_SOCK_OPS_CB_FLAGS, &fl, sizeof(fl)))
 		return -EOPNOTSUPP;
-	if (fl & BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
+	if ((fl & want) == want)
 		return 0;
-	fl |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+	fl |= want;
 	if (bpf_setsockopt(ctx->sk, SOL_TCP, TC_TCP_BPF_SOCK_OPS_CB_FLAGS, &fl, sizeof(fl)))
 		return -EOPNOTSUPP;
 	return 0;
@@ -848,6 +1032,20 @@ int tc_getsockopt(struct bpf_sockopt *ctx)
 	if (!s || !(s->st & ST_OPTED)) {
 		ctx->retval = -ENOENT;
 		return 1;
+	}
+	if ((s->st & ST_LISTENER) && sk->state == BPF_TCP_LISTEN) {
+		/* a listener whose offer is no longer in tc_listen (a new
+		 * daemon started with a fresh map, or the LRU dropped it)
+		 * answers as not opted in, so that the shim renews it */
+		struct listen_key k;
+		struct listen_val *v;
+
+		sockopt_listen_key(ctx, sk, &k);
+		v = bpf_map_lookup_elem(&tc_listen, &k);
+		if (!v) {
+			ctx->retval = -ENOENT;
+			return 1;
+		}
 	}
 	__builtin_memcpy(p, &s->res, sizeof(struct tcpcrypt_eno_result));
 	ctx->optlen = sizeof(struct tcpcrypt_eno_result);

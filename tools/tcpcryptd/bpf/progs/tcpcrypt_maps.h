@@ -72,6 +72,7 @@ enum tc_counter {
 	TC_C_NO_SPACE,          /* option did not fit */
 	TC_C_REPORTS,           /* TCPCRYPT_ENO_REPORT calls */
 	TC_C_ERRORS,            /* unexpected helper failures */
+	TC_C_STATE_LOST,        /* B: ENO in A's first ACK, no record of our SYN-ACK (aborted) */
 	TC_C_MAX
 };
 

@@ -20,6 +20,9 @@
 #define ST_SESSION  0x40   /* established: listed by the tc_sessions iterator */
 #define ST_TABLE    0x80   /* has an entry in tc_sessions_tab (removed at close) */
 
+/* struct tc_sk.lflags */
+#define LST_COUNTED 0x01   /* counted in its tc_listen entry's refs */
+
 /* bpf_setsockopt/bpf_getsockopt(SOL_TCP) name for a socket's sock_ops
  * callback flags (Linux >= 6.12); an enum in newer <linux/bpf.h>, absent
  * from older ones, hence our own name. A kernel without it says EINVAL. */
@@ -30,7 +33,7 @@ struct tc_sk {
 	__u8 st;
 	__u8 offer_flags;
 	__u8 offer_len;
-	__u8 pad;
+	__u8 lflags;           /* LST_*: a listener's hold on its tc_listen entry */
 	__u32 pid;
 	__u32 uid;
 	__u32 una0;            /* A: snd_una / rcv_nxt when established, to */
