@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -356,10 +357,19 @@ int tc_sock_available(struct tc_sock *s, int fd)
 	held = SHM_READ(sh->held) != 0;
 	avail = v.plen;
 	if (avail && SHM_READ(sh->urg) && !SHM_READ(sh->oobinline) &&
-	    urg_clip(sh, v.off, v.plen) < v.plen)
-		avail--;              /* the urgent byte is not in the stream */
+	    urg_clip(sh, v.off, v.plen) < v.plen) {
+		/* as plain TCP without SO_OOBINLINE: the bytes up to the mark */
+		unlock(&sh->rx_lock);
+		return (int)urg_clip(sh, v.off, v.plen);
+	}
 	n = k_recv(fd, sh->peekbuf, sizeof(sh->peekbuf), MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0) {
+		int inq = 0;
+
+		/* A peek stops at the kernel's urgent mark: then the byte after
+		 * what it gave is the last one of an urgent frame (sock_urg.c). */
+		if (tc_real_ioctl(fd, SIOCINQ, &inq) < 0 || inq <= n)
+			inq = 0;
 		/* The stream from here: the partial frame in rx (none while a frame
 		 * is open), then the kernel's bytes (after the held byte, if any). */
 		base = held ? 0 : v.len;
@@ -375,6 +385,13 @@ int tc_sock_available(struct tc_sock *s, int fd)
 				hdr[i] = q < base ? sh->rx[q] : sh->peekbuf[q - base + skip];
 			}
 			flen = tc_frame_len(hdr);
+			if (flen >= TC_FRAME_OVERHEAD + 3 && inq && p + flen == have + 1) {
+				/* the urgent frame (with its 2-byte urgent field):
+				 * up to its mark (its last data byte), or all of it
+				 * with SO_OOBINLINE */
+				avail += flen - TC_FRAME_OVERHEAD - 2 - !SHM_READ(sh->oobinline);
+				break;
+			}
 			if (flen < TC_FRAME_OVERHEAD || p + flen > have)
 				break;
 			avail += flen - TC_FRAME_OVERHEAD;

@@ -650,6 +650,7 @@ static Suite *shim_suite(void)
 	tcase_add_test(ref, test_splice_refused);
 	add_signal_tests(su, setup);
 	add_signal_fd_tests(su, setup);
+	add_urgent_tests(su, setup);
 	return su;
 }
 

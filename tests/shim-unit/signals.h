@@ -10,5 +10,7 @@
 void add_signal_tests(Suite *su, void (*setup)(void));
 /* Adds the "signals_fd" test case (signals_fd.c). */
 void add_signal_fd_tests(Suite *su, void (*setup)(void));
+/* urgent_pair.c: urgent data through the shim. */
+void add_urgent_tests(Suite *su, void (*setup)(void));
 
 #endif
