@@ -66,9 +66,10 @@ struct tcd_resp {
 #define TCD_MARK          0x54430000u
 #define TCD_MARK_MASK     0xffff0000u
 #define TCD_TAB_SUFFIX    ".tab"
-#define TCD_TAB_MAGIC     0x54434457u  /* changed with every layout or meaning change */
+#define TCD_TAB_MAGIC     0x54434458u  /* changed with every layout or meaning change */
 #define TCD_TAB_SLOTS     16384        /* a power of 2 */
-#define TCD_TAB_PROBE     16
+#define TCD_TAB_PROBE     16           /* the daemon's window; where it starts is a keyed
+                                        * hash (a secret of the daemon's): readers scan */
 #define TCD_TAB_TTL_MS    120000       /* older entries are dead (CLOCK_MONOTONIC) */
 
 /* Handshake states. */
@@ -160,17 +161,5 @@ struct tcd_tab {
 	uint64_t judged_ms;
 	struct tcd_slot slot[TCD_TAB_SLOTS];
 };
-
-/* The slot index where the probe for key starts. */
-static inline uint32_t tcd_hash(const struct tcd_key *k)
-{
-	const uint8_t *b = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-	unsigned i;
-
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
 
 #endif

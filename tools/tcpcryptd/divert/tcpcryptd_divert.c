@@ -48,9 +48,10 @@
 #include "tcpcryptd_log.h"
 
 enum { C_OPTIN, C_PKT, C_SYN_ENO, C_SYNACK_ENO, C_SYNACK_PLAIN, C_SYNACK_RTX, C_ACK_ENO, C_OK_A, C_OK_B,
-       C_FALLBACK, C_NO_SPACE, C_ERRORS, C_MAX };
+       C_FALLBACK, C_NO_SPACE, C_ERRORS, C_TAB_FULL, C_STATE_LOST, C_MAX };
 static const char *const cnames[C_MAX] = { "opt_in", "packets", "syn_eno", "synack_eno",
-	"synack_plain", "synack_rtx", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors" };
+	"synack_plain", "synack_rtx", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors",
+	"tab_full", "state_lost" };
 static uint64_t counters[C_MAX];
 
 static struct mnl_socket *nl;
@@ -66,6 +67,33 @@ static int all_cookies(void)
 	return syncookies_fd >= 0 && pread(syncookies_fd, &c, 1, 0) == 1 && c == '2';
 }
 static unsigned portid, qnum;
+
+/* How long the kernel of our namespace keeps a half-open connection: its
+ * SYN-ACK retransmissions (tcp_synack_retries, from a 1 s timeout that
+ * doubles, capped at 120 s), plus 1 s. B's half-open entries older than
+ * that cannot be live (tcpcryptd_divert_tab.c). */
+static void set_halfopen(void)
+{
+	char buf[16] = "";
+	uint64_t ms = 1000, rto = 1000;
+	int fd = open("/proc/sys/net/ipv4/tcp_synack_retries", O_RDONLY | O_CLOEXEC);
+	long r = 5;
+	ssize_t n;
+
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0)
+			r = strtol(buf, NULL, 10);
+		close(fd);
+	}
+	if (r < 0 || r > 255)
+		r = 5;
+	for (; r >= 0; r--) {
+		ms += rto;
+		rto = rto * 2 > 120000 ? 120000 : rto * 2;
+	}
+	dv_tab_set_halfopen_ms(ms);
+}
 
 uint64_t dv_now_ms(void)
 {
@@ -120,6 +148,11 @@ static int a_syn(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id, u
 	if (!of)
 		return 0;
 	c = dv_conn_get(k, now);
+	if (!c) {
+		/* no room: no ENO (the shim finds no entry: plain, as B) */
+		counters[C_TAB_FULL]++;
+		return 0;
+	}
 	if ((c->state == TCD_S_A_ENO || c->state == TCD_S_A_DONE) && c->isn == p->seq) {
 		/* our SYN again, judged after the SYN-ACK (both were queued): the
 		 * same option, and the decision stands */
@@ -233,6 +266,10 @@ static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	size_t ol, xl = 0;
 	int n;
 
+	if (!c) {
+		counters[C_TAB_FULL]++;     /* our SYN-ACK goes without ENO */
+		return;
+	}
 	if (c->state == TCD_S_B_WAIT_ACK && c->isn == p->seq)
 		return;         /* a retransmitted SYN: same answer */
 	res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
@@ -263,6 +300,12 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 		if (c && c->state == TCD_S_B_DONE)
 			return 0;   /* retransmission after the decision */
 		c = dv_conn_get(k, now);
+		if (!c) {
+			/* no room: no ENO, no record (the shim: plain) */
+			counters[C_TAB_FULL]++;
+			counters[C_SYNACK_PLAIN]++;
+			return 0;
+		}
 		res_init(c, offer_id, TCPCRYPT_RES_F_ROLE_B);
 		c->state = TCD_S_B_DONE;
 		finish(c, TCPCRYPT_ENO_R_PEER_NO_ENO, 0);
@@ -307,21 +350,54 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 	return 0;
 }
 
-/* B: the first non-SYN segment from A decides. */
-static void b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
+/* B: A's segment carries ENO but we kept no record of our SYN-ACK (its
+ * entry was lost: a restart, or no room). A may have negotiated, so the
+ * connection must never run plain: record TCPCRYPT_ENO_R_STATE_LOST, which
+ * makes B's shim abort it (as with the eBPF backend); with no room for that
+ * record either, turn the segment into a RST, so that the kernel aborts the
+ * connection before B's application sees it. Returns 1 if p was changed. */
+static int b_state_lost(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
+{
+	struct tcd_slot *c = dv_conn_get(k, now);
+
+	counters[C_STATE_LOST]++;
+	if (c) {
+		res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
+		c->state = TCD_S_B_DONE;
+		c->isn = p->seq - 1;    /* A's ISN: what the shim checks */
+		finish(c, TCPCRYPT_ENO_R_STATE_LOST, 0);
+		return 0;
+	}
+	counters[C_TAB_FULL]++;
+	p->buf[p->l4off + 13] = DV_TH_RST;
+	dv_pkt_fix_checksums(p);
+	return 1;
+}
+
+/* B: the first non-SYN segment from A decides. Returns 1 if p was
+ * changed. */
+static int b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
 	struct tcd_slot *c = dv_conn_find(k, now);
 	const uint8_t *o;
 	size_t ol;
 
-	if (!c || c->state != TCD_S_B_WAIT_ACK || !(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
-		return;
+	if (!(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
+		return 0;
 	o = dv_pkt_opts(p, &ol);
+	/* queued only on connections whose SYN or SYN-ACK an opted-in socket
+	 * sent, and B never sends non-SYN ENO: a segment with ENO and no
+	 * entry is A's, to a B that lost its state */
+	if (!c)
+		return tc_eno_nonsyn_present(o, ol) == 1 ? b_state_lost(p, k, now) : 0;
+	if (c->state != TCD_S_B_WAIT_ACK)
+		return 0;
 	c->state = TCD_S_B_DONE;
 	if (tc_eno_nonsyn_present(o, ol) == 1)
 		finish(c, TCPCRYPT_ENO_R_OK, 1);
 	else
 		finish(c, TCPCRYPT_ENO_R_ACK_NO_ENO, 0);
+	return 0;
 }
 
 static void make_key(struct tcd_key *k, const struct dv_pkt *p, int out)
@@ -355,7 +431,7 @@ static int handle(struct dv_pkt *p, int out, uint32_t mark)
 	else if (syn)
 		a_synack(p, &k, now);
 	else
-		b_ack(p, &k, now);
+		return b_ack(p, &k, now);
 	return 0;
 }
 
@@ -629,6 +705,12 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 	char tabpath[PATH_MAX + 8];
 
 	snprintf(tabpath, sizeof(tabpath), "%s" TCD_TAB_SUFFIX, cfg->control);
+	/* the table's hash secret: drawn before the watchdog is cloned */
+	n = dv_tab_seed();
+	if (n < 0) {
+		tclog(LOG_ERR, "getrandom: %s", strerror(-n));
+		return 1;
+	}
 	/* the shared table first: every decision is in it before its verdict */
 	n = dv_tab_open(tabpath);
 	if (n < 0)
@@ -639,6 +721,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 		return 1;
 	}
 	syncookies_fd = open("/proc/sys/net/ipv4/tcp_syncookies", O_RDONLY | O_CLOEXEC);
+	set_halfopen();
 	dv_sess_init();     /* tcnetstat's view of the namespace (sock_diag) */
 	if (stat("/proc/self/ns/net", &my_ns) < 0 || leave_netns() < 0) {
 		dv_tab_close(tabpath);
