@@ -144,7 +144,8 @@ struct tcd_slot {
 	                          * kernel saved (TCP_SAVED_SYN), so that a slot left by an
 	                          * earlier connection of the same 4-tuple is never taken
 	                          * for this one */
-	uint32_t pad2;
+	uint32_t isn_b;          /* B: our SYN-ACK's sequence number (A's first ACK must
+	                          * acknowledge isn_b + 1) */
 };
 
 /* judged_ms: CLOCK_MONOTONIC ms (system-wide) at which whoever serves the

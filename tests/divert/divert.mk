@@ -38,7 +38,8 @@ DIVERT_TESTS = \
 	divert/divert_stale_slot.sh \
 	divert/divert_stall.sh \
 	divert/divert_window.sh \
-	divert/divert_flood.sh
+	divert/divert_flood.sh \
+	divert/divert_state_lost.sh
 if ENABLE_BPF
 if HAVE_NFQ
 TESTS += $(DIVERT_TESTS)

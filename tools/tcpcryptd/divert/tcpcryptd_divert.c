@@ -48,10 +48,10 @@
 #include "tcpcryptd_log.h"
 
 enum { C_OPTIN, C_PKT, C_SYN_ENO, C_SYNACK_ENO, C_SYNACK_PLAIN, C_SYNACK_RTX, C_ACK_ENO, C_OK_A, C_OK_B,
-       C_FALLBACK, C_NO_SPACE, C_ERRORS, C_TAB_FULL, C_STATE_LOST, C_MAX };
+       C_FALLBACK, C_NO_SPACE, C_ERRORS, C_TAB_FULL, C_STATE_LOST, C_BAD_SEQ, C_MAX };
 static const char *const cnames[C_MAX] = { "opt_in", "packets", "syn_eno", "synack_eno",
 	"synack_plain", "synack_rtx", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors",
-	"tab_full", "state_lost" };
+	"tab_full", "state_lost", "bad_seq" };
 static uint64_t counters[C_MAX];
 
 static struct mnl_socket *nl;
@@ -67,6 +67,10 @@ static int all_cookies(void)
 	return syncookies_fd >= 0 && pread(syncookies_fd, &c, 1, 0) == 1 && c == '2';
 }
 static unsigned portid, qnum;
+
+/* The sequence numbers A's first non-SYN segments may carry beyond A's
+ * ISN + 1: B's largest receive window (65535 << 14). */
+#define DV_SEQ_WIN (1u << 30)
 
 /* How long the kernel of our namespace keeps a half-open connection: its
  * SYN-ACK retransmissions (tcp_synack_retries, from a 1 s timeout that
@@ -202,6 +206,13 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 
 	if (!c || c->state != TCD_S_A_SYN)
 		return;
+	if (p->ack != c->isn + 1) {
+		/* not an answer to our SYN (forged, or stale): TCP drops it,
+		 * and it must not decide either */
+		counters[C_BAD_SEQ]++;
+		dv_conn_forget();
+		return;
+	}
 	o = dv_pkt_opts(p, &ol);
 	n = tc_eno_find(o, ol, &x, &xl);
 	keep_opt(c->res.peer_opt, &c->res.peer_len, n >= 1 ? x : NULL, xl);
@@ -306,8 +317,13 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 			counters[C_SYNACK_PLAIN]++;
 			return 0;
 		}
+		/* a SYN we did not see (the queue was full, or we were not
+		 * running: then an earlier SYN-ACK may have carried ENO, and
+		 * b_ack() aborts if A's ACK says so) */
 		res_init(c, offer_id, TCPCRYPT_RES_F_ROLE_B);
 		c->state = TCD_S_B_DONE;
+		c->isn = p->ack - 1;
+		c->isn_b = p->seq;
 		finish(c, TCPCRYPT_ENO_R_PEER_NO_ENO, 0);
 		counters[C_SYNACK_PLAIN]++;
 		return 0;
@@ -315,6 +331,7 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 	if (c->state == TCD_S_B_WAIT_ACK)
 		counters[C_SYNACK_RTX]++;
 	c->offer_id = (uint16_t)offer_id;
+	c->isn_b = p->seq;      /* what A's first ACK must acknowledge */
 	if (all_cookies())
 		c->res.flags |= TCPCRYPT_RES_F_COOKIE;
 	if (c->a_count == 1 && c->res.peer_len &&
@@ -381,6 +398,7 @@ static int b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	struct tcd_slot *c = dv_conn_find(k, now);
 	const uint8_t *o;
 	size_t ol;
+	int eno;
 
 	if (!(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
 		return 0;
@@ -388,12 +406,30 @@ static int b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	/* queued only on connections whose SYN or SYN-ACK an opted-in socket
 	 * sent, and B never sends non-SYN ENO: a segment with ENO and no
 	 * entry is A's, to a B that lost its state */
+	eno = tc_eno_nonsyn_present(o, ol) == 1;
 	if (!c)
-		return tc_eno_nonsyn_present(o, ol) == 1 ? b_state_lost(p, k, now) : 0;
-	if (c->state != TCD_S_B_WAIT_ACK)
+		return eno ? b_state_lost(p, k, now) : 0;
+	if (c->state != TCD_S_B_WAIT_ACK && c->state != TCD_S_B_DONE)
 		return 0;
+	/* decide only on what TCP will take: the ACK of our SYN-ACK, from
+	 * within A's window (a forged or stale segment does not count) */
+	if (p->ack != c->isn_b + 1 || (uint32_t)(p->seq - (c->isn + 1)) >= DV_SEQ_WIN) {
+		counters[C_BAD_SEQ]++;
+		dv_conn_forget();
+		return 0;
+	}
+	if (c->state == TCD_S_B_DONE) {
+		/* decided plain, yet A acknowledges ENO: A negotiated on a
+		 * SYN-ACK of ours we have no record of. Never plain. */
+		if (eno && !(c->res.flags & TCPCRYPT_RES_F_ENO_OK) &&
+		    c->res.reason != TCPCRYPT_ENO_R_STATE_LOST) {
+			c->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
+			counters[C_STATE_LOST]++;
+		}
+		return 0;
+	}
 	c->state = TCD_S_B_DONE;
-	if (tc_eno_nonsyn_present(o, ol) == 1)
+	if (eno)
 		finish(c, TCPCRYPT_ENO_R_OK, 1);
 	else
 		finish(c, TCPCRYPT_ENO_R_ACK_NO_ENO, 0);
