@@ -6,7 +6,8 @@ hashes keys.
 
   divert_tab.py TABFILE LADDR LPORT RADDR RPORT
 
-Prints "state=N acked=N reason=N flags=0xNN" for the live slot of that
+Prints "state=N acked=N reason=N flags=0xNN isn=N isn_b=N" (isn: A's
+ISN, isn_b: B's, as the daemon recorded them) for the live slot of that
 IPv4 4-tuple (the newest when several match), or "none"."""
 import socket, struct, sys, time
 
@@ -28,13 +29,14 @@ def main():
         if (off - HDR) % size == 0:
             t_ms, state, acked, _ac, _sd, _oid = struct.unpack_from("<QBBbBH", data, off + 40)
             ver, flags, reason = struct.unpack_from("<BBB", data, off + 56)
+            isn, isn_b = struct.unpack_from("<II", data, off + size - 8)
             if t_ms and now - t_ms < TTL_MS and (best is None or t_ms > best[0]):
-                best = (t_ms, state, acked, reason, flags)
+                best = (t_ms, state, acked, reason, flags, isn, isn_b)
         off = data.find(key, off + 1)
     if best is None:
         print("none")
     else:
-        print("state=%d acked=%d reason=%d flags=0x%02x" % best[1:])
+        print("state=%d acked=%d reason=%d flags=0x%02x isn=%d isn_b=%d" % best[1:])
 
 
 main()

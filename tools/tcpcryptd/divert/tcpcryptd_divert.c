@@ -238,8 +238,24 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		reason = out.negotiated ? TCPCRYPT_ENO_R_OK : out.reason;
 	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1)
 		c->res.flags |= TCPCRYPT_RES_F_ROLE_B;
-	c->state = reason == TCPCRYPT_ENO_R_OK ? TCD_S_A_ENO : TCD_S_A_DONE;
-	finish(c, reason, reason == TCPCRYPT_ENO_R_OK);
+	if (reason != TCPCRYPT_ENO_R_OK) {
+		c->state = TCD_S_A_DONE;
+		finish(c, reason, 0);
+		return;
+	}
+	/* negotiated, but ENO has succeeded only once our ACK with 45 02
+	 * has left (a_segment): until then the result is not final */
+	c->state = TCD_S_A_ENO;
+	c->res.reason = TCPCRYPT_ENO_R_OK;
+}
+
+/* A: a segment of ours carrying 45 02 is let go: ENO succeeded. */
+static void a_acked(struct tcd_slot *c)
+{
+	if (c->acked)
+		return;
+	c->acked = 1;
+	finish(c, TCPCRYPT_ENO_R_OK, 1);
 }
 
 /* A: a non-SYN segment leaves before B's first non-SYN: 45 02. */
@@ -255,7 +271,7 @@ static int a_segment(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		return 0;
 	o = dv_pkt_opts(p, &ol);
 	if (tc_eno_nonsyn_present(o, ol) != 0) {
-		c->acked = 1;
+		a_acked(c);
 		return 0;
 	}
 	n = tc_eno_build_nonsyn(opt, sizeof(opt));
@@ -264,7 +280,7 @@ static int a_segment(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		return 0;
 	}
 	/* written before the verdict: the shared table says what B will see */
-	c->acked = 1;
+	a_acked(c);
 	counters[C_ACK_ENO]++;
 	return 1;
 }
@@ -670,11 +686,31 @@ int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred 
 	return 0;
 }
 
+/* The result of a handshake whose outcome a segment that bypassed us
+ * would decide (see dv_result): commits it as final, c being the working
+ * copy. Returns 0, or -ETIMEDOUT when our table fd is revoked (the
+ * watchdog serves the queue: the shim then decides from the table). */
+static int settle(struct tcd_slot *c, int state, int reason, struct tcpcrypt_eno_result *res)
+{
+	c->state = (uint8_t)state;
+	if (reason == TCPCRYPT_ENO_R_STATE_LOST)
+		counters[C_STATE_LOST]++;
+	finish(c, reason, 0);
+	*res = c->res;
+	if (dv_wd_revoked() || dv_conn_commit() < 0) {
+		dv_conn_forget();
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 int dv_result(int fd, struct tcpcrypt_eno_result *res)
 {
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
 	struct tcd_slot *c;
 	struct tcd_key k;
-	int r;
+	int r, i;
 
 	r = check_tcp(fd);
 	if (r < 0)
@@ -688,6 +724,28 @@ int dv_result(int fd, struct tcpcrypt_eno_result *res)
 	if (tcd_sock_key(fd, &k) < 0)
 		return 0;
 	c = dv_conn_find(&k, dv_now_ms());
+	/* A negotiated: success once our ACK with 45 02 has left. It was
+	 * queued before connect() returned (the kernel sends it as it takes
+	 * the SYN-ACK): judge what is queued, then look again */
+	for (i = 0; c && c->state == TCD_S_A_ENO && !c->acked && i < 16 && !dv_wd_revoked(); i++) {
+		dv_conn_forget();
+		queue_drain();
+		c = dv_conn_find(&k, dv_now_ms());
+	}
+	if (c && c->state == TCD_S_A_ENO && !c->acked) {
+		/* not gone out with ENO (the queue was full and let it go
+		 * unjudged, or the option did not fit): plain, and from now on
+		 * no 45 02 either, so that B falls back too */
+		return settle(c, TCD_S_A_DONE, TCPCRYPT_ENO_R_ACK_NO_ENO, res);
+	}
+	memset(&ti, 0, sizeof(ti));
+	if (c && c->state == TCD_S_B_WAIT_ACK && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+	    ti.tcpi_state != TCP_SYN_RECV) {
+		/* connected, yet A's first ACK never came through our queue
+		 * (it is queued before TCP sees it: it bypassed us). It may
+		 * have carried ENO: never plain */
+		return settle(c, TCD_S_B_DONE, TCPCRYPT_ENO_R_STATE_LOST, res);
+	}
 	if (c)
 		*res = c->res;
 	dv_conn_forget();
