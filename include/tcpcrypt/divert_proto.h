@@ -82,6 +82,8 @@ enum {
 	TCD_S_B_DONE,        /* B: decided */
 };
 
+#define TCD_A_UNSEEN (-2)
+
 struct tcd_key {
 	uint8_t family;          /* AF_INET (v4-mapped included) or AF_INET6 */
 	uint8_t pad;
@@ -134,7 +136,8 @@ struct tcd_slot {
 	uint64_t t_ms;           /* creation (CLOCK_MONOTONIC ms); 0 = free */
 	uint8_t state;           /* TCD_S_* */
 	uint8_t acked;           /* A: a segment with 45 02 was let go */
-	int8_t a_count;          /* B: ENO options in A's SYN (-1: ill-formed options) */
+	int8_t a_count;          /* B: ENO options in A's SYN (-1: ill-formed options;
+	                          * TCD_A_UNSEEN: we did not see A's SYN) */
 	uint8_t syn_data;        /* B: A's SYN carried data */
 	uint16_t offer_id;
 	uint8_t pad[2];

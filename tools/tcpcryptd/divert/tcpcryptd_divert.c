@@ -206,9 +206,11 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 
 	if (!c || c->state != TCD_S_A_SYN)
 		return;
-	if (p->ack != c->isn + 1) {
-		/* not an answer to our SYN (forged, or stale): TCP drops it,
-		 * and it must not decide either */
+	if (p->ack != c->isn + 1 &&
+	    !(c->res.reason == TCPCRYPT_ENO_R_SYN_DATA && p->ack - (c->isn + 1) <= 65535u)) {
+		/* not an answer to our SYN (forged, or stale; with SYN data
+		 * it may acknowledge that too): TCP drops it, and it must
+		 * not decide either */
 		counters[C_BAD_SEQ]++;
 		dv_conn_forget();
 		return;
@@ -338,6 +340,7 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 		 * b_ack() aborts if A's ACK says so) */
 		res_init(c, offer_id, TCPCRYPT_RES_F_ROLE_B);
 		c->state = TCD_S_B_DONE;
+		c->a_count = TCD_A_UNSEEN;
 		c->isn = p->ack - 1;
 		c->isn_b = p->seq;
 		finish(c, TCPCRYPT_ENO_R_PEER_NO_ENO, 0);
@@ -435,10 +438,12 @@ static int b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		return 0;
 	}
 	if (c->state == TCD_S_B_DONE) {
-		/* decided plain, yet A acknowledges ENO: A negotiated on a
-		 * SYN-ACK of ours we have no record of. Never plain. */
-		if (eno && !(c->res.flags & TCPCRYPT_RES_F_ENO_OK) &&
-		    c->res.reason != TCPCRYPT_ENO_R_STATE_LOST) {
+		/* decided plain without having seen A's SYN, yet A
+		 * acknowledges ENO: A negotiated on a SYN-ACK of ours we have
+		 * no record of (sent before a restart). Never plain. (Where
+		 * we saw the SYN and answered it without ENO, an A that
+		 * sends ENO anyway does not conform: plain, as decided.) */
+		if (eno && c->a_count == TCD_A_UNSEEN && c->res.reason != TCPCRYPT_ENO_R_STATE_LOST) {
 			c->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
 			counters[C_STATE_LOST]++;
 		}
