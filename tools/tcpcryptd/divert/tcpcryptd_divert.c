@@ -13,6 +13,16 @@
  *     ENO or B falls back.
  * The result is recorded before the verdict that lets the kernel go on, so
  * it is ready when connect()/accept() return.
+ * Both ends must always agree on whether a connection is encrypted:
+ * - decisions are taken only on segments TCP takes: the SYN-ACK must
+ *   acknowledge A's SYN, A's first ACK B's SYN-ACK (ISNs in the slot);
+ * - A's success is final once a segment with 45 02 has left (a_acked);
+ *   dv_result() settles an A whose ACK went by unjudged as plain, and
+ *   stops its 45 02;
+ * - a B that lost its state (no entry, or one made without seeing A's
+ *   SYN, or still waiting when its socket is connected) while A
+ *   acknowledged ENO records TCPCRYPT_ENO_R_STATE_LOST: B's shim aborts;
+ * - the table never gives a live entry away (tcpcryptd_divert_tab.c).
  */
 #include "config.h"
 #include <arpa/inet.h>
