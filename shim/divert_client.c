@@ -253,9 +253,9 @@ out:
 static int result_from_table(int fd, struct tcpcrypt_eno_result *res, int have_syn, uint32_t syn_seq)
 {
 	const struct tcd_tab *t;
-	const struct tcd_slot *c;
+	const struct tcd_slot *c = NULL;
 	struct tcd_key k;
-	uint32_t mark = 0, h;
+	uint32_t mark = 0;
 	socklen_t ml = sizeof(mark);
 	uint64_t now;
 	unsigned i;
@@ -268,13 +268,19 @@ static int result_from_table(int fd, struct tcpcrypt_eno_result *res, int have_s
 	if (!t)
 		return -ENOPROTOOPT;
 	now = mono_ms();
-	h = tcd_hash(&k);
-	for (i = 0; t->magic == TCD_TAB_MAGIC && t->nslots == TCD_TAB_SLOTS && i < TCD_TAB_PROBE; i++) {
-		c = &t->slot[(h + i) & (TCD_TAB_SLOTS - 1)];
-		if (!c->t_ms || now - c->t_ms >= TCD_TAB_TTL_MS || memcmp(&c->key, &k, sizeof(k)))
+	/* the daemon places entries by a keyed hash we do not know: scan,
+	 * for the newest live entry of our 4-tuple (the daemon keeps one) */
+	for (i = 0; t->magic == TCD_TAB_MAGIC && t->nslots == TCD_TAB_SLOTS && i < TCD_TAB_SLOTS; i++) {
+		const struct tcd_slot *x = &t->slot[i];
+
+		if (!x->t_ms || now - x->t_ms >= TCD_TAB_TTL_MS || memcmp(&x->key, &k, sizeof(k)))
 			continue;
+		if (!c || x->t_ms > c->t_ms)
+			c = x;
+	}
+	if (c) {
 		if (c->state >= TCD_S_B_SYN && (!have_syn || c->isn != syn_seq))
-			break;          /* another connection's: ours was never judged */
+			goto out;       /* another connection's: ours was never judged */
 		*res = c->res;
 		res->flags &= (uint8_t)~(TCPCRYPT_RES_F_ENO_OK | TCPCRYPT_RES_F_DONE);
 		if ((c->state == TCD_S_A_ENO && c->acked) || c->state == TCD_S_B_WAIT_ACK ||
@@ -285,8 +291,8 @@ static int result_from_table(int fd, struct tcpcrypt_eno_result *res, int have_s
 			res->reason = TCPCRYPT_ENO_R_PENDING;
 		}
 		r = 0;
-		break;
 	}
+out:
 	munmap((void *)t, sizeof(*t));
 	return r;
 }

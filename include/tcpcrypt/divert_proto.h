@@ -66,9 +66,10 @@ struct tcd_resp {
 #define TCD_MARK          0x54430000u
 #define TCD_MARK_MASK     0xffff0000u
 #define TCD_TAB_SUFFIX    ".tab"
-#define TCD_TAB_MAGIC     0x54434457u  /* changed with every layout or meaning change */
+#define TCD_TAB_MAGIC     0x54434458u  /* changed with every layout or meaning change */
 #define TCD_TAB_SLOTS     16384        /* a power of 2 */
-#define TCD_TAB_PROBE     16
+#define TCD_TAB_PROBE     16           /* the daemon's window; where it starts is a keyed
+                                        * hash (a secret of the daemon's): readers scan */
 #define TCD_TAB_TTL_MS    120000       /* older entries are dead (CLOCK_MONOTONIC) */
 
 /* Handshake states. */
@@ -80,6 +81,8 @@ enum {
 	TCD_S_B_WAIT_ACK,    /* B: our SYN-ACK carried ENO; A's first ACK decides */
 	TCD_S_B_DONE,        /* B: decided */
 };
+
+#define TCD_A_UNSEEN (-2)
 
 struct tcd_key {
 	uint8_t family;          /* AF_INET (v4-mapped included) or AF_INET6 */
@@ -133,7 +136,8 @@ struct tcd_slot {
 	uint64_t t_ms;           /* creation (CLOCK_MONOTONIC ms); 0 = free */
 	uint8_t state;           /* TCD_S_* */
 	uint8_t acked;           /* A: a segment with 45 02 was let go */
-	int8_t a_count;          /* B: ENO options in A's SYN (-1: ill-formed options) */
+	int8_t a_count;          /* B: ENO options in A's SYN (-1: ill-formed options;
+	                          * TCD_A_UNSEEN: we did not see A's SYN) */
 	uint8_t syn_data;        /* B: A's SYN carried data */
 	uint16_t offer_id;
 	uint8_t pad[2];
@@ -143,7 +147,8 @@ struct tcd_slot {
 	                          * kernel saved (TCP_SAVED_SYN), so that a slot left by an
 	                          * earlier connection of the same 4-tuple is never taken
 	                          * for this one */
-	uint32_t pad2;
+	uint32_t isn_b;          /* B: our SYN-ACK's sequence number (A's first ACK must
+	                          * acknowledge isn_b + 1) */
 };
 
 /* judged_ms: CLOCK_MONOTONIC ms (system-wide) at which whoever serves the
@@ -160,17 +165,5 @@ struct tcd_tab {
 	uint64_t judged_ms;
 	struct tcd_slot slot[TCD_TAB_SLOTS];
 };
-
-/* The slot index where the probe for key starts. */
-static inline uint32_t tcd_hash(const struct tcd_key *k)
-{
-	const uint8_t *b = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-	unsigned i;
-
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
 
 #endif

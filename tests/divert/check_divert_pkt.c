@@ -168,6 +168,22 @@ END_TEST
  *          -T fields -e ip.checksum.status -e tcp.checksum.status
  * says 1 (good) for each.
  */
+/* the sequence and acknowledgment numbers, host order (the handshake
+ * rules check them against the ISNs) */
+START_TEST(seq_ack)
+{
+	uint8_t b[200];
+	size_t len = mk(b, 0, NULL, 0, 0, DV_TH_ACK);
+	struct dv_pkt p;
+
+	b[24] = 0x89; b[25] = 0xab; b[26] = 0xcd; b[27] = 0xef;
+	b[28] = 0x01; b[29] = 0x23; b[30] = 0x45; b[31] = 0x67;
+	ck_assert_int_eq(dv_pkt_parse(&p, b, len, sizeof(b)), 0);
+	ck_assert_uint_eq(p.seq, 0x89abcdefu);
+	ck_assert_uint_eq(p.ack, 0x01234567u);
+}
+END_TEST
+
 START_TEST(known_answers)
 {
 	static const uint8_t o4[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10 };
@@ -371,6 +387,7 @@ int main(void)
 	int nf;
 
 	tcase_add_test(tc, syn_v4);
+	tcase_add_test(tc, seq_ack);
 	tcase_add_test(tc, payload_moves_v6);
 	tcase_add_test(tc, known_answers);
 	tcase_add_test(tc, eol_and_padding);

@@ -37,7 +37,12 @@ DIVERT_TESTS = \
 	divert/divert_kill.sh \
 	divert/divert_stale_slot.sh \
 	divert/divert_stall.sh \
-	divert/divert_window.sh
+	divert/divert_window.sh \
+	divert/divert_flood.sh \
+	divert/divert_state_lost.sh \
+	divert/divert_forged.sh \
+	divert/divert_ack_bypass.sh \
+	divert/divert_ctl_slots.sh
 if ENABLE_BPF
 if HAVE_NFQ
 TESTS += $(DIVERT_TESTS)
@@ -72,4 +77,4 @@ divert_check_divert_req_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 divert_check_divert_req_LDADD = $(CHECK_LIBS)
 endif
 EXTRA_DIST += $(DIVERT_TESTS) divert/run_with_divert.sh divert/divert_ctl.py divert/divert_req.h \
-	divert/divert_echo.py divert/stall_peer.py divert/bench_divert.sh
+	divert/divert_echo.py divert/divert_tab.py divert/divert_forge.py divert/divert_ctl_hold.py divert/stall_peer.py divert/bench_divert.sh

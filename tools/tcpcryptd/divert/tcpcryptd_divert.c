@@ -13,6 +13,16 @@
  *     ENO or B falls back.
  * The result is recorded before the verdict that lets the kernel go on, so
  * it is ready when connect()/accept() return.
+ * Both ends must always agree on whether a connection is encrypted:
+ * - decisions are taken only on segments TCP takes: the SYN-ACK must
+ *   acknowledge A's SYN, A's first ACK B's SYN-ACK (ISNs in the slot);
+ * - A's success is final once a segment with 45 02 has left (a_acked);
+ *   dv_result() settles an A whose ACK went by unjudged as plain, and
+ *   stops its 45 02;
+ * - a B that lost its state (no entry, or one made without seeing A's
+ *   SYN, or still waiting when its socket is connected) while A
+ *   acknowledged ENO records TCPCRYPT_ENO_R_STATE_LOST: B's shim aborts;
+ * - the table never gives a live entry away (tcpcryptd_divert_tab.c).
  */
 #include "config.h"
 #include <arpa/inet.h>
@@ -48,9 +58,10 @@
 #include "tcpcryptd_log.h"
 
 enum { C_OPTIN, C_PKT, C_SYN_ENO, C_SYNACK_ENO, C_SYNACK_PLAIN, C_SYNACK_RTX, C_ACK_ENO, C_OK_A, C_OK_B,
-       C_FALLBACK, C_NO_SPACE, C_ERRORS, C_MAX };
+       C_FALLBACK, C_NO_SPACE, C_ERRORS, C_TAB_FULL, C_STATE_LOST, C_BAD_SEQ, C_MAX };
 static const char *const cnames[C_MAX] = { "opt_in", "packets", "syn_eno", "synack_eno",
-	"synack_plain", "synack_rtx", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors" };
+	"synack_plain", "synack_rtx", "ack_eno", "ok_a", "ok_b", "fallback", "no_space", "errors",
+	"tab_full", "state_lost", "bad_seq" };
 static uint64_t counters[C_MAX];
 
 static struct mnl_socket *nl;
@@ -66,6 +77,37 @@ static int all_cookies(void)
 	return syncookies_fd >= 0 && pread(syncookies_fd, &c, 1, 0) == 1 && c == '2';
 }
 static unsigned portid, qnum;
+
+/* The sequence numbers A's first non-SYN segments may carry beyond A's
+ * ISN + 1: B's largest receive window (65535 << 14). */
+#define DV_SEQ_WIN (1u << 30)
+
+/* How long the kernel of our namespace keeps a half-open connection: its
+ * SYN-ACK retransmissions (tcp_synack_retries, from a 1 s timeout that
+ * doubles, capped at 120 s), plus 1 s. B's half-open entries older than
+ * that cannot be live (tcpcryptd_divert_tab.c). */
+static void set_halfopen(void)
+{
+	char buf[16] = "";
+	uint64_t ms = 1000, rto = 1000;
+	int fd = open("/proc/sys/net/ipv4/tcp_synack_retries", O_RDONLY | O_CLOEXEC);
+	long r = 5;
+	ssize_t n;
+
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0)
+			r = strtol(buf, NULL, 10);
+		close(fd);
+	}
+	if (r < 0 || r > 255)
+		r = 5;
+	for (; r >= 0; r--) {
+		ms += rto;
+		rto = rto * 2 > 120000 ? 120000 : rto * 2;
+	}
+	dv_tab_set_halfopen_ms(ms);
+}
 
 uint64_t dv_now_ms(void)
 {
@@ -120,6 +162,11 @@ static int a_syn(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id, u
 	if (!of)
 		return 0;
 	c = dv_conn_get(k, now);
+	if (!c) {
+		/* no room: no ENO (the shim finds no entry: plain, as B) */
+		counters[C_TAB_FULL]++;
+		return 0;
+	}
 	if ((c->state == TCD_S_A_ENO || c->state == TCD_S_A_DONE) && c->isn == p->seq) {
 		/* our SYN again, judged after the SYN-ACK (both were queued): the
 		 * same option, and the decision stands */
@@ -169,6 +216,15 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 
 	if (!c || c->state != TCD_S_A_SYN)
 		return;
+	if (p->ack != c->isn + 1 &&
+	    !(c->res.reason == TCPCRYPT_ENO_R_SYN_DATA && p->ack - (c->isn + 1) <= 65535u)) {
+		/* not an answer to our SYN (forged, or stale; with SYN data
+		 * it may acknowledge that too): TCP drops it, and it must
+		 * not decide either */
+		counters[C_BAD_SEQ]++;
+		dv_conn_forget();
+		return;
+	}
 	o = dv_pkt_opts(p, &ol);
 	n = tc_eno_find(o, ol, &x, &xl);
 	keep_opt(c->res.peer_opt, &c->res.peer_len, n >= 1 ? x : NULL, xl);
@@ -194,8 +250,24 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		reason = out.negotiated ? TCPCRYPT_ENO_R_OK : out.reason;
 	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1)
 		c->res.flags |= TCPCRYPT_RES_F_ROLE_B;
-	c->state = reason == TCPCRYPT_ENO_R_OK ? TCD_S_A_ENO : TCD_S_A_DONE;
-	finish(c, reason, reason == TCPCRYPT_ENO_R_OK);
+	if (reason != TCPCRYPT_ENO_R_OK) {
+		c->state = TCD_S_A_DONE;
+		finish(c, reason, 0);
+		return;
+	}
+	/* negotiated, but ENO has succeeded only once our ACK with 45 02
+	 * has left (a_segment): until then the result is not final */
+	c->state = TCD_S_A_ENO;
+	c->res.reason = TCPCRYPT_ENO_R_OK;
+}
+
+/* A: a segment of ours carrying 45 02 is let go: ENO succeeded. */
+static void a_acked(struct tcd_slot *c)
+{
+	if (c->acked)
+		return;
+	c->acked = 1;
+	finish(c, TCPCRYPT_ENO_R_OK, 1);
 }
 
 /* A: a non-SYN segment leaves before B's first non-SYN: 45 02. */
@@ -211,7 +283,7 @@ static int a_segment(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		return 0;
 	o = dv_pkt_opts(p, &ol);
 	if (tc_eno_nonsyn_present(o, ol) != 0) {
-		c->acked = 1;
+		a_acked(c);
 		return 0;
 	}
 	n = tc_eno_build_nonsyn(opt, sizeof(opt));
@@ -220,7 +292,7 @@ static int a_segment(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		return 0;
 	}
 	/* written before the verdict: the shared table says what B will see */
-	c->acked = 1;
+	a_acked(c);
 	counters[C_ACK_ENO]++;
 	return 1;
 }
@@ -233,6 +305,10 @@ static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	size_t ol, xl = 0;
 	int n;
 
+	if (!c) {
+		counters[C_TAB_FULL]++;     /* our SYN-ACK goes without ENO */
+		return;
+	}
 	if (c->state == TCD_S_B_WAIT_ACK && c->isn == p->seq)
 		return;         /* a retransmitted SYN: same answer */
 	res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
@@ -263,8 +339,20 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 		if (c && c->state == TCD_S_B_DONE)
 			return 0;   /* retransmission after the decision */
 		c = dv_conn_get(k, now);
+		if (!c) {
+			/* no room: no ENO, no record (the shim: plain) */
+			counters[C_TAB_FULL]++;
+			counters[C_SYNACK_PLAIN]++;
+			return 0;
+		}
+		/* a SYN we did not see (the queue was full, or we were not
+		 * running: then an earlier SYN-ACK may have carried ENO, and
+		 * b_ack() aborts if A's ACK says so) */
 		res_init(c, offer_id, TCPCRYPT_RES_F_ROLE_B);
 		c->state = TCD_S_B_DONE;
+		c->a_count = TCD_A_UNSEEN;
+		c->isn = p->ack - 1;
+		c->isn_b = p->seq;
 		finish(c, TCPCRYPT_ENO_R_PEER_NO_ENO, 0);
 		counters[C_SYNACK_PLAIN]++;
 		return 0;
@@ -272,6 +360,7 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 	if (c->state == TCD_S_B_WAIT_ACK)
 		counters[C_SYNACK_RTX]++;
 	c->offer_id = (uint16_t)offer_id;
+	c->isn_b = p->seq;      /* what A's first ACK must acknowledge */
 	if (all_cookies())
 		c->res.flags |= TCPCRYPT_RES_F_COOKIE;
 	if (c->a_count == 1 && c->res.peer_len &&
@@ -307,21 +396,75 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 	return 0;
 }
 
-/* B: the first non-SYN segment from A decides. */
-static void b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
+/* B: A's segment carries ENO but we kept no record of our SYN-ACK (its
+ * entry was lost: a restart, or no room). A may have negotiated, so the
+ * connection must never run plain: record TCPCRYPT_ENO_R_STATE_LOST, which
+ * makes B's shim abort it (as with the eBPF backend); with no room for that
+ * record either, turn the segment into a RST, so that the kernel aborts the
+ * connection before B's application sees it. Returns 1 if p was changed. */
+static int b_state_lost(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
+{
+	struct tcd_slot *c = dv_conn_get(k, now);
+
+	counters[C_STATE_LOST]++;
+	if (c) {
+		res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
+		c->state = TCD_S_B_DONE;
+		c->isn = p->seq - 1;    /* A's ISN: what the shim checks */
+		finish(c, TCPCRYPT_ENO_R_STATE_LOST, 0);
+		return 0;
+	}
+	counters[C_TAB_FULL]++;
+	p->buf[p->l4off + 13] = DV_TH_RST;
+	dv_pkt_fix_checksums(p);
+	return 1;
+}
+
+/* B: the first non-SYN segment from A decides. Returns 1 if p was
+ * changed. */
+static int b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
 	struct tcd_slot *c = dv_conn_find(k, now);
 	const uint8_t *o;
 	size_t ol;
+	int eno;
 
-	if (!c || c->state != TCD_S_B_WAIT_ACK || !(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
-		return;
+	if (!(p->flags & DV_TH_ACK) || (p->flags & DV_TH_RST))
+		return 0;
 	o = dv_pkt_opts(p, &ol);
+	/* queued only on connections whose SYN or SYN-ACK an opted-in socket
+	 * sent, and B never sends non-SYN ENO: a segment with ENO and no
+	 * entry is A's, to a B that lost its state */
+	eno = tc_eno_nonsyn_present(o, ol) == 1;
+	if (!c)
+		return eno ? b_state_lost(p, k, now) : 0;
+	if (c->state != TCD_S_B_WAIT_ACK && c->state != TCD_S_B_DONE)
+		return 0;
+	/* decide only on what TCP will take: the ACK of our SYN-ACK, from
+	 * within A's window (a forged or stale segment does not count) */
+	if (p->ack != c->isn_b + 1 || (uint32_t)(p->seq - (c->isn + 1)) >= DV_SEQ_WIN) {
+		counters[C_BAD_SEQ]++;
+		dv_conn_forget();
+		return 0;
+	}
+	if (c->state == TCD_S_B_DONE) {
+		/* decided plain without having seen A's SYN, yet A
+		 * acknowledges ENO: A negotiated on a SYN-ACK of ours we have
+		 * no record of (sent before a restart). Never plain. (Where
+		 * we saw the SYN and answered it without ENO, an A that
+		 * sends ENO anyway does not conform: plain, as decided.) */
+		if (eno && c->a_count == TCD_A_UNSEEN && c->res.reason != TCPCRYPT_ENO_R_STATE_LOST) {
+			c->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
+			counters[C_STATE_LOST]++;
+		}
+		return 0;
+	}
 	c->state = TCD_S_B_DONE;
-	if (tc_eno_nonsyn_present(o, ol) == 1)
+	if (eno)
 		finish(c, TCPCRYPT_ENO_R_OK, 1);
 	else
 		finish(c, TCPCRYPT_ENO_R_ACK_NO_ENO, 0);
+	return 0;
 }
 
 static void make_key(struct tcd_key *k, const struct dv_pkt *p, int out)
@@ -355,7 +498,7 @@ static int handle(struct dv_pkt *p, int out, uint32_t mark)
 	else if (syn)
 		a_synack(p, &k, now);
 	else
-		b_ack(p, &k, now);
+		return b_ack(p, &k, now);
 	return 0;
 }
 
@@ -558,11 +701,31 @@ int dv_optin(int fd, const struct tcpcrypt_eno_offer *offer, const struct ucred 
 	return 0;
 }
 
+/* The result of a handshake whose outcome a segment that bypassed us
+ * would decide (see dv_result): commits it as final, c being the working
+ * copy. Returns 0, or -ETIMEDOUT when our table fd is revoked (the
+ * watchdog serves the queue: the shim then decides from the table). */
+static int settle(struct tcd_slot *c, int state, int reason, struct tcpcrypt_eno_result *res)
+{
+	c->state = (uint8_t)state;
+	if (reason == TCPCRYPT_ENO_R_STATE_LOST)
+		counters[C_STATE_LOST]++;
+	finish(c, reason, 0);
+	*res = c->res;
+	if (dv_wd_revoked() || dv_conn_commit() < 0) {
+		dv_conn_forget();
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 int dv_result(int fd, struct tcpcrypt_eno_result *res)
 {
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
 	struct tcd_slot *c;
 	struct tcd_key k;
-	int r;
+	int r, i;
 
 	r = check_tcp(fd);
 	if (r < 0)
@@ -576,6 +739,28 @@ int dv_result(int fd, struct tcpcrypt_eno_result *res)
 	if (tcd_sock_key(fd, &k) < 0)
 		return 0;
 	c = dv_conn_find(&k, dv_now_ms());
+	/* A negotiated: success once our ACK with 45 02 has left. It was
+	 * queued before connect() returned (the kernel sends it as it takes
+	 * the SYN-ACK): judge what is queued, then look again */
+	for (i = 0; c && c->state == TCD_S_A_ENO && !c->acked && i < 16 && !dv_wd_revoked(); i++) {
+		dv_conn_forget();
+		queue_drain();
+		c = dv_conn_find(&k, dv_now_ms());
+	}
+	if (c && c->state == TCD_S_A_ENO && !c->acked) {
+		/* not gone out with ENO (the queue was full and let it go
+		 * unjudged, or the option did not fit): plain, and from now on
+		 * no 45 02 either, so that B falls back too */
+		return settle(c, TCD_S_A_DONE, TCPCRYPT_ENO_R_ACK_NO_ENO, res);
+	}
+	memset(&ti, 0, sizeof(ti));
+	if (c && c->state == TCD_S_B_WAIT_ACK && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+	    ti.tcpi_state != TCP_SYN_RECV) {
+		/* connected, yet A's first ACK never came through our queue
+		 * (it is queued before TCP sees it: it bypassed us). It may
+		 * have carried ENO: never plain */
+		return settle(c, TCD_S_B_DONE, TCPCRYPT_ENO_R_STATE_LOST, res);
+	}
 	if (c)
 		*res = c->res;
 	dv_conn_forget();
@@ -629,6 +814,12 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 	char tabpath[PATH_MAX + 8];
 
 	snprintf(tabpath, sizeof(tabpath), "%s" TCD_TAB_SUFFIX, cfg->control);
+	/* the table's hash secret: drawn before the watchdog is cloned */
+	n = dv_tab_seed();
+	if (n < 0) {
+		tclog(LOG_ERR, "getrandom: %s", strerror(-n));
+		return 1;
+	}
 	/* the shared table first: every decision is in it before its verdict */
 	n = dv_tab_open(tabpath);
 	if (n < 0)
@@ -639,6 +830,7 @@ int dv_run(const struct tcpcryptd_cfg *cfg, int sfd)
 		return 1;
 	}
 	syncookies_fd = open("/proc/sys/net/ipv4/tcp_syncookies", O_RDONLY | O_CLOEXEC);
+	set_halfopen();
 	dv_sess_init();     /* tcnetstat's view of the namespace (sock_diag) */
 	if (stat("/proc/self/ns/net", &my_ns) < 0 || leave_netns() < 0) {
 		dv_tab_close(tabpath);

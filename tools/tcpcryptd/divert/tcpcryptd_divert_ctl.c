@@ -2,7 +2,11 @@
  * opt-in / result / report requests with the socket passed as SCM_RIGHTS
  * (include/tcpcrypt/divert_proto.h), and the text requests "status" and
  * "list". Never blocks: clients are polled, one that sends nothing within a
- * second is dropped, and a long answer is sent as the client reads it. */
+ * second is dropped, and a long answer is sent as the client reads it.
+ * Fair between users (SO_PEERCRED): one uid holds at most MAXCLI_UID
+ * slots, and a new client of another uid always gets one (see admit()),
+ * so that a user who opens connections and sends nothing cannot make the
+ * opt-ins of others time out (their connections would go plain). */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +22,8 @@
 #include "tcpcryptd_log.h"
 
 #define MAXCLI 64
+#define MAXCLI_UID 8                   /* slots one uid may hold at once */
+#define ACCEPT_BATCH 64                /* new clients taken per turn */
 #define CLI_TIMEOUT_MS 1000            /* without a request, or without reading the answer */
 #define OUT_MAX_TOTAL (16u << 20)      /* answers waiting to be read, all clients */
 
@@ -263,6 +269,49 @@ static void flush_one(struct dv_ctl *c, int i, uint64_t now_ms)
 		cl->t_ms = now_ms;
 }
 
+/* The oldest client of uid, or -1. */
+static int oldest_of(const struct dv_ctl *c, uid_t uid)
+{
+	int i, o = -1;
+
+	for (i = 0; i < c->ncli; i++)
+		if (c->cli[i].cred.uid == uid && (o < 0 || c->cli[i].t_ms < c->cli[o].t_ms))
+			o = i;
+	return o;
+}
+
+/* Makes room for a new client of uid: drops uid's oldest client if uid
+ * holds MAXCLI_UID already; else, when every slot is taken, the oldest
+ * client of the uid that holds the most. A client that holds a slot has
+ * not sent its request yet (a request is answered at once) or reads a
+ * long answer slowly: dropping it costs its owner a retry, never another
+ * user's opt-in. */
+static void admit(struct dv_ctl *c, uid_t uid)
+{
+	int i, j, n, most = 0, hog = -1, o;
+
+	o = oldest_of(c, uid);
+	for (i = 0, n = 0; i < c->ncli; i++)
+		n += c->cli[i].cred.uid == uid;
+	if (n >= MAXCLI_UID && o >= 0) {
+		drop(c, o);
+		return;
+	}
+	if (c->ncli < MAXCLI)
+		return;
+	for (i = 0; i < c->ncli; i++) {
+		for (j = 0, n = 0; j < c->ncli; j++)
+			n += c->cli[j].cred.uid == c->cli[i].cred.uid;
+		if (n > most) {
+			most = n;
+			hog = i;
+		}
+	}
+	o = hog >= 0 ? oldest_of(c, c->cli[hog].cred.uid) : -1;
+	if (o >= 0)
+		drop(c, o);
+}
+
 void dv_ctl_serve(struct dv_ctl *c, const struct pollfd *pfd, int n, uint64_t now_ms)
 {
 	int i, k;
@@ -280,18 +329,22 @@ void dv_ctl_serve(struct dv_ctl *c, const struct pollfd *pfd, int n, uint64_t no
 		if (now_ms - c->cli[i].t_ms > CLI_TIMEOUT_MS)
 			drop(c, i);
 	if (n >= 1 && (pfd[0].revents & POLLIN)) {
-		for (k = 0; k < 16 && c->ncli < MAXCLI; k++) {
-			struct dv_cli *cl = &c->cli[c->ncli];
-			socklen_t l = sizeof(cl->cred);
+		for (k = 0; k < ACCEPT_BATCH; k++) {
+			struct ucred cred;
+			socklen_t l = sizeof(cred);
+			struct dv_cli *cl;
 			int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 			if (fd < 0)
 				break;
-			memset(cl, 0, sizeof(*cl));
-			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &l) < 0) {
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0) {
 				close(fd);
 				continue;
 			}
+			admit(c, cred.uid);
+			cl = &c->cli[c->ncli];
+			memset(cl, 0, sizeof(*cl));
+			cl->cred = cred;
 			cl->fd = fd;
 			cl->t_ms = now_ms;
 			c->ncli++;

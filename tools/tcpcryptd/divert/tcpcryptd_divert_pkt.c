@@ -100,6 +100,7 @@ int dv_pkt_parse(struct dv_pkt *p, uint8_t *buf, size_t len, size_t cap)
 	p->sport = (uint16_t)(tcp[0] << 8 | tcp[1]);
 	p->dport = (uint16_t)(tcp[2] << 8 | tcp[3]);
 	p->seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
+	p->ack = (uint32_t)tcp[8] << 24 | (uint32_t)tcp[9] << 16 | (uint32_t)tcp[10] << 8 | tcp[11];
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct dv_pkt {
 	uint8_t saddr[16], daddr[16]; /* IPv4 addresses in the first 4 bytes, rest 0 */
 	uint16_t sport, dport;        /* host order */
 	uint32_t seq;                 /* sequence number, host order */
+	uint32_t ack;                 /* acknowledgment number, host order */
 };
 
 /* Parses buf as an IP packet carrying a whole TCP segment (no fragments,

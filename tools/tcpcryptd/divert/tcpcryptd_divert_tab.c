@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include "tcpcryptd_divert_tab.h"
 
@@ -33,6 +34,81 @@ static struct tcd_tab tab_store;
 static int tab_fd = -1;
 static struct tcd_slot work;       /* the working copy of one slot */
 static long work_idx = -1;
+static uint64_t hkey[2];           /* the secret of tab_hash(), per daemon */
+static int hkey_set;
+static uint64_t halfopen_ms = DV_HALFOPEN_MS;
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                        \
+	do {                                                            \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                  \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                  \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+/* SipHash-2-4 of in[0..len) under k (Aumasson and Bernstein): a keyed
+ * hash, so that who does not know k cannot aim keys at one slot. */
+static uint64_t siphash24(const uint64_t k[2], const uint8_t *in, size_t len)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k[0], v1 = 0x646f72616e646f6dULL ^ k[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, j, end = len - len % 8;
+
+	for (i = 0; i < end; i += 8) {
+		for (m = 0, j = 0; j < 8; j++)
+			m |= (uint64_t)in[i + j] << (8 * j);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+int dv_tab_seed(void)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(hkey)) {
+		n = getrandom((uint8_t *)hkey + got, sizeof(hkey) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	hkey_set = 1;
+	return 0;
+}
+
+void dv_tab_set_halfopen_ms(uint64_t ms)
+{
+	halfopen_ms = ms;
+}
+
+/* Where the probe for key starts: keyed (dv_tab_seed), so that spoofed
+ * SYNs cannot be aimed at the slots of one connection. */
+static uint32_t tab_hash(const struct tcd_key *key)
+{
+	if (!hkey_set)
+		(void)dv_tab_seed();
+	return (uint32_t)siphash24(hkey, (const uint8_t *)key, sizeof(*key));
+}
 
 int dv_offer_intern(const struct tcpcrypt_eno_offer *o, uid_t uid)
 {
@@ -105,7 +181,7 @@ static long find_idx(const struct tcd_key *key, uint64_t now_ms)
 
 	if (!tab)
 		return -1;
-	h = tcd_hash(key);
+	h = tab_hash(key);
 	for (i = 0; i < PROBE; i++) {
 		long x = (long)((h + i) & (NSLOT - 1));
 
@@ -126,6 +202,24 @@ struct tcd_slot *dv_conn_find(const struct tcd_key *key, uint64_t now_ms)
 	return &work;
 }
 
+/* 1 if the entry at c may be given to another connection at now: free,
+ * expired, or a handshake of ours that cannot be live any more. Only B's
+ * half-open entries (what a spoofed SYN makes) and the records of a lost
+ * state (made by an unchecked segment) qualify, once older than the time
+ * the kernel keeps a half-open connection (halfopen_ms: its SYN-ACK
+ * retransmissions). A's entries (our own connects) and B's decided ones
+ * (read by the shim after accept()) are never taken: a full window
+ * refuses the new connection instead (it then runs plain on both ends). */
+static int evictable(const struct tcd_slot *c, uint64_t now)
+{
+	if (!live(c, now))
+		return 1;
+	if (now - c->t_ms < halfopen_ms)
+		return 0;
+	return c->state == TCD_S_B_SYN || c->state == TCD_S_B_WAIT_ACK ||
+	       (c->state == TCD_S_B_DONE && c->res.reason == TCPCRYPT_ENO_R_STATE_LOST);
+}
+
 struct tcd_slot *dv_conn_get(const struct tcd_key *key, uint64_t now_ms)
 {
 	long x, victim = -1;
@@ -136,16 +230,19 @@ struct tcd_slot *dv_conn_get(const struct tcd_key *key, uint64_t now_ms)
 		tab = tab_store.slot;
 	if (dv_conn_find(key, now_ms))
 		return &work;
-	h = tcd_hash(key);
+	h = tab_hash(key);
 	for (i = 0; i < PROBE; i++) {
 		x = (long)((h + i) & (NSLOT - 1));
 		if (!live(&tab[x], now_ms)) {
 			victim = x;
 			break;
 		}
-		if (victim < 0 || tab[x].t_ms < tab[victim].t_ms)
+		if (evictable(&tab[x], now_ms) && (victim < 0 || tab[x].t_ms < tab[victim].t_ms))
 			victim = x;
 	}
+	work_idx = -1;
+	if (victim < 0)
+		return NULL;    /* every slot of the window is live: refused */
 	memset(&work, 0, sizeof(work));
 	work.key = *key;
 	work.t_ms = now_ms ? now_ms : 1;

@@ -1,8 +1,11 @@
 /* tcpcryptd_divert_tab.h - the divert backend's state: the offers that
  * opted-in sockets made (a socket's SO_MARK names its offer) and the
  * handshakes in progress or done, by 4-tuple, in the shared table file
- * (include/tcpcrypt/divert_proto.h). Bounded: a full bucket evicts its
- * oldest entry, entries expire after DV_TTL_MS. */
+ * (include/tcpcrypt/divert_proto.h). Bounded: an entry's place is a
+ * keyed hash of its 4-tuple (a secret per daemon) and a window of
+ * TCD_TAB_PROBE slots from there; a full window takes the place of a
+ * half-open entry of B's older than DV_HALFOPEN_MS, else refuses the new
+ * entry (never evicts a live one). Entries expire after DV_TTL_MS. */
 #ifndef TCPCRYPTD_DIVERT_TAB_H
 #define TCPCRYPTD_DIVERT_TAB_H
 
@@ -17,6 +20,8 @@
 #define DV_MAX_OFFERS  4096
 #define DV_MAX_OFFERS_PER_UID 32
 #define DV_TTL_MS      TCD_TAB_TTL_MS
+/* default for half-open entries: tcp_synack_retries=5 (1+2+4+8+16+32 s), + 1 s */
+#define DV_HALFOPEN_MS 64000
 
 /* Returns the offer id (1..DV_MAX_OFFERS) of an offer, adding it if new
  * (on behalf of uid), or -ENOSPC. */
@@ -37,11 +42,20 @@ void dv_tab_close(const char *path);
  * watchdog). Returns 0 or a negative errno. */
 int dv_offer_share(void);
 
+/* Draws the secret of the table's hash (getrandom). Call it before the
+ * watchdog is cloned, so that both place entries alike. Returns 0 or a
+ * negative errno. */
+int dv_tab_seed(void);
+/* How long a half-open entry of B's may be live (the kernel's SYN-ACK
+ * retransmissions); older ones give their place to new entries. */
+void dv_tab_set_halfopen_ms(uint64_t ms);
+
 /* Finds the live entry of key, or NULL. The entry returned (by this or
  * dv_conn_get) is a working copy, one at a time: changes reach the table
  * at dv_conn_commit(). */
 struct tcd_slot *dv_conn_find(const struct tcd_key *key, uint64_t now_ms);
-/* Finds or makes the entry of key (a new one is zeroed but for the key). */
+/* Finds or makes the entry of key (a new one is zeroed but for the key);
+ * NULL when the table has no room for it (no working copy then). */
 struct tcd_slot *dv_conn_get(const struct tcd_key *key, uint64_t now_ms);
 /* Writes the working copy back (one pwrite on the table's fd), if it
  * changed. Returns 0 or a negative errno (the fd was revoked). */

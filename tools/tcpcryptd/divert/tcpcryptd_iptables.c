@@ -86,6 +86,13 @@ static int must(const char *tool, const char *const *args)
 #define LABEL "-m", "connlabel", "--label", "69"
 #define FIRST "-m", "connbytes", "--connbytes", "1:2", "--connbytes-dir", "reply", \
 	"--connbytes-mode", "packets"
+/* A's first segments into B: B's packets counted so far include its
+ * SYN-ACK's retransmissions (one lost SYN-ACK makes three: the timer's,
+ * and the answer to A's retransmitted SYN), and B decides on A's first
+ * ACK, whenever it comes. A first ACK that gets past the queue anyway
+ * leaves B's entry undecided: dv_result() then aborts (never plain). */
+#define FIRST_IN "-m", "connbytes", "--connbytes", "1:5", "--connbytes-dir", "reply", \
+	"--connbytes-mode", "packets"
 
 static const char *const jump_out[] = { "-t", "mangle", "-D", "OUTPUT", "-p", "tcp", "-m",
 	"mark", "--mark", MARKSPEC, "-j", "TCPCRYPT-OUT", NULL };
@@ -141,7 +148,7 @@ static int install_one(const char *tool, const char *q)
 	const char *const r4[] = { "-t", "mangle", "-A", "TCPCRYPT-IN", "-p", "tcp", "--tcp-flags",
 		"SYN,ACK,RST", "SYN,ACK", LABEL, Q(q), NULL };
 	const char *const r5[] = { "-t", "mangle", "-A", "TCPCRYPT-IN", "-p", "tcp", "--tcp-flags",
-		"SYN", "NONE", LABEL, FIRST, Q(q), NULL };
+		"SYN", "NONE", LABEL, FIRST_IN, Q(q), NULL };
 	const char *const jo[] = { "-t", "mangle", "-I", "OUTPUT", "1", "-p", "tcp", "-m", "mark",
 		"--mark", MARKSPEC, "-j", "TCPCRYPT-OUT", NULL };
 	const char *const ji[] = { "-t", "mangle", "-I", "INPUT", "1", "-p", "tcp", "-j",
