@@ -69,8 +69,27 @@ SOCKET_CLASSES=(
 SOCKETSERVER=test_socketserver
 
 # Known differences, each still run and printed but not failing the test;
-# to be emptied as the shim is fixed. One test id a line, then the reason.
+# to be emptied as the shim is fixed. One test id, then the reason.
+# TC_PARITY_STRICT=1 fails on these too.
 KNOWN_DIFF=(
+	# Edge-triggered epoll: after the EPOLLOUT edge that follows connect(),
+	# a second epoll_wait must report nothing. Under the shim the client's
+	# socket reports EPOLLOUT again: Init2's arrival woke the ET
+	# registration (the kernel reports EPOLLIN|EPOLLOUT), and the shim's
+	# epoll filter (shim/epoll.c, filter()) hides the handshake-only
+	# EPOLLIN but passes the EPOLLOUT that came with it. Fails whenever
+	# Init2 arrives after the first epoll_wait: 5 runs of 5 alone, 2 of 3
+	# in the whole suite.
+	test.test_epoll.TestEPoll.test_control_and_wait
+	# close() with SO_LINGER {1, 0} must reset the connection at once: the
+	# server then finds it closed (getpeername ENOTCONN) when it wraps it
+	# in TLS. Under the shim a close before the key exchange ended goes on
+	# in the background (shim/close.c, tc_close_fd -> tc_close_later): it
+	# finishes the key exchange, sends the data, the end-of-stream frame and
+	# a FIN, and only then the real close sends the RST, a few ms later;
+	# the server may still see a live connection and read the data as a TLS
+	# record (WRONG_VERSION_NUMBER). Fails in about 1 run of 2 to 8.
+	test.test_ssl.TestPreHandshakeClose.test_preauth_data_to_tls_server
 )
 
 MIN_COMPARED=1500
@@ -133,7 +152,8 @@ soft() { echo "# FAIL: $*" >&2; FAILS+=("$*"); }
 # 1 + 2. the comparison
 known=$T/known
 : > "$known"
-for k in "${KNOWN_DIFF[@]}"; do echo "$k" >> "$known"; done
+[ "${TC_PARITY_STRICT:-0}" = 1 ] ||
+	for k in "${KNOWN_DIFF[@]}"; do echo "$k" >> "$known"; done
 "$PY" "$HELPER" compare "$T/plain.res" "$T/tcpcrypt.res" "$known" > "$T/compare.out"
 crc=$?
 sed 's/^/# /' "$T/compare.out" >&2
@@ -174,7 +194,7 @@ done < <(paste <(grep '^marker' "$T/plain.cap" | cut -f1,2) <(grep '^marker' "$T
 [ "$(cap tcpcrypt urg)" -gt 0 ] || soft "no URG segment in the capture under tcpcrypt-run (test_ftplib's abort)"
 
 echo "# summary: $compared tests compared, $((compared - ndiff)) passed under tcpcrypt-run, $ndiff differ" \
-	"(${#KNOWN_DIFF[@]} known); $sessions tcpcrypt sessions (key log), $logged session lines," \
+	"($(grep -c "^DIFF (known)" "$T/compare.out") of them known); $sessions tcpcrypt sessions (key log), $logged session lines," \
 	"$synack connections (SYN-ACKs), $syn_eno/$syn SYNs with ENO; plain $(cat "$T/plain.time") s," \
 	"tcpcrypt $(cat "$T/tcpcrypt.time") s" >&2
 if [ ${#FAILS[@]} != 0 ]; then
