@@ -9,10 +9,11 @@ apps_scripts = \
 	apps/test_browser.sh \
 	apps/test_browser_page.sh \
 	apps/test_ssh.sh \
-	apps/test_parity_python.sh
+	apps/test_parity_python.sh \
+	apps/test_nbsend.sh
 TESTS += $(apps_scripts)
 EXTRA_DIST += $(apps_scripts) apps/common.sh apps/pyecho.py \
-	apps/parity_python.py
+	apps/parity_python.py apps/nbsend.py
 
 # readlog.so: a test-only preload under wrk (see apps/readlog.c)
 check_LTLIBRARIES = apps/libreadlog.la
