@@ -6,7 +6,7 @@
 # connection, so that every connection is encrypted. The same tests must
 # pass.
 #
-# The modules (MODULES, SOCKET_CLASSES, SOCKETSERVER below) are run with
+# The modules (MODULES, SOCKET_CLASSES, SOCKETSERVER, OS_CLASSES) are run with
 # regrtest (python3 -m test -j2, per-test-file timeout) once plain and once
 # under tcpcrypt-run, each with a capture on lo. Asserts:
 #  1. the plain run passed at least MIN_COMPARED tests (a broken or empty
@@ -48,7 +48,8 @@ MODULES=(
 	test_asyncio.test_sendfile test_asyncio.test_server
 	test_asyncio.test_events test_asyncio.test_base_events
 	test_asyncio.test_buffered_proto test_asyncio.test_ssl
-	test_asyncio.test_sslproto
+	test_asyncio.test_sslproto test_asyncio.test_unix_events
+	test_robotparser test_smtpd
 )
 # test_socket: its TCP classes (regrtest -m). The whole module also holds
 # VSOCK, CAN, RDS... tests that hang or skip in a namespace.
@@ -67,6 +68,8 @@ SOCKET_CLASSES=(
 # test_socketserver asks for the "network" resource though it stays on
 # localhost: run alone with -u network.
 SOCKETSERVER=test_socketserver
+# test_os: os.sendfile() to a TCP socket (regrtest -m TestSendfile).
+OS_CLASSES=(TestSendfile)
 
 # Known differences, each still run and printed but not failing the test;
 # to be emptied as the shim is fixed. One test id, then the reason.
@@ -90,6 +93,15 @@ KNOWN_DIFF=(
 	# the server may still see a live connection and read the data as a TLS
 	# record (WRONG_VERSION_NUMBER). Fails in about 1 run of 2 to 8.
 	test.test_ssl.TestPreHandshakeClose.test_preauth_data_to_tls_server
+	# asynchat client: non-blocking connect(), send() at once, and the
+	# previous test's connections closed before their key exchange ended
+	# (background close). Once in 4 runs of the suite the client's send()
+	# failed with EPROTO (no shim log line: a connection state read as
+	# failed with no error recorded, shm_error()'s default). The same
+	# pattern, 2000 times in one process (tests/apps/test_nbsend.sh), kills
+	# the process with SIGSEGV in the progress thread (tc_sock_progress:
+	# the connection's region is unmapped). Probably the same fault.
+	test.test_asynchat.TestAsynchat.test_line_terminator3
 )
 
 MIN_COMPARED=1500
@@ -121,6 +133,13 @@ run_suite() {
 		> "$T/$name-socketserver.out" 2>&1
 	rc=$?
 	tc_log "$name: $SOCKETSERVER exited $rc"
+	m=()
+	for c in "${OS_CLASSES[@]}"; do m+=(-m "$c"); done
+	tc_run "$NS_A" env HOME="$T" TMPDIR="$T/$name" "${pre[@]}" "$PY" -m test -j1 -v \
+		--timeout "$FILE_TIMEOUT" --junit-xml "$T/$name-os.xml" "${m[@]}" test_os \
+		> "$T/$name-os.out" 2>&1
+	rc=$?
+	tc_log "$name: test_os (${OS_CLASSES[*]}) exited $rc"
 	tc_run "$NS_A" env HOME="$T" TMPDIR="$T/$name" "${pre[@]}" "$PY" -m test -j2 -v \
 		--timeout "$FILE_TIMEOUT" --junit-xml "$T/$name-modules.xml" "${MODULES[@]}" \
 		> "$T/$name-modules.out" 2>&1
@@ -132,7 +151,7 @@ run_suite() {
 	kill -INT "$dump" 2> /dev/null
 	for i in $(seq 1 50); do kill -0 "$dump" 2> /dev/null || break; sleep 0.1; done
 	local x xs=()
-	for x in socket socketserver modules; do
+	for x in socket socketserver os modules; do
 		[ -s "$T/$name-$x.xml" ] && xs+=("$T/$name-$x.xml") ||
 			tc_log "$name: no results from the $x run: $(tail -n 3 "$T/$name-$x.out" | tr '\n' ' ')"
 	done
