@@ -18,6 +18,8 @@ pkgs=(
   # tests/apps: real servers, event loops and browsers under tcpcrypt-run
   nginx redis-server redis-tools wrk openssh-server openssh-client
   firefox-esr chromium python3-pil imagemagick strace
+  # tests/apps/test_parity_python.sh: CPython's own test suite
+  python3.11 libpython3.11-testsuite
   # make bench: TLS 1.3 baselines (stunnel, openssl s_server/s_client/s_time)
   stunnel4 openssl
 )

@@ -8,9 +8,14 @@ apps_scripts = \
 	apps/test_python.sh \
 	apps/test_browser.sh \
 	apps/test_browser_page.sh \
-	apps/test_ssh.sh
+	apps/test_ssh.sh \
+	apps/test_parity_python.sh \
+	apps/test_nbsend.sh \
+	apps/test_oobinline.sh
 TESTS += $(apps_scripts)
-EXTRA_DIST += $(apps_scripts) apps/common.sh apps/pyecho.py
+EXTRA_DIST += $(apps_scripts) apps/common.sh apps/pyecho.py \
+	apps/parity_python.py apps/nbsend.py \
+	apps/oobinline.py
 
 # readlog.so: a test-only preload under wrk (see apps/readlog.c)
 check_LTLIBRARIES = apps/libreadlog.la
