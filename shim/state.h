@@ -67,6 +67,9 @@ extern int tc_fd_ndeferred;
 extern pthread_mutex_t tc_progress_mutex, tc_progress_start_mutex;
 extern int tc_progress_started;
 extern int tc_progress_wake_fd;
+/* progress.c: 1 from a kick until the thread's next round (atomic): the
+ * kicks in between need no write to the eventfd. */
+extern int tc_progress_kicked;
 extern const struct tc_progress_work *tc_progress_work_set;
 /* renew.c: when listeners are next looked at (ms, -1: never); dirty: at
  * once (atomic). */
