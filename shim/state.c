@@ -16,6 +16,7 @@ int *tc_own[TC_OWN_MAX];
 int tc_fd_count;
 pthread_mutex_t tc_fd_lock = PTHREAD_MUTEX_INITIALIZER;
 struct tc_sock **tc_fd_chunks[TC_FD_NCHUNKS];
+int tc_fd_hi;
 unsigned long tc_cloexec_bits[TC_CLOEXEC_NBITS / (8 * sizeof(unsigned long))];
 struct tc_sock *tc_fd_deferred[TC_FD_DEFER_MAX];
 int tc_fd_ndeferred;
