@@ -188,6 +188,8 @@ int tc_fd_set(int fd, struct tc_sock *s)
 	} else {
 		s->refs++;
 		s->nfds++;
+		if (fd >= __atomic_load_n(&tc_fd_hi, __ATOMIC_RELAXED))
+			__atomic_store_n(&tc_fd_hi, fd + 1, __ATOMIC_RELEASE);   /* (table lock held) */
 		__atomic_store_n(p, s, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
 	}
@@ -216,13 +218,18 @@ struct tc_sock *tc_fd_take(int fd, int *last)
 
 void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg)
 {
+	int hi;
+
 	table_lock();
-	for (int c = 0; c < NCHUNKS; c++) {
+	hi = tc_fd_hi;                /* no fd at or above it was ever set */
+
+	for (int c = 0; c << CHUNK_BITS < hi; c++) {
 		struct tc_sock **ch = tc_fd_chunks[c];
+		int n = hi - (c << CHUNK_BITS) < CHUNK ? hi - (c << CHUNK_BITS) : CHUNK;
 
 		if (!ch)
 			continue;
-		for (int i = 0; i < CHUNK; i++)
+		for (int i = 0; i < n; i++)
 			if (ch[i])
 				fn((c << CHUNK_BITS) | i, ch[i], arg);
 	}
@@ -231,14 +238,15 @@ void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg)
 
 int tc_fd_find(const struct tc_sock *s, int *out, int cap)
 {
-	int n = 0;
+	int n = 0, hi = __atomic_load_n(&tc_fd_hi, __ATOMIC_ACQUIRE);
 
-	for (int c = 0; c < NCHUNKS && n < cap; c++) {
+	for (int c = 0; c << CHUNK_BITS < hi && n < cap; c++) {
 		struct tc_sock **ch = __atomic_load_n(&tc_fd_chunks[c], __ATOMIC_ACQUIRE);
+		int m = hi - (c << CHUNK_BITS) < CHUNK ? hi - (c << CHUNK_BITS) : CHUNK;
 
 		if (!ch)
 			continue;
-		for (int i = 0; i < CHUNK && n < cap; i++)
+		for (int i = 0; i < m && n < cap; i++)
 			if (__atomic_load_n(&ch[i], __ATOMIC_RELAXED) == s)
 				out[n++] = (c << CHUNK_BITS) | i;
 	}

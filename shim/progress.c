@@ -75,6 +75,9 @@ static void *progress_main(void *arg)
 	for (;;) {
 		int r, n, want, tmo, busy;
 
+		/* kicks from now on write again; those before (their changes
+		 * seen through the exchange) are looked at by this round */
+		(void)__atomic_exchange_n(&tc_progress_kicked, 0, __ATOMIC_SEQ_CST);
 		pthread_mutex_lock(&tc_progress_mutex);
 		want = tc_progress_work_set->collect(pfd + 1, cap, skip);
 		if (want > cap) {
@@ -151,7 +154,8 @@ void tc_progress_kick(void)
 	uint64_t one = 1;
 
 	tc_progress_start();
-	if (tc_progress_wake_fd >= 0)
+	/* one write until the thread's next round starts */
+	if (tc_progress_wake_fd >= 0 && !__atomic_exchange_n(&tc_progress_kicked, 1, __ATOMIC_SEQ_CST))
 		(void)tc_real_write(tc_progress_wake_fd, &one, sizeof(one));
 }
 
@@ -172,6 +176,7 @@ void tc_progress_atfork_child(void)
 	pthread_mutex_init(&tc_progress_mutex, NULL);
 	pthread_mutex_init(&tc_progress_start_mutex, NULL);
 	tc_progress_started = 0;
+	tc_progress_kicked = 0;
 	if (tc_progress_wake_fd >= 0) {
 		tc_own_fd_del(&tc_progress_wake_fd);
 		tc_real_close(tc_progress_wake_fd);

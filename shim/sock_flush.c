@@ -64,6 +64,10 @@ int tx_flush(struct tc_sock *s, int fd, int nonblock)
 				else
 					fl |= MSG_OOB;
 			}
+			/* FINp's last bytes wait for the FIN that follows at once
+			 * (shutdown below): one segment carries both */
+			if (!(fl & MSG_OOB) && end == len && sh->fin_sent && !sh->wr_shut)
+				fl |= MSG_MORE;
 			n = k_send(s, fd, sh->tx + off, (fl & MSG_OOB) ? 1 : end - off, fl);
 			if (n < 0)
 				return (int)n;

@@ -114,7 +114,7 @@ int tc_sock_hide_pollin(struct tc_sock *s, int fd)
 
 short tc_sock_progress_events(struct tc_sock *s)
 {
-	struct tc_shm *sh = s->shm;
+	struct tc_shm *sh = __atomic_load_n(&s->shm, __ATOMIC_ACQUIRE);
 
 	if (!sh)
 		return 0;
@@ -130,10 +130,14 @@ short tc_sock_progress_events(struct tc_sock *s)
 	}
 }
 
+/* (fd may be a newer socket than the one polled, its region not made yet:
+ * connect() tracks the socket before tc_sock_make_conn) */
 void tc_sock_progress(struct tc_sock *s, int fd)
 {
-	struct tc_shm *sh = s->shm;
+	struct tc_shm *sh = __atomic_load_n(&s->shm, __ATOMIC_ACQUIRE);
 
+	if (!sh)
+		return;
 	if (STATE(sh) == TC_ST_CONNECTING)
 		tc_sock_check_connect(s, fd);
 	if (STATE(sh) == TC_ST_HANDSHAKE && trylock(&sh->rx_lock) == 0) {

@@ -168,7 +168,8 @@ int tc_sock_make_conn(struct tc_sock *s, int state)
 	sh->nprocs = 1;
 	sh->state = state;
 	s->kind = TC_K_CONN;
-	s->shm = sh;
+	/* published last: the progress thread may look at s already */
+	__atomic_store_n(&s->shm, sh, __ATOMIC_RELEASE);
 	return 0;
 }
 

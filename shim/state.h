@@ -44,6 +44,9 @@ extern int *tc_own[TC_OWN_MAX];
 /* fdtable.c: fd -> socket object (chunks mmap'ed once; the lock guards
  * references; fork.c holds it across fork). */
 extern int tc_fd_count;
+/* 1 + the highest fd ever set in the table (atomic, only grows; a fork
+ * keeps it): the walks stop there. */
+extern int tc_fd_hi;
 extern pthread_mutex_t tc_fd_lock;
 extern struct tc_sock **tc_fd_chunks[TC_FD_NCHUNKS];
 /* cloexec_bits.c: one bit per fd below 1M, set when FD_CLOEXEC is there
@@ -67,6 +70,9 @@ extern int tc_fd_ndeferred;
 extern pthread_mutex_t tc_progress_mutex, tc_progress_start_mutex;
 extern int tc_progress_started;
 extern int tc_progress_wake_fd;
+/* progress.c: 1 from a kick until the thread's next round (atomic): the
+ * kicks in between need no write to the eventfd. */
+extern int tc_progress_kicked;
 extern const struct tc_progress_work *tc_progress_work_set;
 /* renew.c: when listeners are next looked at (ms, -1: never); dirty: at
  * once (atomic). */
