@@ -140,8 +140,9 @@ int tc_sock_available(struct tc_sock *s, int fd);
  * TC_PASS on a connection that is not encrypted. */
 int tc_sock_atmark(struct tc_sock *s, int fd);
 /* SO_OOBINLINE as the application sees it: set from *val, or read into
- * *val; TC_PASS until the connection negotiated (the kernel's then). */
-int tc_sock_oobinline(struct tc_sock *s, int set, int *val);
+ * *val; until the connection negotiated, the kernel's, serialised with the
+ * negotiation. 0, -errno, or TC_PASS (no region yet). */
+int tc_sock_oobinline(struct tc_sock *s, int fd, int set, int *val);
 /* shutdown(): FINp then the real shutdown for SHUT_WR. */
 int tc_sock_shutdown(struct tc_sock *s, int fd, int how);
 /* The last fd of the socket in the last process is closing: its end is

@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -82,16 +83,41 @@ size_t urg_clip(const struct tc_shm *sh, size_t off, size_t n)
 	return m - off;
 }
 
-int tc_sock_oobinline(struct tc_sock *s, int set, int *val)
+/* 1 once the connection negotiated: the option is the shim's to keep. */
+static int negotiated(int st)
 {
-	struct tc_shm *sh = s->shm;
-	int st = sh ? STATE(sh) : TC_ST_PLAIN;
+	return st == TC_ST_HANDSHAKE || st == TC_ST_READY || st == TC_ST_FAILED;
+}
 
-	if (st != TC_ST_HANDSHAKE && st != TC_ST_READY && st != TC_ST_FAILED)
-		return TC_PASS;       /* the kernel's own option is the application's */
-	if (set)
-		sh->oobinline = *val != 0;
-	else
-		*val = SHM_READ(sh->oobinline) != 0;
-	return 0;
+int tc_sock_oobinline(struct tc_sock *s, int fd, int set, int *val)
+{
+	struct tc_shm *sh = __atomic_load_n(&s->shm, __ATOMIC_ACQUIRE);
+	int r = 0, locked = 0;
+
+	if (!sh)
+		return TC_PASS;
+	if (!negotiated(STATE(sh))) {
+		/* not negotiated (yet): the kernel's own option is the
+		 * application's, read or set under tx_lock, as the negotiation's
+		 * urg_start, so that nothing is lost or misread between */
+		lock(&sh->tx_lock);
+		locked = 1;
+	}
+	if (negotiated(STATE(sh))) {
+		if (set)
+			sh->oobinline = *val != 0;
+		else
+			*val = SHM_READ(sh->oobinline) != 0;
+	} else {
+		socklen_t l = sizeof(*val);
+
+		if ((set ? tc_real_setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, val, sizeof(*val))
+		         : tc_real_getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, val, &l)) < 0)
+			r = -errno;
+		else if (!set)
+			*val = *val != 0;
+	}
+	if (locked)
+		unlock(&sh->tx_lock);
+	return r;
 }

@@ -238,7 +238,7 @@ static int oobinline(int fd, int set, void *v, socklen_t *l, socklen_t setlen, i
 		*handled = 1;
 		return r;
 	}
-	r = tc_sock_oobinline(s, set, &x);
+	r = tc_sock_oobinline(s, fd, set, &x);
 	tc_fd_put(s);
 	if (r == TC_PASS)
 		return 0;
