@@ -5,6 +5,7 @@
 
 #include <linux/close_range.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,18 @@
 #include "shim.h"
 #include "sock.h"
 #include "state.h"
+
+/* SO_LINGER {1, 0}: the application asks close() to reset the
+ * connection (RST, queued data dropped), as the real close will do: then
+ * no end (frames still queued, FINp) is sent first. */
+static int abortive(int fd)
+{
+	struct linger lg = { 0, 0 };
+	socklen_t l = sizeof(lg);
+
+	return tc_real_getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff &&
+	       lg.l_linger == 0;
+}
 
 void tc_close_fd(int fd)
 {
@@ -49,7 +62,7 @@ void tc_close_fd(int fd)
 		/* close() returns at once, as plain TCP's does: what cannot be
 		 * done now (a peer that does not read, or has not answered Init1
 		 * yet) the progress thread finishes on a private copy */
-		if (left == 0 && tc_sock_end_try(s, fd, deadline) &&
+		if (left == 0 && !abortive(fd) && tc_sock_end_try(s, fd, deadline) &&
 		    ((__atomic_load_n(&tc_epoll_used, __ATOMIC_RELAXED) && tc_epoll_forget(s, fd) < 0) ||
 		     tc_close_later(s, fd, deadline) < 0))
 			tc_sock_final_close_by(s, fd, deadline);

@@ -31,6 +31,12 @@
                                         (milliseconds inside recv)
   stalls.py bigwrite HOST PORT N        connect, one write of N bytes, wait
                                         for the peer to close
+  stalls.py rstpeer PORT                accept one connection, wait 1 s, read
+                                        to the end: print "read N eof" or
+                                        "read N ERRNO"
+  stalls.py abort HOST PORT             connect, wait for the keys, send
+                                        "hello", SO_LINGER {1, 0}, close:
+                                        print "close S"
   stalls.py shutdown HOST SINK          fill the connection (non-blocking
                                         writes until EAGAIN), make the
                                         socket blocking, shutdown(SHUT_WR):
@@ -166,6 +172,29 @@ def main():
         s.connect((sys.argv[2], int(sys.argv[3])))
         s.sendall(b"t" * int(sys.argv[4]))
         s.recv(1)
+    elif mode == "rstpeer":
+        c, _ = listener(int(sys.argv[2])).accept()
+        time.sleep(1)
+        n = 0
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    print("read %d eof" % n, flush=True)
+                    break
+                n += len(d)
+        except OSError as e:
+            print("read %d %s" % (n, errno.errorcode.get(e.errno, str(e.errno))), flush=True)
+    elif mode == "abort":
+        s = socket.socket()
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        time.sleep(0.5)
+        s.sendall(b"hello")
+        time.sleep(0.2)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        t0 = time.monotonic()
+        s.close()
+        print("close %.3f" % (time.monotonic() - t0), flush=True)
     elif mode == "shutdown":
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)

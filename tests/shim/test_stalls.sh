@@ -14,6 +14,7 @@
 #     reads every byte and a clean end (the shim's exit finishes the end);
 #     the same for a socket in an epoll set, which reports nothing for it
 #     after the close;
+#     close() with SO_LINGER {1, 0} resets at once, as plain TCP;
 #  4. a blocking write queued for keys that never come honours SO_SNDTIMEO;
 #  5. part of a frame never makes poll say readable nor a read wait.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
@@ -80,6 +81,22 @@ read -r _ c _ n _ < <(head -1 "$T/closer2.out")
 awk -v c="$c" 'BEGIN {exit !(c < 0.1)}' || tc_fail "close() of a socket in an epoll set took $c s: it waited for the peer"
 grep -qx 'events 0' "$T/closer2.out" || tc_fail "close (epoll): the epoll set reported the closed socket: $(tail -1 "$T/closer2.out")"
 [ "$(cat "$T/late2.out")" = "read $n eof" ] || tc_fail "close (epoll): the peer got '$(cat "$T/late2.out")', expected 'read $n eof'"
+# 3c. close() with SO_LINGER {1, 0} resets the connection at once, as over
+# plain TCP: the peer reads what came and then ECONNRESET, never a clean
+# end (before: the shim sent its end, FINp, first, and the peer saw EOF).
+for m in plain crypt; do
+	pre=; [ $m = crypt ] && pre=$RUN
+	port=7706; [ $m = crypt ] && port=7707
+	tc_bg "$NS_B" $pre python3 "$PROG" rstpeer $port > "$T/rst.$m" 2> "$T/rst.$m.err"
+	srv=$TC_LAST_PID
+	tc_wait_port "$NS_B" $port
+	tc_run "$NS_A" timeout 20 $pre python3 "$PROG" abort "$IP_B" $port > "$T/abort.$m" 2> "$T/abort.$m.err" ||
+		{ cat "$T/abort.$m.err" >&2; tc_fail "abort ($m): client failed"; }
+	timeout 20 tail --pid="$srv" -f /dev/null
+	tc_log "abort ($m): $(cat "$T/abort.$m"); the peer: $(cat "$T/rst.$m")"
+	[ "$(cat "$T/rst.$m")" = "read 5 ECONNRESET" ] ||
+		tc_fail "abort ($m): the peer got '$(cat "$T/rst.$m")', expected 'read 5 ECONNRESET'"
+done
 # 4. a blocking write whose data wait for keys that never come (the server
 # program never accepts) honours SO_SNDTIMEO (0.5 s) as over plain TCP,
 # where the write gives up once the buffers are full (before: it waited
