@@ -124,7 +124,7 @@ static int map_get(int epfd, uint64_t data)
 
 /* The socket's own record of its registrations (the authority), made
  * through fd. */
-static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, int add, int fd)
+static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, uint32_t events, int add, int fd)
 {
 	int i;
 
@@ -140,6 +140,7 @@ static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, int add, int fd
 			s->ep_fd[i] = epfd;
 			s->ep_data[i] = data;
 			s->ep_sfd[i] = fd;
+			s->ep_events[i] = events;
 		} else {
 			s->ep_lost = 1;
 		}
@@ -147,6 +148,7 @@ static void sock_reg(struct tc_sock *s, int epfd, uint64_t data, int add, int fd
 		s->ep_fd[i] = s->ep_fd[s->nep - 1];
 		s->ep_data[i] = s->ep_data[s->nep - 1];
 		s->ep_sfd[i] = s->ep_sfd[s->nep - 1];
+		s->ep_events[i] = s->ep_events[s->nep - 1];
 		s->nep--;
 	}
 	pthread_mutex_unlock(&tc_fd_lock);
@@ -170,19 +172,23 @@ int tc_epoll_forget(struct tc_sock *s, int fd)
 	for (int i = 0; i < n; i++) {
 		/* (EBADF, ENOENT: the set or the registration is gone already) */
 		tc_real_epoll_ctl(ep[i], EPOLL_CTL_DEL, fd, NULL);
-		sock_reg(s, ep[i], 0, 0, fd);
+		sock_reg(s, ep[i], 0, 0, 0, fd);
 	}
 	return 0;
 }
 
-static int sock_has_reg(struct tc_sock *s, int epfd, uint64_t data)
+/* 1 if s is registered in epfd with data; *events gets the registration's
+ * events. */
+static int sock_has_reg(struct tc_sock *s, int epfd, uint64_t data, uint32_t *events)
 {
 	int r = 0;
 
 	pthread_mutex_lock(&tc_fd_lock);
 	for (int i = 0; i < s->nep; i++)
-		if (s->ep_fd[i] == epfd && s->ep_data[i] == data)
+		if (s->ep_fd[i] == epfd && s->ep_data[i] == data) {
 			r = 1;
+			*events = s->ep_events[i];
+		}
 	pthread_mutex_unlock(&tc_fd_lock);
 	return r;
 }
@@ -199,10 +205,10 @@ TC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	s = tc_conn_get(fd);
 	if (op == EPOLL_CTL_DEL) {
 		if (s)
-			sock_reg(s, epfd, 0, 0, fd);
+			sock_reg(s, epfd, 0, 0, 0, fd);
 	} else if (ev) {
 		if (s) {
-			sock_reg(s, epfd, ev->data.u64, 1, fd);
+			sock_reg(s, epfd, ev->data.u64, ev->events, 1, fd);
 			map_put(epfd, ev->data.u64, fd);
 		} else if (__atomic_load_n(&nslots, __ATOMIC_RELAXED)) {
 			map_put(epfd, ev->data.u64, -1);
@@ -213,24 +219,37 @@ TC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return r;
 }
 
-/* Hides handshake-only EPOLLIN; returns the new number of events. */
+/* Hides EPOLLIN that only an Init message (or part of a frame) caused;
+ * returns the new number of events. The kernel woke the registration for
+ * bytes the application will not see: an edge-triggered one reports
+ * nothing of that wake-up (its other events were reported before and have
+ * not changed), and a one-shot one whose event is dropped is armed again,
+ * as if the wake-up had not happened. */
 static int filter(int epfd, struct epoll_event *ev, int n)
 {
 	int out = 0;
 
 	for (int i = 0; i < n; i++) {
-		uint32_t e = ev[i].events;
+		uint32_t e = ev[i].events, reg = 0;
 		struct tc_sock *s;
 		int fd;
 
 		if ((e & EPOLLIN) && !(e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) &&
 		    (fd = map_get(epfd, ev[i].data.u64)) >= 0 && (s = tc_conn_get(fd))) {
-			if (!sock_has_reg(s, epfd, ev[i].data.u64))
+			if (!sock_has_reg(s, epfd, ev[i].data.u64, &reg))
 				tc_debug("fd %d: epoll registration unknown", fd);
 			else {
 				tc_in_shim++;
-				if (tc_sock_hide_pollin(s, fd))
+				if (tc_sock_hide_pollin(s, fd)) {
 					e &= ~(uint32_t)(EPOLLIN | EPOLLRDNORM);
+					if (reg & EPOLLET)
+						e = 0;
+					if (!e && (reg & EPOLLONESHOT)) {
+						struct epoll_event again = { .events = reg, .data = ev[i].data };
+
+						tc_real_epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &again);
+					}
+				}
 				tc_in_shim--;
 			}
 			tc_fd_put(s);

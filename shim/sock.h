@@ -71,6 +71,7 @@ struct tc_sock {
 	int ep_fd[2];            /* epoll registrations of this socket (epoll.c) */
 	uint64_t ep_data[2];
 	int ep_sfd[2];           /* the fd each was made through */
+	uint32_t ep_events[2];   /* and its events (EPOLLET, EPOLLONESHOT...) */
 	int nep;
 	int ep_lost;             /* more registrations than the list holds */
 	int sealed;              /* this process saw the connection negotiated (atomic):
