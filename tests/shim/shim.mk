@@ -52,6 +52,10 @@ shim_bypass_SOURCES = shim/bypass.c
 check_PROGRAMS += shim/uring_raw
 shim_uring_raw_SOURCES = shim/uring_raw.c
 
+# Many key exchanges parked while others go on (test_parked.sh, bench_parked.sh).
+check_PROGRAMS += shim/parked
+shim_parked_SOURCES = shim/parked.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -74,6 +78,7 @@ shim_scripts = \
 	shim/test_bypass.sh \
 	shim/test_guard.sh \
 	shim/test_noaccept.sh \
-	shim/test_stalls.sh
+	shim/test_stalls.sh \
+	shim/test_parked.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts) shim/noaccept.py shim/stalls.py shim/epoll_edge.py
