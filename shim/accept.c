@@ -12,6 +12,7 @@
 #include "fdtable.h"
 #include "libc_syms.h"
 #include "log.h"
+#include "progress.h"
 #include "renew.h"
 #include "settings.h"
 #include "shim.h"
@@ -60,7 +61,9 @@ track:
 	r = tc_sock_start(cs, c, 0);
 	if (r < 0 || tc_sock_state(cs) == TC_ST_PLAIN) {
 		tc_renew_poke(ls);      /* the daemon may have been restarted */
+		tc_progress_lock();
 		cs = tc_fd_take(c, &last);
+		tc_progress_unlock();
 		tc_fd_put(cs);
 		if (r < 0) {
 			tc_real_close(c);

@@ -47,7 +47,7 @@ int tc_close_later(struct tc_sock *s, int fd, long deadline)
 		return r;
 	}
 	tc_debug("fd %d: closed; its end goes on in the background (fd %d)", fd, p);
-	tc_progress_kick();
+	tc_progress_kick_fd(p);
 	return 0;
 }
 

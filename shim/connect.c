@@ -123,7 +123,7 @@ static int tc_connect(int fd, const struct sockaddr *a, socklen_t len)
 			e = saved;
 		}
 	} else if (e == EINPROGRESS || e == EINTR) {
-		tc_progress_kick();
+		tc_progress_kick_fd(fd);
 	} else {
 		/* Failed outright: nothing to encrypt; the kernel's error stands. */
 		tc_sock_set_plain(s);

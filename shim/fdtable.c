@@ -10,6 +10,7 @@
 
 #include "cloexec_bits.h"
 #include "fdtable.h"
+#include "progress.h"
 #include "sock.h"
 #include "state.h"
 
@@ -144,6 +145,20 @@ int tc_fd_present(int fd)
 	return p && __atomic_load_n(p, __ATOMIC_ACQUIRE) != NULL;
 }
 
+/* fd leaves the table (the progress lock held): the progress thread's
+ * registration of its socket, if made through fd, is forgotten (its epoll
+ * entry fires at most once more, and its tag no longer matches:
+ * progress.h); another fd of the socket takes it over at the thread's
+ * next full look. */
+static void forget_watch(int fd, struct tc_sock *s, int last)
+{
+	if (s->pg_fd != fd)
+		return;
+	s->pg_fd = -1;
+	if (!last && s->pg_epoch == tc_progress_epoch())
+		tc_progress_kick();
+}
+
 int tc_fd_take_nowait(int fd)
 {
 	struct tc_sock **p = slot(fd, 0), *s;
@@ -162,6 +177,7 @@ int tc_fd_take_nowait(int fd)
 		__atomic_store_n(p, NULL, __ATOMIC_RELEASE);
 		__atomic_sub_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
 		tc_cloexec_forget(fd);   /* an atomic bit, as in tc_fd_take */
+		forget_watch(fd, s, s->nfds == 1);
 		/* (a background end, close_later.c, holds no process reference) */
 		if (--s->nfds == 0 && !s->closing)
 			tc_sock_proc_unref(s);   /* an atomic decrement */
@@ -211,6 +227,7 @@ struct tc_sock *tc_fd_take(int fd, int *last)
 		*last = --s->nfds == 0;
 		__atomic_sub_fetch(&tc_fd_count, 1, __ATOMIC_RELAXED);
 		tc_cloexec_forget(fd);
+		forget_watch(fd, s, *last);
 	}
 	table_unlock();
 	return s;

@@ -27,7 +27,8 @@ void tc_fd_put(struct tc_sock *s);
 int tc_fd_set(int fd, struct tc_sock *s);
 /* Removes fd from the table; returns its object (the table's reference is
  * handed to the caller), or NULL. *last is set to 1 when no other fd of
- * this process refers to the object any more. */
+ * this process refers to the object any more. The caller holds the
+ * progress lock (tc_progress_lock), as for tc_fd_take_nowait. */
 struct tc_sock *tc_fd_take(int fd, int *last);
 /* Calls fn(fd, s, arg) for every fd in the table, the table lock held. */
 void tc_fd_foreach(void (*fn)(int fd, struct tc_sock *s, void *arg), void *arg);

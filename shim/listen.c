@@ -78,7 +78,7 @@ static int tc_listen(int fd, int backlog)
 		tc_fd_put(s);
 	r = tc_real_listen(fd, backlog);
 	if (r == 0) {
-		tc_progress_kick();      /* its timer looks at the listener again */
+		tc_progress_wake();      /* its timer looks at the listener again */
 		errno = saved;
 	}
 	return r;

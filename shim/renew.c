@@ -46,7 +46,7 @@ void tc_renew_poke(struct tc_sock *s)
 	if (tc_renew_now() < __atomic_load_n(&s->renew_ms, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&tc_renew_dirty, 1, __ATOMIC_RELEASE);
-	tc_progress_kick();
+	tc_progress_wake();
 }
 
 /* 1 if fd carries the divert backend's mark. */

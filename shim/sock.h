@@ -83,6 +83,12 @@ struct tc_sock {
 	int was_shared;          /* the region was ever shared with another process
 	                          * (fork, exec handover): never pooled, whatever
 	                          * the region's own flag says (atomic) */
+	/* the progress thread's registration (progress.h; under the progress
+	 * lock): the fd it was made through (-1: none), its tag, events and
+	 * the epoll set's number then */
+	int pg_fd;
+	uint32_t pg_tag, pg_events;
+	unsigned pg_epoch;
 };
 
 /* Global start-up (constructor). */

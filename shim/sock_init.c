@@ -62,7 +62,7 @@ void keys_set(struct tc_sock *s, int fd)
 		unlock(&sh->tx_lock);
 	}
 	if (tx_pending(sh))
-		tc_progress_kick();
+		tc_progress_kick_fd(fd);
 }
 
 /* Runs the Init exchange on the receive side (rx_lock held): peeks at the
@@ -126,7 +126,7 @@ int rx_handshake(struct tc_sock *s, int fd, int nonblock)
 			tx_flush(s, fd, 1);
 			unlock(&sh->tx_lock);
 			if (tx_pending(sh))
-				tc_progress_kick();
+				tc_progress_kick_fd(fd);
 		}
 		if (r == 1) {
 			keys_set(s, fd);

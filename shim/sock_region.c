@@ -51,6 +51,7 @@ struct tc_sock *tc_sock_new(int kind, const struct tc_prefs *prefs)
 	if (!s)
 		return NULL;
 	s->kind = kind;
+	s->pg_fd = -1;
 	if (prefs)
 		s->prefs = *prefs;
 	else

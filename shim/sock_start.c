@@ -153,7 +153,7 @@ static int start_locked(struct tc_sock *s, int fd, int blocking)
 		r = tc_session_handshake_log(SESS(sh), NULL, 0, &consumed, hs, sizeof(hs), &hslen,
 		                             tc_keylog_enabled() ? tc_keylog_line : NULL, NULL);
 	unlock(&sh->sess_lock);
-	tc_progress_kick();           /* makes the next key pair */
+	tc_progress_wake();           /* makes the next key pair */
 	if (r < 0) {
 		abort_conn(sh, fd, engine_errno(r), tc_strerror(r));
 		return -shm_error(sh);
@@ -197,7 +197,7 @@ int tc_sock_start(struct tc_sock *s, int fd, int blocking)
 	if (r < 0 || STATE(sh) != TC_ST_HANDSHAKE)
 		return r;
 	if (!blocking) {
-		tc_progress_kick();
+		tc_progress_kick_fd(fd);
 		return 0;
 	}
 	lock(&sh->rx_lock);
@@ -229,7 +229,7 @@ int tc_sock_check_connect(struct tc_sock *s, int fd)
 	}
 	unlock(&sh->tx_lock);
 	if (STATE(sh) == TC_ST_HANDSHAKE)
-		tc_progress_kick();
+		tc_progress_kick_fd(fd);
 	return r;
 }
 

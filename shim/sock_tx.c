@@ -63,7 +63,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			/* The queue waits for the keys: a full one blocks the caller
 			 * as a full send buffer does, SO_SNDTIMEO included. */
 			unlock(&sh->tx_lock);
-			tc_progress_kick();
+			tc_progress_kick_fd(fd);
 			if (nonblock)
 				return -EAGAIN;
 			if (!until)
@@ -80,7 +80,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		if ((flags & MSG_OOB) && n == len)
 			sh->pre_urg = pre + n;    /* sealed with URGp with the keys */
 		unlock(&sh->tx_lock);
-		tc_progress_kick();
+		tc_progress_kick_fd(fd);
 		return (ssize_t)n;
 	}
 	if (STATE(sh) != TC_ST_READY) {
@@ -122,7 +122,7 @@ ssize_t tc_sock_send(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 	}
 	unlock(&sh->tx_lock);
 	if (tx_pending(sh))
-		tc_progress_kick();
+		tc_progress_kick_fd(fd);
 	if (done)
 		return (ssize_t)done;
 	if (r != -EPIPE)
@@ -159,7 +159,7 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 			r = tx_flush(s, fd, 1);
 		unlock(&sh->tx_lock);
 		if (tx_pending(sh) || STATE(sh) == TC_ST_HANDSHAKE)
-			tc_progress_kick();
+			tc_progress_kick_fd(fd);
 		if (r == -EAGAIN || r == -EINTR)
 			r = 0;
 	}

@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "settings.h"
@@ -25,7 +26,7 @@ struct tc_sock;
 struct tc_progress_work;
 struct kp_page;
 
-#define TC_OWN_MAX     4        /* the shim's own fds (ownfd.c) */
+#define TC_OWN_MAX     6        /* the shim's own fds (ownfd.c) */
 #define TC_FD_NCHUNKS  1024     /* fd table chunks of 1024: fds below 1M */
 #define TC_FD_DEFER_MAX 16      /* objects left for later by signal handlers */
 #define TC_POOL_MAX    16       /* free regions kept per process */
@@ -73,6 +74,19 @@ extern int tc_progress_wake_fd;
 /* progress.c: 1 from a kick until the thread's next round (atomic): the
  * kicks in between need no write to the eventfd. */
 extern int tc_progress_kicked;
+/* progress.c: the thread's epoll set and its number (a child closes the
+ * parent's and makes its own: tc_progress_atfork_child); a full look at
+ * every connection asked for (atomic); the fds whose connections gained
+ * work (kick_fd), a bit each with two levels of summary (atomic ORs and
+ * exchanges: lock-free; inherited, harmless: a child's thread first looks
+ * at everything). */
+extern int tc_progress_ep_fd;
+extern unsigned tc_progress_ep_epoch;
+extern int tc_progress_rescan;
+#define TC_NOTE_FDS (1 << 20)
+extern uint64_t tc_progress_notes[TC_NOTE_FDS / 64];
+extern uint64_t tc_progress_notes_sum[TC_NOTE_FDS / 64 / 64];
+extern uint64_t tc_progress_notes_top[TC_NOTE_FDS / 64 / 64 / 64];
 extern const struct tc_progress_work *tc_progress_work_set;
 /* renew.c: when listeners are next looked at (ms, -1: never); dirty: at
  * once (atomic). */
