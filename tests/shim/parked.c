@@ -27,6 +27,15 @@
  *          thread alone), checks TCP_CRYPT_SESSID on all N, echoes 512
  *          random bytes on every 50th, closes them.
  *       Prints one "key value..." line per figure; exits 1 on any error.
+ *   parked fds HOST HOLD LIVE
+ *       fd numbers, dups and fork against the progress thread's epoll
+ *       set (server N = 2): a parked connection dup'd and its first fd
+ *       closed; a live connection that gets the closed fd's number, its
+ *       hello; a hello queued on the dup; a fork whose child alone keeps
+ *       another parked connection (the parent closes its fd) and queues a
+ *       hello on it, and makes a live connection with a hello of its own;
+ *       then the server accepts. Each hello must arrive (the progress
+ *       threads alone send them); prints "fds ok" and their delays.
  *       The progress thread's CPU is read from /proc/self/task/TID/schedstat
  *       (every thread but the main one).
  */
@@ -43,6 +52,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,7 +185,7 @@ static void serve_conn(int ep, int fd, int *go, int *held_closed)
 		ctl_fd = fd;
 		return;
 	}
-	if (kind_of[fd] == 1 && n == 64 && buf[0] == 'H') {
+	if (n == 64 && buf[0] == 'H') {
 		hello_arrived(buf);
 		return;
 	}
@@ -437,6 +447,98 @@ static int client(const char *host, int hold_port, int live_port, int n, int l, 
 	return errors || notenc || sess < (long)n + 2 * l + 1;
 }
 
+/* The next hello's delay from the control connection, within 10 s (s),
+ * or -1. */
+static double next_hello(int ctl)
+{
+	struct pollfd q = { .fd = ctl, .events = POLLIN };
+	double d;
+
+	if (poll(&q, 1, 10000) != 1 || read_all(ctl, &d, sizeof(d)) < 0)
+		return -1;
+	return d;
+}
+
+/* A hello on fd, whose key exchange may not be done: the application
+ * does not touch fd again until it arrived. */
+static int hello_on(int fd)
+{
+	char msg[64] = { 'H' };
+	double t0 = now_s();
+
+	memcpy(msg + 1, &t0, sizeof(t0));
+	return write_all(fd, msg, sizeof(msg));
+}
+
+static int fds_fail(const char *what)
+{
+	fprintf(stderr, "fds: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int fds(const char *host, int hold_port, int live_port)
+{
+	int ctl = connect_to(host, live_port), x, y, x2, w, go[2], st;
+	double d[4];
+	char ok[3];
+	pid_t child;
+
+	if (ctl < 0 || write_all(ctl, "CTL\n", 4) < 0)
+		return fds_fail("control connection");
+	/* a parked connection registered through x, then known only as y */
+	x = connect_to(host, hold_port);
+	if (x < 0 || (y = dup(x)) < 0 || close(x) < 0)
+		return fds_fail("parked connection, dup");
+	/* x's number again, for a live connection: its own registration
+	 * while the old entry (x, the parked socket) lives on through y */
+	x2 = connect_to(host, live_port);
+	if (x2 != x)
+		fprintf(stderr, "fds: the live connection got fd %d, not %d\n", x2, x);
+	if (x2 < 0 || hello_on(x2) < 0 || (d[0] = next_hello(ctl)) < 0)
+		return fds_fail("hello on the reused fd number");
+	if (hello_on(y) < 0)
+		return fds_fail("hello on the dup");
+	/* a parked connection that only a fork child keeps */
+	w = connect_to(host, hold_port);
+	if (w < 0 || pipe(go) < 0)
+		return fds_fail("second parked connection");
+	child = fork();
+	if (child < 0)
+		return fds_fail("fork");
+	if (child == 0) {
+		int c = connect_to(host, live_port);
+		char b;
+
+		close(go[1]);
+		if (c < 0 || hello_on(c) < 0 || hello_on(w) < 0)
+			_exit(fds_fail("child's hellos"));
+		(void)!read(go[0], &b, 1);  /* until the parent got them all */
+		close(c);
+		close(w);
+		_exit(0);
+	}
+	close(go[0]);
+	close(w);
+	if ((d[1] = next_hello(ctl)) < 0)
+		return fds_fail("the child's live hello");
+	if (write_all(ctl, "GO\n", 3) < 0 || read_all(ctl, ok, 3) < 0)
+		return fds_fail("GO");
+	if ((d[2] = next_hello(ctl)) < 0 || (d[3] = next_hello(ctl)) < 0)
+		return fds_fail("hellos of the parked connections (dup, child)");
+	if (!encrypted(y))
+		return fds_fail("the dup is not encrypted");
+	(void)!write(go[1], "x", 1);
+	close(go[1]);
+	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return fds_fail("the child failed");
+	close(y);
+	close(x2);
+	printf("fds ok, hellos arrived after %.3f %.3f ms (live), %.3f %.3f ms (parked, after accept)\n",
+	       d[0] * 1e3, d[1] * 1e3, d[2] * 1e3, d[3] * 1e3);
+	close(ctl);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -444,6 +546,8 @@ int main(int argc, char **argv)
 		return server(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (argc == 8 && strcmp(argv[1], "client") == 0)
 		return client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), argv[7]);
-	fprintf(stderr, "usage: parked server HOLD LIVE N | client HOST HOLD LIVE N L KEYLOG\n");
+	if (argc == 5 && strcmp(argv[1], "fds") == 0)
+		return fds(argv[2], atoi(argv[3]), atoi(argv[4]));
+	fprintf(stderr, "usage: parked server HOLD LIVE N | client HOST HOLD LIVE N L KEYLOG | fds HOST HOLD LIVE\n");
 	return 2;
 }

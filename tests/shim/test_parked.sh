@@ -16,6 +16,11 @@
 # latency, the hellos' delay, the time the parked ones take to finish, and
 # the progress thread's CPU (idle with them parked, during the live
 # exchanges and hellos, while finishing them). About 20 s.
+# Then (parked fds) fd numbers, dups and fork against the thread's epoll
+# set: hellos queued on a dup of a parked connection whose first fd was
+# closed, on a live connection that got that fd's number, on a parked
+# connection that only a fork child keeps, and on the child's own live
+# connection, all arrive.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 RUN=$TC_TOP_BUILDDIR/tcpcrypt-run
@@ -48,4 +53,14 @@ grep -q "^live $L errors 0 " "$T/client.out" || tc_fail "live exchanges failed"
 grep -q "^hello $L errors 0 " "$T/client.out" || tc_fail "hellos failed"
 grep -q "^complete $N of $N " "$T/client.out" || tc_fail "not every parked connection finished its key exchange"
 grep -q "^encrypted $N of $N samples [0-9]* errors 0$" "$T/client.out" || tc_fail "parked connections not encrypted, or their data damaged"
-echo "PASS: $N parked key exchanges; $L live exchanges meanwhile; all $N finished encrypted"
+
+# fd numbers, dups, fork
+tc_bg "$NS_B" "$RUN" "$PROG" server 7802 7803 2 > "$T/server2.out" 2> "$T/server2.err"
+srv=$TC_LAST_PID
+tc_wait_port "$NS_B" 7802
+tc_wait_port "$NS_B" 7803
+tc_run "$NS_A" timeout 60 "$RUN" "$PROG" fds "$IP_B" 7802 7803 > "$T/fds.out" 2> "$T/fds.err" ||
+	{ cat "$T/fds.out" "$T/fds.err" "$T/server2.err" >&2; tc_fail "fds: failed"; }
+tc_log "$(cat "$T/fds.out")"
+wait "$srv" || { cat "$T/server2.err" >&2; tc_fail "fds: server failed"; }
+echo "PASS: $N parked key exchanges; $L live exchanges meanwhile; all $N finished encrypted; dups, reused fd numbers and a fork child served"
