@@ -132,6 +132,7 @@ static int drain(int (*fn)(int fd))
 
 /* ---- the thread ---- */
 
+/* Monotonic clock, ms. */
 static long mono_ms(void)
 {
 	struct timespec ts;
@@ -140,6 +141,7 @@ static long mono_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Sleeps ms (< 1000): the thread only, never a caller's path. */
 static void pause_ms(long ms)
 {
 	struct timespec ts = { 0, ms * 1000000 };
@@ -186,6 +188,8 @@ static int run(const struct epoll_event *ev, int n)
 	return busy;
 }
 
+/* The thread: each round, the registrations brought up to date, the work
+ * between rounds, a wait in epoll, the ready connections worked on. */
 static void *progress_main(void *arg)
 {
 	struct epoll_event ev[EV_BATCH];

@@ -25,6 +25,7 @@ static uint32_t next_tag;         /* the last registration's tag */
 static int reap_due;              /* a closed connection's end may be done */
 static long reap_at = -1;         /* the next end's deadline (monotonic ms) */
 
+/* Monotonic clock, ms. */
 static long mono_ms(void)
 {
 	struct timespec ts;
