@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fake_eno.h"
@@ -619,14 +620,83 @@ START_TEST(test_splice_refused)
 }
 END_TEST
 
+/* ---- the progress thread's epoll set ---- */
+
+/* A blocking connect to 127.0.0.1:port through the shim: the fd, or -1. */
+static int connect_local(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* An accepted connection whose reads give up after 5 s. */
+static int accept_timed(int lfd)
+{
+	struct timeval tv = { 5, 0 };
+	int s = accept(lfd, NULL, NULL);
+
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return s;
+}
+
+/* A connection parked in its key exchange (the listener does not accept
+ * yet) is registered with the progress thread through c; c is dup'd to d
+ * and closed, and a second connection gets c's number. A hello written on
+ * each before its keys, neither touched again, must reach the server once
+ * it accepts: the thread serves the first socket through d, and tells the
+ * second from the first one's entry that lives on under c's number. */
+START_TEST(test_progress_dup_and_reused_fd)
+{
+	int port, lfd = bound_socket(&port), c, d, c2, s1, s2;
+	char b1[6] = { 0 }, b2[6] = { 0 };
+	struct timespec settle = { 0, 50000000 };   /* the thread registers c */
+
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	c = connect_local(port);
+	ck_assert_int_ge(c, 0);
+	nanosleep(&settle, NULL);
+	d = dup(c);
+	ck_assert_int_ge(d, 0);
+	ck_assert_int_eq(close(c), 0);
+	c2 = connect_local(port);
+	ck_assert_int_eq(c2, c);
+	nanosleep(&settle, NULL);
+	ck_assert_int_eq(send_all(d, "hello", 6), 0);
+	ck_assert_int_eq(send_all(c2, "again", 6), 0);
+	s1 = accept_timed(lfd);
+	s2 = accept_timed(lfd);
+	ck_assert_int_eq(recv_all(s1, b1, sizeof(b1)), 0);
+	ck_assert_int_eq(recv_all(s2, b2, sizeof(b2)), 0);
+	ck_assert_str_eq(b1, "hello");
+	ck_assert_str_eq(b2, "again");
+	ck_assert_int_eq(get_int(d, TCP_CRYPT_ENABLE), 1);
+	ck_assert_int_eq(get_int(c2, TCP_CRYPT_ENABLE), 1);
+	close(d);
+	close(c2);
+	close(s1);
+	close(s2);
+	close(lfd);
+}
+END_TEST
+
 static Suite *shim_suite(void)
 {
 	Suite *su = suite_create("shim");
 	TCase *eno = tcase_create("eno_outcome"), *set = tcase_create("settings");
 	TCase *api = tcase_create("api"), *ref = tcase_create("refusals");
-	TCase *all[] = { eno, set, api, ref };
+	TCase *prog = tcase_create("progress");
+	TCase *all[] = { eno, set, api, ref, prog };
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		tcase_add_checked_fixture(all[i], setup, NULL);
 		tcase_set_timeout(all[i], 60);
 		suite_add_tcase(su, all[i]);
@@ -648,6 +718,7 @@ static Suite *shim_suite(void)
 	tcase_add_test(api, test_enable_off_per_socket);
 	tcase_add_test(ref, test_scm_rights_refused);
 	tcase_add_test(ref, test_splice_refused);
+	tcase_add_test(prog, test_progress_dup_and_reused_fd);
 	add_signal_tests(su, setup);
 	add_signal_fd_tests(su, setup);
 	add_urgent_tests(su, setup);

@@ -105,12 +105,27 @@ static const struct rec *find_listener(int port)
 	return NULL;
 }
 
+/* An fd of this process open on socket ino now (its first fd may have
+ * been closed while a dup keeps it), or -1. */
+static int fd_of(const struct rec *r)
+{
+	if (ino_of(r->fd) == r->ino)
+		return r->fd;
+	for (int fd = 0; fd < 1024; fd++)
+		if (ino_of(fd) == r->ino)
+			return fd;
+	return -1;
+}
+
 /* The active opener, still open, whose local port is port now. */
 static const struct rec *find_opener(int port)
 {
-	for (int i = 0; i < nrec; i++)
-		if (recs[i].port == 0 && ino_of(recs[i].fd) == recs[i].ino && port_of(recs[i].fd, 0) == port)
+	for (int i = 0; i < nrec; i++) {
+		int fd = recs[i].port == 0 ? fd_of(&recs[i]) : -1;
+
+		if (fd >= 0 && port_of(fd, 0) == port)
 			return &recs[i];
+	}
 	return NULL;
 }
 
