@@ -26,6 +26,7 @@ pthread_mutex_t tc_progress_start_mutex = PTHREAD_MUTEX_INITIALIZER;
 int tc_progress_started;
 int tc_progress_wake_fd = -1;
 int tc_progress_kicked;
+uint32_t tc_progress_tid;
 const struct tc_progress_work *tc_progress_work_set;
 long long tc_renew_next_walk = -1;
 int tc_renew_dirty;

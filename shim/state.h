@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "settings.h"
@@ -73,6 +74,9 @@ extern int tc_progress_wake_fd;
 /* progress.c: 1 from a kick until the thread's next round (atomic): the
  * kicks in between need no write to the eventfd. */
 extern int tc_progress_kicked;
+/* progress.c: the thread's id (the region locks' owner word), 0 before it
+ * runs (atomic): a lock it holds is held for non-blocking work only. */
+extern uint32_t tc_progress_tid;
 extern const struct tc_progress_work *tc_progress_work_set;
 /* renew.c: when listeners are next looked at (ms, -1: never); dirty: at
  * once (atomic). */
