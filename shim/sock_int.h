@@ -125,7 +125,7 @@ size_t urg_clip(const struct tc_shm *sh, size_t off, size_t n);
  * in the kernel behind it, opened without consuming them or changing the
  * session, into iov up to len, waiting for them unless nonblock; stops
  * at FINp, an urgent mark or a rekey. 0 (*total updated) or -errno (a
- * frame failed: the connection aborted). */
+ * frame failed: the connection aborted; the caller returns the error). */
 int rx_peek_more(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, size_t len,
                  size_t *total, int nonblock);
 

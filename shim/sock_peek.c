@@ -10,7 +10,7 @@
  * where plain TCP's would or where the keys change: at FINp (the end),
  * at an urgent mark (the kernel's peek stops there too), at a frame with
  * rekey=1 (under the next key). A frame that fails authentication aborts
- * the connection as its read would.
+ * the connection as its read would, and the peek fails with that error.
  */
 #include "config.h"
 

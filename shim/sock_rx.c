@@ -328,9 +328,12 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		total += direct;
 		r = 0;
 	}
-	/* MSG_PEEK|MSG_WAITALL: on into the frames behind the open one */
-	if (whole && r == 0 && (flags & MSG_WAITALL))
-		r = rx_peek_more(s, fd, iov, iovcnt, len, &total, nonblock);
+	/* MSG_PEEK|MSG_WAITALL: on into the frames behind the open one; a
+	 * frame there that aborts the connection fails the peek (what it
+	 * had can no longer be read) */
+	if (whole && r == 0 && (flags & MSG_WAITALL) &&
+	    (r = rx_peek_more(s, fd, iov, iovcnt, len, &total, nonblock)) < 0)
+		total = 0;
 out:
 	if (total && !peek)
 		sh->fresh = 0;

@@ -3,7 +3,8 @@
  * encrypted pair of this process (pair.h): the bytes of several frames
  * returned and nothing consumed (the kernel still holds the same bytes,
  * the next read gets them); the peek stops at a rekey, an urgent mark
- * and the end, at once, as it must not wait for what cannot come.
+ * and the end, at once, as it must not wait for what cannot come; a
+ * forged frame behind the open one aborts the connection.
  */
 #include "config.h"
 
@@ -12,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "handler.h"
 #include "pair.h"
 #include "session.h"
 #include "signals.h"
@@ -108,6 +111,33 @@ START_TEST(test_peek_waitall_mark_end)
 }
 END_TEST
 
+/* A forged frame (written past the shim) behind a good one: the peek
+ * aborts the connection, as the read of the forged frame would, and
+ * fails with its error (the good bytes can no longer be read either);
+ * nothing of the forged frame reaches the buffer. */
+START_TEST(test_peek_waitall_forged)
+{
+	uint8_t forged[TC_FRAME_OVERHEAD + 5] = { 0, 0, TC_FRAME_OVERHEAD + 5 - TC_FRAME_HDR };
+	char buf[16];
+	int c, s;
+
+	ck_assert_int_eq(pair_open(&c, &s), 0);
+	ck_assert_int_eq(send_all(c, "abc", 3), 0);
+	memset(forged + TC_FRAME_HDR, 'Z', sizeof(forged) - TC_FRAME_HDR);
+	ck_assert_int_eq(raw_syscall(SYS_write, c, (long)forged, sizeof(forged), 0, 0, 0),
+	                 (long)sizeof(forged));
+	ck_assert_uint_eq(raw_peek(s, (uint8_t *)buf, sizeof(buf), sizeof(buf)), sizeof(buf));
+	memset(buf, '.', sizeof(buf));
+	ck_assert_int_eq(recv(s, buf, 8, MSG_PEEK | MSG_WAITALL), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_mem_eq(buf, "abc.....", 8);
+	ck_assert_int_eq(recv(s, buf, 8, 0), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	close(c);
+	close(s);
+}
+END_TEST
+
 void add_peek_tests(Suite *su, void (*setup)(void))
 {
 	TCase *tc = tcase_create("peek_waitall");
@@ -117,5 +147,6 @@ void add_peek_tests(Suite *su, void (*setup)(void))
 	tcase_add_test(tc, test_peek_waitall_frames);
 	tcase_add_test(tc, test_peek_waitall_rekey);
 	tcase_add_test(tc, test_peek_waitall_mark_end);
+	tcase_add_test(tc, test_peek_waitall_forged);
 	suite_add_tcase(su, tc);
 }
