@@ -126,8 +126,10 @@ int rx_peek_more(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt,
 	 * waiting unless nonblocking: the kernel's own MSG_PEEK|MSG_WAITALL
 	 * ends the wait where plain TCP's would end (EOF, an error, the
 	 * socket's timeout, a signal, an urgent mark) */
-	first = pk.p + (len - *total) + TC_FRAME_MAX;
+	first = len - *total < pk.cap ? pk.p + (len - *total) + TC_FRAME_MAX : pk.cap;
 	n = k_recv(fd, pk.buf, first < pk.cap ? first : pk.cap, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -EAGAIN)
+		n = 0;   /* (nothing queued: no byte held) */
 	for (;;) {
 		if (n < (ssize_t)pk.p || (need && (size_t)n < need)) {
 			r = 0;   /* nothing more now */
