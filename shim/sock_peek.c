@@ -35,9 +35,10 @@ struct peek {
 };
 
 /* How much of the queue a peek may wait for: what the receive buffer
- * holds for sure (half of SO_RCVBUF's doubled value). A frame longer than
- * that might never be all there while nothing is read, where plain TCP
- * would have returned the bytes it has: then the peek returns. */
+ * holds for sure while nothing is read, half of SO_RCVBUF (measured on
+ * Linux 6.18 with the default 128 KiB: 80% queued over veth, 97% over
+ * loopback). Frames that need more might never all be there, where plain
+ * TCP would have returned the bytes it has: then the peek returns. */
 static size_t peek_room(int fd)
 {
 	int v = 0;
