@@ -29,7 +29,7 @@
 
 #include "tcpcrypt/tcpcrypt.h"
 
-#define NSTEPS 15
+#define NSTEPS 16
 
 /* What the client writes at each step: up to three writes of n bytes,
  * gap_ms apart; close_after: shut the connection down afterwards. */
@@ -50,9 +50,10 @@ static const struct step {
 	{ { 1000, 1000, 1000 }, 50, 0 }, /* 9: MSG_TRUNC across writes */
 	{ { 10, 10, 100 }, 300, 0 },  /* 10: MSG_PEEK|MSG_WAITALL across three writes */
 	{ { 10, 10 }, 0, 0 },         /* 11: MSG_PEEK|MSG_WAITALL|MSG_DONTWAIT */
-	{ { 10 }, 0, 0 },             /* 12: MSG_PEEK|MSG_WAITALL and SO_RCVTIMEO */
-	{ { 10, 10 }, 1500, 0 },      /* 13: MSG_PEEK|MSG_WAITALL and a signal */
-	{ { 10, 10 }, 300, 1 },       /* 14: MSG_PEEK|MSG_WAITALL ended by EOF */
+	{ { 10, 30000 }, 300, 0 },    /* 12: MSG_PEEK|MSG_WAITALL into a large write */
+	{ { 10 }, 0, 0 },             /* 13: MSG_PEEK|MSG_WAITALL and SO_RCVTIMEO */
+	{ { 10, 10 }, 1500, 0 },      /* 14: MSG_PEEK|MSG_WAITALL and a signal */
+	{ { 10, 10 }, 300, 1 },       /* 15: MSG_PEEK|MSG_WAITALL ended by EOF */
 };
 
 /* The stream's byte at offset off: a printable pattern. */
@@ -302,7 +303,16 @@ static int server(const char *port)
 	expect_data(fd, "peek-waitall-dontwait-read", off, 20);
 	off += 20;
 
-	/* 12: MSG_PEEK|MSG_WAITALL with SO_RCVTIMEO: the bytes there after
+	/* 12: MSG_PEEK|MSG_WAITALL whose bytes end in a large write (a
+	 * frame of many segments). */
+	go(fd);
+	r = recv(fd, buf, 32, MSG_PEEK | MSG_WAITALL);
+	result("peek-waitall-large", r, errno);
+	show("peek-waitall-large", buf, r, off);
+	expect_data(fd, "peek-waitall-large-read", off, 30010);
+	off += 30010;
+
+	/* 13: MSG_PEEK|MSG_WAITALL with SO_RCVTIMEO: the bytes there after
 	 * the timeout; EAGAIN after it when there are none. */
 	{
 		struct timeval tv = { 0, 500000 }, no = { 0, 0 };
@@ -326,7 +336,7 @@ static int server(const char *port)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &no, sizeof(no));
 	}
 
-	/* 13: MSG_PEEK|MSG_WAITALL, a signal arrives between the writes: the
+	/* 14: MSG_PEEK|MSG_WAITALL, a signal arrives between the writes: the
 	 * first write's bytes. */
 	go(fd);
 	msleep(100);
@@ -337,7 +347,7 @@ static int server(const char *port)
 	expect_data(fd, "peek-waitall-signal-read", off, 20);
 	off += 20;
 
-	/* 14: MSG_PEEK|MSG_WAITALL for more than ever comes: what came
+	/* 15: MSG_PEEK|MSG_WAITALL for more than ever comes: what came
 	 * before the peer's close. */
 	go(fd);
 	r = recv(fd, buf, 100, MSG_PEEK | MSG_WAITALL);
@@ -359,7 +369,8 @@ static int client(const char *host, const char *port)
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
 	size_t off = 0;
-	char buf[4096], g;
+	static char buf[32768];   /* (the largest write) */
+	char g;
 	int fd;
 
 	if (getaddrinfo(host, port, &hints, &ai) != 0)
