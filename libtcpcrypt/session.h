@@ -175,7 +175,7 @@ int tc_session_open_to(tc_session *s, tc_aead_ctx *x, uint8_t *frame, size_t fra
 
 /* A look ahead that changes nothing in s: opens, in place, the whole
  * frame that follows ahead bytes of frames after the current receive
- * offset (they not opened yet), giving what tc_session_open() of it will
+ * offset (those not opened yet), giving what tc_session_open() of it will
  * give then: *data, *datalen, *flags, and with TC_OPEN_URG the urgent
  * position in *urgent. Opening the same ciphertext twice is harmless (no
  * nonce is used to seal). Returns 0; -EAGAIN for a frame with rekey=1
