@@ -662,6 +662,47 @@ int tc_session_open_to(tc_session *s, tc_aead_ctx *x, uint8_t *frame, size_t fra
 	return 0;
 }
 
+/* Opens, in place and changing nothing in the session, the frame that
+ * will be at the receive offset once ahead more bytes are opened. */
+int tc_session_peek(const tc_session *s, tc_aead_ctx *x, uint64_t ahead, uint8_t *frame,
+                    size_t framelen, uint8_t **data, size_t *datalen, unsigned *flags,
+                    uint16_t *urgent)
+{
+	struct tc_frame_plain pl;
+	int r;
+
+	*data = NULL;
+	*datalen = 0;
+	*flags = 0;
+	*urgent = 0;
+	if (s == NULL || frame == NULL || framelen < TC_FRAME_HDR)
+		return -EINVAL;
+	if (s->state == ST_FAILED)
+		return s->err;
+	if (s->state != ST_KEYED)
+		return -EINVAL;
+	if (s->fin_recvd)
+		return -EPROTO;
+	if (tc_get_be16(frame + 1) < 1 + TC_TAG_LEN)
+		return -EMSGSIZE;
+	if (framelen != tc_frame_len(frame) || s->recv_off > UINT64_MAX - ahead)
+		return -EINVAL;
+	if (frame[0] & TC_FRAME_CTL_REKEY)
+		return -EAGAIN;      /* the next key: not until the frames before are opened */
+	r = tc_frame_open_to(x, &s->recv_key, s->recv_off + ahead, frame, framelen, NULL, 0, 0, &pl);
+	if (r < 0)
+		return r;
+	if (pl.flags & TC_FRAME_FL_URG) {
+		*urgent = pl.urgent;
+		*flags |= TC_OPEN_URG;
+	}
+	if (pl.flags & TC_FRAME_FL_FIN)
+		*flags |= TC_OPEN_FIN;
+	*data = pl.data;
+	*datalen = pl.datalen;
+	return 0;
+}
+
 /* Copies undelivered plaintext of the last opened frame into plain. */
 static void drain(tc_session *s, uint8_t *plain, size_t plaincap, size_t *plainlen)
 {

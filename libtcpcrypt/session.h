@@ -173,6 +173,20 @@ int tc_session_open_to(tc_session *s, tc_aead_ctx *x, uint8_t *frame, size_t fra
                        const struct iovec *dst, int ndst, size_t skip,
                        uint8_t **data, size_t *datalen, unsigned *flags);
 
+/* A look ahead that changes nothing in s: opens, in place, the whole
+ * frame that follows ahead bytes of frames after the current receive
+ * offset (those not opened yet), giving what tc_session_open() of it will
+ * give then: *data, *datalen, *flags, and with TC_OPEN_URG the urgent
+ * position in *urgent. Opening the same ciphertext twice is harmless (no
+ * nonce is used to seal). Returns 0; -EAGAIN for a frame with rekey=1
+ * (under the next key: not opened); the error tc_session_open() would
+ * give (the session is not failed by it: the caller decides); -EPROTO
+ * after a frame with FINp was opened. On an error the frame's data bytes
+ * are zeroed. */
+int tc_session_peek(const tc_session *s, tc_aead_ctx *x, uint64_t ahead, uint8_t *frame,
+                    size_t framelen, uint8_t **data, size_t *datalen, unsigned *flags,
+                    uint16_t *urgent);
+
 /* Feeds received stream bytes in any chunking (after the handshake, or
  * handshake and frames together for B and A alike: Init bytes are routed
  * to tc_session_handshake, whose output, if any, is appended to

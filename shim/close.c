@@ -34,6 +34,14 @@ static int abortive(int fd)
 	       lg.l_linger == 0;
 }
 
+/* Drops the application's epoll registrations of a socket whose end goes
+ * on after close() (the kernel would keep reporting it): -1 when they are
+ * not all known. */
+static int forget_epoll(struct tc_sock *s, int fd)
+{
+	return __atomic_load_n(&tc_epoll_used, __ATOMIC_RELAXED) ? tc_epoll_forget(s, fd) : 0;
+}
+
 void tc_close_fd(int fd)
 {
 	struct tc_sock *s;
@@ -62,10 +70,15 @@ void tc_close_fd(int fd)
 		/* close() returns at once, as plain TCP's does: what cannot be
 		 * done now (a peer that does not read, or has not answered Init1
 		 * yet) the progress thread finishes on a private copy */
-		if (left == 0 && !abortive(fd) && tc_sock_end_try(s, fd, deadline) &&
-		    ((__atomic_load_n(&tc_epoll_used, __ATOMIC_RELAXED) && tc_epoll_forget(s, fd) < 0) ||
-		     tc_close_later(s, fd, deadline) < 0))
+		if (left == 0 && abortive(fd)) {
+			/* the reset after the bytes written before the keys, if any
+			 * (else the real close resets at once) */
+			if (tc_sock_abort_later(s, fd) && !forget_epoll(s, fd))
+				tc_close_later(s, fd, deadline);
+		} else if (left == 0 && tc_sock_end_try(s, fd, deadline) &&
+		           (forget_epoll(s, fd) < 0 || tc_close_later(s, fd, deadline) < 0)) {
 			tc_sock_final_close_by(s, fd, deadline);
+		}
 	}
 	tc_fd_closing = -1;
 	tc_in_shim--;

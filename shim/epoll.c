@@ -271,7 +271,11 @@ static long ms_now(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Waits through wait(ms), filtering, for at most timeout ms overall. */
+/* Waits through wait(ms), filtering, for at most timeout ms overall. Every
+ * round's events are filtered, however many rounds hid all of theirs: an
+ * event returned unfiltered could name a socket whose read then answers
+ * EAGAIN (an Init message taken, no data). A hidden wake-up does not come
+ * back: its bytes were taken, or the low-water mark now covers them. */
 static int wait_filtered(int epfd, struct epoll_event *ev, int max, int timeout,
                          int (*wait)(int, struct epoll_event *, int, int, const sigset_t *),
                          const sigset_t *mask)
@@ -279,9 +283,9 @@ static int wait_filtered(int epfd, struct epoll_event *ev, int max, int timeout,
 	long end = timeout > 0 ? ms_now() + timeout : 0;
 	int left = timeout, r;
 
-	for (int round = 0;; round++) {
+	for (;;) {
 		r = wait(epfd, ev, max, left, mask);
-		if (r <= 0 || round >= 64 || !__atomic_load_n(&nslots, __ATOMIC_RELAXED))
+		if (r <= 0 || !__atomic_load_n(&nslots, __ATOMIC_RELAXED))
 			return r;
 		int saved = errno;
 		r = filter(epfd, ev, r);
@@ -324,9 +328,9 @@ TC_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const stru
 		tc_deadline_start(&end, t);
 		left = *t;
 	}
-	for (int round = 0;; round++) {
+	for (;;) {
 		r = tc_real_epoll_pwait2(epfd, ev, max, t ? &left : NULL, m);
-		if (r <= 0 || round >= 64)
+		if (r <= 0)
 			return r;
 		int saved = errno;
 		r = filter(epfd, ev, r);

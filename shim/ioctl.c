@@ -17,6 +17,29 @@
 #include "shim.h"
 #include "sock.h"
 
+/* FIONREAD or SIOCATMARK on a tracked connection: the int that get
+ * answers (the fd's reference s is dropped here), or the kernel's
+ * answer where get passes (TC_PASS: plain TCP). */
+static int conn_int_ioctl(struct tc_sock *s, int fd, unsigned long req, void *arg, int saved,
+                          int (*get)(struct tc_sock *, int))
+{
+	int r;
+
+	tc_in_shim++;
+	r = get(s, fd);
+	tc_in_shim--;
+	tc_fd_put(s);
+	if (r == TC_PASS)
+		return tc_real_ioctl(fd, req, arg);
+	if (!arg) {
+		errno = EFAULT;
+		return -1;
+	}
+	*(int *)arg = r;
+	errno = saved;
+	return 0;
+}
+
 TC_EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	struct tc_sock *s;
@@ -37,36 +60,12 @@ TC_EXPORT int ioctl(int fd, unsigned long req, ...)
 		}
 		return r;
 	}
-	if ((req == FIONREAD || req == SIOCATMARK) && tc_reentered_on_conn(fd))
-		return -1;
-	if (req == SIOCATMARK && (s = tc_conn_get(fd))) {
-		tc_in_shim++;
-		r = tc_sock_atmark(s, fd);
-		tc_in_shim--;
-		tc_fd_put(s);
-		if (r == TC_PASS)
-			return tc_real_ioctl(fd, req, arg);
-		if (!arg) {
-			errno = EFAULT;
-			return -1;
-		}
-		*(int *)arg = r;
-		errno = saved;
-		return 0;
-	}
-	if (req != FIONREAD || !(s = tc_conn_get(fd)))
+	if (req != FIONREAD && req != SIOCATMARK)
 		return tc_real_ioctl(fd, req, arg);
-	tc_in_shim++;
-	r = tc_sock_available(s, fd);
-	tc_in_shim--;
-	tc_fd_put(s);
-	if (r == TC_PASS)
-		return tc_real_ioctl(fd, req, arg);
-	if (!arg) {
-		errno = EFAULT;
+	if (tc_reentered_on_conn(fd))
 		return -1;
-	}
-	*(int *)arg = r;
-	errno = saved;
-	return 0;
+	if (!(s = tc_conn_get(fd)))
+		return tc_real_ioctl(fd, req, arg);
+	return conn_int_ioctl(s, fd, req, arg, saved,
+	                      req == FIONREAD ? tc_sock_available : tc_sock_atmark);
 }

@@ -55,14 +55,15 @@ static long ms_now(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Polls, filtering every round's events (see epoll.c's wait_filtered). */
 static int tc_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	long end = timeout > 0 ? ms_now() + timeout : 0;
 	int r, left = timeout;
 
-	for (int round = 0;; round++) {
+	for (;;) {
 		r = tc_real_poll(fds, n, left);
-		if (r <= 0 || round >= 64)
+		if (r <= 0)
 			return r;
 		int saved = errno;
 		r = filter(fds, n, r);
@@ -99,9 +100,9 @@ TC_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, cons
 		tc_deadline_start(&end, t);
 		left = *t;
 	}
-	for (int round = 0;; round++) {
+	for (;;) {
 		r = tc_real_ppoll(fds, n, t ? &left : NULL, mask);
-		if (r <= 0 || round >= 64)
+		if (r <= 0)
 			return r;
 		int saved = errno;
 		r = filter(fds, n, r);

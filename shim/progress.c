@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,6 +198,7 @@ static void *progress_main(void *arg)
 
 	(void)arg;
 	tc_in_shim = 0;
+	__atomic_store_n(&tc_progress_tid, (uint32_t)tc_syscall(SYS_gettid), __ATOMIC_RELEASE);
 	for (;;) {
 		int n, tmo;
 		long left;

@@ -64,9 +64,9 @@ static int tc_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
 		left = *ts;
 	}
 	tc_deadline_start(&end, &left);
-	for (int round = 0;; round++) {
+	for (;;) {
 		n = tc_real_pselect(nfds, r, w, e, (tv || ts) ? &left : NULL, mask);
-		if (n <= 0 || round >= 64)
+		if (n <= 0)
 			break;
 		int saved = errno;
 		if (filter(nfds, r, n) < n)

@@ -160,6 +160,13 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how);
  * tc_sock_final_close_by waits for it until deadline (exit gives all its
  * connections one). */
 long tc_sock_close_deadline(void);
+/* An abortive close (SO_LINGER {1, 0}) of a connection whose key exchange
+ * goes on, with bytes the application wrote before the keys: 1 when those
+ * bytes should still leave before the reset (over plain TCP they left at
+ * send(); here they wait for the keys). Then sets TCP_NODELAY, so that
+ * they leave at once when sealed, and the progress thread resets the
+ * connection once they are out (close_later.c). */
+int tc_sock_abort_later(struct tc_sock *s, int fd);
 int tc_sock_end_try(struct tc_sock *s, int fd, long deadline);
 void tc_sock_final_close_by(struct tc_sock *s, int fd, long deadline);
 /* Frees this process's copy of s without ending the session (a fork

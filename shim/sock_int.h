@@ -10,6 +10,7 @@
  *                              mark; urgent data's mark
  *   sock_init                  the Init exchange, keys set
  *   sock_start                 opt-in, ENO outcome, session start, pre_io
+ *   sock_peek                  a waiting peek past the open frame
  *   sock_rx, sock_tx, sock_ready   recv/send/shutdown/close, readiness
  *   sock_region, sock_state, sock_exec   the region; accessors; exec
  * Each function keeps the locking rule written on it.
@@ -118,6 +119,15 @@ int urg_frame(struct tc_shm *sh, size_t u, size_t dlen, const struct iovec *iov,
 /* sock_urg.c (rx_lock held): how many of the n plaintext bytes at rx
  * offset off may be read together: up to the mark, not across it. */
 size_t urg_clip(const struct tc_shm *sh, size_t off, size_t n);
+
+/* sock_peek.c (rx_lock held): recv(MSG_PEEK|MSG_WAITALL) after the open
+ * frame's whole plaintext went to iov (*total bytes): the frames queued
+ * in the kernel behind it, opened without consuming them or changing the
+ * session, into iov up to len, waiting for them unless nonblock; stops
+ * at FINp, an urgent mark or a rekey. 0 (*total updated) or -errno (a
+ * frame failed: the connection aborted; the caller returns the error). */
+int rx_peek_more(struct tc_sock *s, int fd, const struct iovec *iov, int iovcnt, size_t len,
+                 size_t *total, int nonblock);
 
 /* sock_start.c: common entry of the data calls: TC_PASS, -errno or 0. */
 int pre_io(struct tc_sock *s, int fd, int nonblock);

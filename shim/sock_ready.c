@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sock.h"
 #include "sock_int.h"
+#include "state.h"
 
 /* ---- waiting for the keys ---- */
 
@@ -69,6 +70,29 @@ static int frame_whole(struct tc_shm *sh, int fd)
 	}
 }
 
+/* Takes rx_lock to judge a wake-up during the key exchange; -1 when a
+ * reader in the kernel holds it (then the event is left alone). The
+ * progress thread holds it for non-blocking work only (taking an Init
+ * message, setting the keys), however long a loaded machine keeps it off
+ * the CPU: waited for, since the wake-up is most likely that very Init
+ * message, and a readable socket whose read then answers EAGAIN is an
+ * error to some programs (wrk counts a read error). Bounded all the same:
+ * the word may name a thread of another process. */
+static int lock_for_readiness(struct tc_shm *sh)
+{
+	long start = now_ms(), end = start + 50;
+
+	while (lock_until(&sh->rx_lock, end) < 0) {
+		uint32_t prog = __atomic_load_n(&tc_progress_tid, __ATOMIC_ACQUIRE);
+
+		if (!prog || (__atomic_load_n(&sh->rx_lock, __ATOMIC_RELAXED) & TC_LOCK_TID) != prog ||
+		    now_ms() - start >= 2000)
+			return -1;
+		end = now_ms() + 50;
+	}
+	return 0;
+}
+
 int tc_sock_hide_pollin(struct tc_sock *s, int fd)
 {
 	struct tc_shm *sh = s->shm;
@@ -89,10 +113,7 @@ int tc_sock_hide_pollin(struct tc_sock *s, int fd)
 	}
 	if (!sh || (STATE(sh) != TC_ST_HANDSHAKE && !(STATE(sh) == TC_ST_READY && sh->fresh)))
 		return 0;
-	/* The progress thread may hold the lock for a moment (longer on a busy
-	 * machine); a reader blocked in the kernel for longer: then leave the
-	 * event alone. */
-	if (lock_until(&sh->rx_lock, now_ms() + 50) < 0) {
+	if (lock_for_readiness(sh) < 0) {
 		tc_debug("fd %d: readiness not checked (receive side busy)", fd);
 		return 0;
 	}

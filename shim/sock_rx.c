@@ -258,7 +258,7 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 	struct tc_shm *sh = s->shm;
 	size_t len = iov_total(iov, iovcnt), total = 0, direct = 0;
 	int peek = flags & MSG_PEEK, waitall = (flags & MSG_WAITALL) && !peek;
-	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd);
+	int nonblock = (flags & MSG_DONTWAIT) || nonblocking(sh, fd), whole = 0;
 	ssize_t r;
 
 	r = pre_io(s, fd, nonblock);
@@ -303,8 +303,10 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 			}
 			iov_put(iov, iovcnt, total, sh->rx + v.off, n);
 			total += n;
-			if (peek)
+			if (peek) {
+				whole = n == v.plen;   /* the open frame's plaintext, all of it */
 				break;
+			}
 			sh->plain_off = v.off + n;
 			sh->plain_len = v.plen - n;
 			if (v.plen == n)
@@ -326,6 +328,12 @@ ssize_t tc_sock_recv(struct tc_sock *s, int fd, const struct iovec *iov, int iov
 		total += direct;
 		r = 0;
 	}
+	/* MSG_PEEK|MSG_WAITALL: on into the frames behind the open one; a
+	 * frame there that aborts the connection fails the peek (what it
+	 * had can no longer be read) */
+	if (whole && r == 0 && (flags & MSG_WAITALL) &&
+	    (r = rx_peek_more(s, fd, iov, iovcnt, len, &total, nonblock)) < 0)
+		total = 0;
 out:
 	if (total && !peek)
 		sh->fresh = 0;

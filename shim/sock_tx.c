@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -169,6 +171,17 @@ int tc_sock_shutdown(struct tc_sock *s, int fd, int how)
 long tc_sock_close_deadline(void)
 {
 	return now_ms() + TC_CLOSE_WAIT_MS;
+}
+
+int tc_sock_abort_later(struct tc_sock *s, int fd)
+{
+	struct tc_shm *sh = s->shm;
+	int st = STATE(sh), one = 1;
+
+	if ((st != TC_ST_CONNECTING && st != TC_ST_HANDSHAKE) || !SHM_READ(sh->pre_len))
+		return 0;
+	tc_real_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return 1;
 }
 
 /* One turn of a connection's end, without waiting (fin_pending set):

@@ -32,6 +32,7 @@ int tc_progress_rescan;
 uint64_t tc_progress_notes[TC_NOTE_FDS / 64];
 uint64_t tc_progress_notes_sum[TC_NOTE_FDS / 64 / 64];
 uint64_t tc_progress_notes_top[TC_NOTE_FDS / 64 / 64 / 64];
+uint32_t tc_progress_tid;
 const struct tc_progress_work *tc_progress_work_set;
 long long tc_renew_next_walk = -1;
 int tc_renew_dirty;

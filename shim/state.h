@@ -87,6 +87,9 @@ extern int tc_progress_rescan;
 extern uint64_t tc_progress_notes[TC_NOTE_FDS / 64];
 extern uint64_t tc_progress_notes_sum[TC_NOTE_FDS / 64 / 64];
 extern uint64_t tc_progress_notes_top[TC_NOTE_FDS / 64 / 64 / 64];
+/* progress.c: the thread's id (the region locks' owner word), 0 before it
+ * runs (atomic): a lock it holds is held for non-blocking work only. */
+extern uint32_t tc_progress_tid;
 extern const struct tc_progress_work *tc_progress_work_set;
 /* renew.c: when listeners are next looked at (ms, -1: never); dirty: at
  * once (atomic). */

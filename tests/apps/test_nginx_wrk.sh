@@ -15,7 +15,9 @@
 #  4. nginx logged no [alert]/[crit]/[emerg] and still has both workers.
 # Requests/s is printed for information only. On socket errors, the test
 # prints what wrk's failed reads got (apps/readlog.c: errno or EOF, and
-# after how many bytes) and the kernel's TCP counters of both ends.
+# after what) and the kernel's TCP counters of both ends.
+# TC_WRK_SECS (default 20) sets each run's length and TC_WRK_RUNS (default
+# "keepalive close") which runs are made, for hunting rare failures.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 . "$TC_TOP_SRCDIR/tests/apps/common.sh"
 app_need nginx wrk
@@ -48,10 +50,11 @@ run_wrk() {
 	tc_tcp_counters "$NS_B" "$T/tcp-b.$name"
 	# readlog (before the shim) records what wrk's failed reads got
 	tc_run "$NS_A" env LD_PRELOAD="$READLOG:$SHIM" READLOG_FILE="$T/reads-$name.log" \
-		timeout 45 "$RUN" --keylog="$kl" --log=warn --log-file="$T/shim-wrk.log" \
-		wrk -t2 -c1000 -d20s --timeout 5s "$@" "http://$IP_B:$PORT/f1000.bin" \
+		timeout $((${TC_WRK_SECS:-20} + 25)) "$RUN" --keylog="$kl" --log=warn --log-file="$T/shim-wrk.log" \
+		wrk -t2 -c1000 -d"${TC_WRK_SECS:-20}"s --timeout 5s "$@" "http://$IP_B:$PORT/f1000.bin" \
 		> "$T/wrk-$name.out" 2>&1 || { cat "$T/wrk-$name.out" >&2; fail "wrk ($name) failed"; }
 	sed "s/^/#   wrk $name: /" "$T/wrk-$name.out" >&2
+	cp "$T/shim-wrk.log" /tmp/hunt-shim-wrk.log #HUNT
 	tc_log "wrk $name: TCP counters, client:$(tc_tcp_counters_diff "$NS_A" "$T/tcp-a.$name")"
 	tc_log "wrk $name: TCP counters, nginx:$(tc_tcp_counters_diff "$NS_B" "$T/tcp-b.$name")"
 	REQS=$(awk '/requests in/ {print $1}' "$T/wrk-$name.out")
@@ -75,7 +78,9 @@ run_wrk() {
 	tc_log "wrk $name: $REQS requests, $(awk '/^Requests\/sec/ {print $2}' "$T/wrk-$name.out") req/s (informational)"
 }
 
+RUNS=" ${TC_WRK_RUNS:-keepalive close} "
 # 1. keep-alive
+if [[ $RUNS == *" keepalive "* ]]; then
 run_wrk keepalive "$T/keylog.ka"
 sleep 0.5
 app_keylog_sessions "$T/keylog.ka"
@@ -84,8 +89,10 @@ n=$APP_SESSIONS
 missing=$(comm -23 <(sort -u "$T/keylog.ka") <(sort -u "$KB") | wc -l)
 [ "$missing" = 0 ] || soft "keep-alive: $missing of wrk's key log lines are not in nginx's"
 tc_log "keep-alive: $n tcpcrypt sessions"
+fi
 
 # 2. Connection: close
+if [[ $RUNS == *" close "* ]]; then
 run_wrk close "$T/keylog.close" -H "Connection: close"
 sleep 0.5
 app_keylog_sessions "$T/keylog.close"
@@ -94,6 +101,7 @@ n=$APP_SESSIONS
 missing=$(comm -23 <(sort -u "$T/keylog.close") <(sort -u "$KB") | wc -l)
 [ "$missing" = 0 ] || soft "Connection: close: $missing of wrk's key log lines are not in nginx's"
 tc_log "Connection: close: $n tcpcrypt sessions"
+fi
 
 [ ${#FAILS[@]} = 0 ] || fail "${FAILS[*]}"
 grep -E '\[(alert|crit|emerg)\]' "$T/nginx-$PORT.error.log" > "$T/bad.log" &&

@@ -7,7 +7,9 @@
  *  - control bit 7 clear ("raw"): the rest is A's stream after Init1, read
  *    by B in chunks of (control + 1) bytes with a small plaintext buffer,
  *    and again in one call with a large one: the plaintext delivered, the
- *    FIN flag and the error must be the same. Seeds: the KAT frames.
+ *    FIN flag and the error must be the same; tc_session_peek() of the
+ *    frames gives a prefix of that plaintext and changes nothing.
+ *    Seeds: the KAT frames.
  *  - control bit 7 set ("script"): the rest drives a real A: each command
  *    byte seals a frame (length from the next byte, optional FIN), starts
  *    a rekey, or lets B read. B must get exactly what A sealed, with no
@@ -80,6 +82,33 @@ static int reader(tc_session *s, const uint8_t *in, size_t len, size_t chunk, si
 	}
 }
 
+/* tc_session_peek() over the same stream, each frame at its offset
+ * ahead of B's: it changes nothing in the session, and what it opens
+ * (up to a rekey, an error or FINp) is a prefix of what the reader got. */
+static void peek_ahead(const uint8_t *in, size_t len, const uint8_t *got, size_t glen)
+{
+	static uint8_t fr[TC_FRAME_MAX];
+	size_t p = 0, g = 0, flen, dl;
+	uint8_t *d;
+	unsigned fl;
+	uint16_t u;
+
+	memcpy(b, b0, tc_session_size());
+	while (len - p >= TC_FRAME_HDR && (flen = tc_frame_len(in + p)) <= len - p) {
+		memcpy(fr, in + p, flen);
+		if (tc_session_peek(b, NULL, p, fr, flen, &d, &dl, &fl, &u) != 0)
+			break;
+		if (dl > glen - g || memcmp(got + g, d, dl) != 0)
+			abort();
+		g += dl;
+		p += flen;
+		if (fl & TC_OPEN_FIN)
+			break;
+	}
+	if (memcmp(b, b0, tc_session_size()) != 0)
+		abort();
+}
+
 static void raw(const uint8_t *in, size_t len, size_t chunk)
 {
 	size_t g1, g2;
@@ -97,6 +126,7 @@ static void raw(const uint8_t *in, size_t len, size_t chunk)
 		abort();
 	if (r1 == 0 && (g1 != g2 || f1 != f2))
 		abort();
+	peek_ahead(in, len, got1, g1);
 }
 
 static void script(const uint8_t *in, size_t len)

@@ -722,6 +722,7 @@ static Suite *shim_suite(void)
 	add_signal_tests(su, setup);
 	add_signal_fd_tests(su, setup);
 	add_urgent_tests(su, setup);
+	add_peek_tests(su, setup);
 	return su;
 }
 

@@ -8,7 +8,8 @@ check_PROGRAMS += shim-unit/check_shim
 TESTS += shim-unit/check_shim
 shim_unit_check_shim_SOURCES = shim-unit/check_shim.c shim-unit/fake_eno.c shim-unit/fake_eno.h \
 	shim-unit/pair.c shim-unit/pair.h shim-unit/signals.c shim-unit/signals.h \
-	shim-unit/signals_fd.c shim-unit/handler.c shim-unit/handler.h shim-unit/urgent_pair.c
+	shim-unit/signals_fd.c shim-unit/handler.c shim-unit/handler.h shim-unit/urgent_pair.c \
+	shim-unit/peek_pair.c
 shim_unit_check_shim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/shim
 shim_unit_check_shim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 # Whole, as in libtcpcrypt-shim.so: every wrapper is there, also those the

@@ -12,5 +12,7 @@ void add_signal_tests(Suite *su, void (*setup)(void));
 void add_signal_fd_tests(Suite *su, void (*setup)(void));
 /* urgent_pair.c: urgent data through the shim. */
 void add_urgent_tests(Suite *su, void (*setup)(void));
+/* peek_pair.c: recv(MSG_PEEK|MSG_WAITALL) across frames. */
+void add_peek_tests(Suite *su, void (*setup)(void));
 
 #endif

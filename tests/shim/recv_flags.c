@@ -29,7 +29,7 @@
 
 #include "tcpcrypt/tcpcrypt.h"
 
-#define NSTEPS 11
+#define NSTEPS 16
 
 /* What the client writes at each step: up to three writes of n bytes,
  * gap_ms apart; close_after: shut the connection down afterwards. */
@@ -48,7 +48,12 @@ static const struct step {
 	{ { 0 }, 0, 0 },              /* 7: MSG_TRUNC|MSG_DONTWAIT, nothing there */
 	{ { 10 }, 0, 0 },             /* 8: MSG_WAITALL interrupted by a signal */
 	{ { 1000, 1000, 1000 }, 50, 0 }, /* 9: MSG_TRUNC across writes */
-	{ { 10 }, 0, 1 },             /* 10: MSG_WAITALL ended by EOF */
+	{ { 10, 10, 100 }, 300, 0 },  /* 10: MSG_PEEK|MSG_WAITALL across three writes */
+	{ { 10, 10 }, 0, 0 },         /* 11: MSG_PEEK|MSG_WAITALL|MSG_DONTWAIT */
+	{ { 10, 30000 }, 300, 0 },    /* 12: MSG_PEEK|MSG_WAITALL into a large write */
+	{ { 10 }, 0, 0 },             /* 13: MSG_PEEK|MSG_WAITALL and SO_RCVTIMEO */
+	{ { 10, 10 }, 1500, 0 },      /* 14: MSG_PEEK|MSG_WAITALL and a signal */
+	{ { 10, 10 }, 300, 1 },       /* 15: MSG_PEEK|MSG_WAITALL ended by EOF */
 };
 
 /* The stream's byte at offset off: a printable pattern. */
@@ -98,6 +103,25 @@ static void expect_data(int fd, const char *name, size_t off, size_t n)
 		got += (size_t)r;
 	}
 	printf("%s: read %zu of %zu, %zu wrong\n", name, got, n, bad);
+	fflush(stdout);
+}
+
+/* Milliseconds since an earlier now_ms(). */
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+/* Prints whether a call took between lo and hi ms (not the time itself:
+ * the output must be the same in both runs). */
+static void took(const char *name, long t0, long lo, long hi)
+{
+	long t = now_ms() - t0;
+
+	printf("%s: took %s\n", name, t < lo ? "too little" : t > hi ? "too long" : "as long as the timeout");
 	fflush(stdout);
 }
 
@@ -250,8 +274,87 @@ static int server(const char *port)
 	expect_data(fd, "trunc-2500-rest", off + 2500, 500);
 	off += 3000;
 
-	/* 10: MSG_WAITALL ended by EOF. */
+	/* 10: MSG_PEEK|MSG_WAITALL waits for bytes written apart (a header
+	 * split across frames) and returns them, leaving the rest of the
+	 * buffer alone; the read that follows gets the same bytes. */
 	go(fd);
+	memset(buf, '.', sizeof(buf));
+	r = recv(fd, buf, 32, MSG_PEEK | MSG_WAITALL);
+	result("peek-waitall-32", r, errno);
+	show("peek-waitall-32", buf, r, off);
+	printf("peek-waitall-32: after it %s\n", buf[32] == '.' ? "untouched" : "written");
+	{
+		char rd[32];
+
+		r = recv(fd, rd, sizeof(rd), MSG_WAITALL);
+		result("read-after-peek-32", r, errno);
+		printf("read-after-peek-32: %s the peeked bytes\n",
+		       r == 32 && memcmp(rd, buf, 32) == 0 ? "equal to" : "differ from");
+	}
+	expect_data(fd, "peek-waitall-rest", off + 32, 88);
+	off += 120;
+
+	/* 11: MSG_PEEK|MSG_WAITALL|MSG_DONTWAIT: what is there, no wait. */
+	go(fd);
+	msleep(300);
+	r = recv(fd, buf, 100, MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT);
+	result("peek-waitall-dontwait", r, errno);
+	show("peek-waitall-dontwait", buf, r, off);
+	expect_data(fd, "peek-waitall-dontwait-read", off, 20);
+	off += 20;
+
+	/* 12: MSG_PEEK|MSG_WAITALL whose bytes end in a large write (a
+	 * frame of many segments). */
+	go(fd);
+	r = recv(fd, buf, 32, MSG_PEEK | MSG_WAITALL);
+	result("peek-waitall-large", r, errno);
+	show("peek-waitall-large", buf, r, off);
+	expect_data(fd, "peek-waitall-large-read", off, 30010);
+	off += 30010;
+
+	/* 13: MSG_PEEK|MSG_WAITALL with SO_RCVTIMEO: the bytes there after
+	 * the timeout; EAGAIN after it when there are none. */
+	{
+		struct timeval tv = { 0, 500000 }, no = { 0, 0 };
+		long t0;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+			die("SO_RCVTIMEO");
+		go(fd);
+		msleep(200);
+		t0 = now_ms();
+		r = recv(fd, buf, 100, MSG_PEEK | MSG_WAITALL);
+		result("peek-waitall-timeout", r, errno);
+		took("peek-waitall-timeout", t0, 400, 2000);
+		show("peek-waitall-timeout", buf, r, off);
+		expect_data(fd, "peek-waitall-timeout-read", off, 10);
+		off += 10;
+		t0 = now_ms();
+		r = recv(fd, buf, 100, MSG_PEEK | MSG_WAITALL);
+		result("peek-waitall-timeout-empty", r, errno);
+		took("peek-waitall-timeout-empty", t0, 400, 2000);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &no, sizeof(no));
+	}
+
+	/* 14: MSG_PEEK|MSG_WAITALL, a signal arrives between the writes: the
+	 * first write's bytes. */
+	go(fd);
+	msleep(100);
+	alarm(1);
+	r = recv(fd, buf, 20, MSG_PEEK | MSG_WAITALL);
+	result("peek-waitall-signal", r, errno);
+	show("peek-waitall-signal", buf, r, off);
+	expect_data(fd, "peek-waitall-signal-read", off, 20);
+	off += 20;
+
+	/* 15: MSG_PEEK|MSG_WAITALL for more than ever comes: what came
+	 * before the peer's close. */
+	go(fd);
+	r = recv(fd, buf, 100, MSG_PEEK | MSG_WAITALL);
+	result("peek-waitall-eof", r, errno);
+	show("peek-waitall-eof", buf, r, off);
+
+	/* then MSG_WAITALL ended by EOF. */
 	r = recv(fd, buf, 100, MSG_WAITALL);
 	result("waitall-eof", r, errno);
 	show("waitall-eof", buf, r, off);
@@ -266,7 +369,8 @@ static int client(const char *host, const char *port)
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
 	size_t off = 0;
-	char buf[4096], g;
+	static char buf[32768];   /* (the largest write) */
+	char g;
 	int fd;
 
 	if (getaddrinfo(host, port, &hints, &ai) != 0)

@@ -31,11 +31,15 @@
                                         (milliseconds inside recv)
   stalls.py bigwrite HOST PORT N        connect, one write of N bytes, wait
                                         for the peer to close
-  stalls.py rstpeer PORT                accept one connection, wait 1 s, read
-                                        to the end: print "read N eof" or
-                                        "read N ERRNO"
+  stalls.py rstpeer PORT [LATE]         accept one connection (after LATE
+                                        s: 0), wait 1 s, read to the end:
+                                        print "read N eof" or "read N ERRNO"
   stalls.py abort HOST PORT             connect, wait for the keys, send
                                         "hello", SO_LINGER {1, 0}, close:
+                                        print "close S"
+  stalls.py abortnow HOST PORT          connect, send "hello" at once (before
+                                        the keys when the peer accepts
+                                        late), SO_LINGER {1, 0}, close:
                                         print "close S"
   stalls.py shutdown HOST SINK          fill the connection (non-blocking
                                         writes until EAGAIN), make the
@@ -173,7 +177,9 @@ def main():
         s.sendall(b"t" * int(sys.argv[4]))
         s.recv(1)
     elif mode == "rstpeer":
-        c, _ = listener(int(sys.argv[2])).accept()
+        ls = listener(int(sys.argv[2]))
+        time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 0)
+        c, _ = ls.accept()
         time.sleep(1)
         n = 0
         try:
@@ -185,12 +191,14 @@ def main():
                 n += len(d)
         except OSError as e:
             print("read %d %s" % (n, errno.errorcode.get(e.errno, str(e.errno))), flush=True)
-    elif mode == "abort":
+    elif mode in ("abort", "abortnow"):
         s = socket.socket()
         s.connect((sys.argv[2], int(sys.argv[3])))
-        time.sleep(0.5)
+        if mode == "abort":
+            time.sleep(0.5)
         s.sendall(b"hello")
-        time.sleep(0.2)
+        if mode == "abort":
+            time.sleep(0.2)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         t0 = time.monotonic()
         s.close()

@@ -1,6 +1,9 @@
 #!/bin/bash
 # test_recv_flags.sh - MSG_TRUNC, MSG_PEEK, MSG_WAITALL on an encrypted
-# connection behave as on plain TCP.
+# connection behave as on plain TCP, MSG_PEEK|MSG_WAITALL included: it
+# waits for bytes written apart (other frames), returns them unconsumed,
+# and ends as plain TCP's does with MSG_DONTWAIT, SO_RCVTIMEO, a signal
+# and EOF.
 #
 # recv_flags (both ends) runs the same cases twice across two namespaces:
 # plain, then both ends under tcpcrypt-run. Asserts that the second run is

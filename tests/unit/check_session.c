@@ -987,6 +987,83 @@ START_TEST(test_good_then_bad)
 }
 END_TEST
 
+/* tc_session_peek() opens frames ahead of the receive offset without
+ * changing the session: the same plaintext and flags as the opens that
+ * follow; a wrong offset or a forged frame fails and leaves the session
+ * working; a frame under the next key is not opened. */
+static size_t seal_one(tc_session *s, uint8_t *out, size_t cap, const char *d, unsigned flags)
+{
+	size_t outlen;
+
+	ck_assert_int_eq(tc_session_seal(s, (const uint8_t *)d, strlen(d), flags, out, cap, &outlen), 0);
+	return outlen;
+}
+
+static int peek_copy(const tc_session *s, uint64_t ahead, const uint8_t *f, size_t n,
+                     uint8_t *copy, size_t *dlen, unsigned *flags, uint16_t *u, uint8_t **data)
+{
+	memcpy(copy, f, n);
+	return tc_session_peek(s, NULL, ahead, copy, n, data, dlen, flags, u);
+}
+
+START_TEST(test_peek_ahead)
+{
+	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	uint8_t f[5][64], c[64], *data;
+	size_t n[5], dlen;
+	unsigned flags;
+	uint16_t u;
+	tc_aead_ctx x = { 0 };
+
+	n[0] = seal_one(p.a, f[0], 64, "hello", 0);
+	n[1] = seal_one(p.a, f[1], 64, "world!", 0);
+	n[2] = seal_one(p.a, f[2], 64, "ab", TC_SEAL_URG);
+	n[3] = seal_one(p.a, f[3], 64, "end", TC_SEAL_FIN);
+	/* ahead of everything: each frame at its offset */
+	ck_assert_int_eq(peek_copy(p.b, n[0], f[1], n[1], c, &dlen, &flags, &u, &data), 0);
+	ck_assert_uint_eq(dlen, 6);
+	ck_assert_mem_eq(data, "world!", 6);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_int_eq(tc_session_peek(p.b, &x, n[0] + n[1], memcpy(c, f[2], n[2]), n[2],
+	                                 &data, &dlen, &flags, &u), 0);
+	ck_assert_uint_eq(flags, TC_OPEN_URG);
+	ck_assert_uint_eq(u, 1);
+	ck_assert_mem_eq(data, "ab", 2);
+	ck_assert_int_eq(peek_copy(p.b, n[0] + n[1] + n[2], f[3], n[3], c, &dlen, &flags, &u, &data), 0);
+	ck_assert_uint_eq(flags, TC_OPEN_FIN);
+	/* the wrong offset, a flipped bit: errors, the session goes on */
+	ck_assert_int_eq(peek_copy(p.b, 0, f[1], n[1], c, &dlen, &flags, &u, &data), -EBADMSG);
+	memcpy(c, f[1], n[1]);
+	c[n[1] - 1] ^= 1;
+	ck_assert_int_eq(tc_session_peek(p.b, NULL, n[0], c, n[1], &data, &dlen, &flags, &u), -EBADMSG);
+	ck_assert_int_eq(c[4] | c[5], 0);   /* (zeroed) */
+	ck_assert_int_eq(tc_session_ready(p.b), 1);
+	/* the opens give the same, from the same offsets */
+	for (int i = 0; i < 4; i++) {
+		static const size_t want[4] = { 5, 6, 2, 3 };
+
+		ck_assert_int_eq(tc_session_open(p.b, f[i], n[i], &data, &dlen, &flags), 0);
+		ck_assert_uint_eq(dlen, want[i]);
+	}
+	ck_assert_mem_eq(f[1] + 4, "world!", 6);
+	/* after FINp nothing follows */
+	ck_assert_int_eq(peek_copy(p.b, 0, f[3], n[3], c, &dlen, &flags, &u, &data), -EPROTO);
+	free_pair(&p);
+
+	/* a frame under the next key is left for the open */
+	p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
+	n[0] = seal_one(p.a, f[0], 64, "old", 0);
+	ck_assert_int_eq(tc_session_rekey(p.a), 0);
+	n[1] = seal_one(p.a, f[1], 64, "new", 0);
+	ck_assert_int_eq(peek_copy(p.b, n[0], f[1], n[1], c, &dlen, &flags, &u, &data), -EAGAIN);
+	ck_assert_int_eq(tc_session_open(p.b, f[0], n[0], &data, &dlen, &flags), 0);
+	ck_assert_int_eq(tc_session_open(p.b, f[1], n[1], &data, &dlen, &flags), 0);
+	ck_assert_mem_eq(data, "new", 3);
+	tc_aead_ctx_free(&x);
+	free_pair(&p);
+}
+END_TEST
+
 START_TEST(test_frame_sizes)
 {
 	struct pair p = keyed_pair(TCPCRYPT_AEAD_CHACHA20_POLY1305);
@@ -1291,6 +1368,7 @@ static Suite *session_suite(void)
 	tcase_add_test(fr, test_after_fin);
 	tcase_add_test(fr, test_good_then_bad);
 	tcase_add_test(fr, test_frame_sizes);
+	tcase_add_test(fr, test_peek_ahead);
 	tcase_add_test(fr, test_seal_in_place);
 #endif
 	suite_add_tcase(s, e2e);
