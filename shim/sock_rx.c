@@ -162,7 +162,7 @@ static int rx_frame(struct tc_sock *s, int fd, int blk, size_t room, int peek,
 			unlock(&sh->tx_lock);
 		}
 		if (tx_pending(sh))
-			tc_progress_kick();
+			tc_progress_kick_fd(fd);
 	}
 	return 1;
 }
