@@ -76,10 +76,11 @@ shim_scripts = \
 	shim/test_urgent.sh \
 	shim/test_epoll_edge.sh \
 	shim/test_hidden_wakeups.sh \
+	shim/test_partial_init.sh \
 	shim/test_bypass.sh \
 	shim/test_guard.sh \
 	shim/test_noaccept.sh \
 	shim/test_stalls.sh \
 	shim/test_parked.sh
 TESTS += $(shim_scripts)
-EXTRA_DIST += $(shim_scripts) shim/noaccept.py shim/stalls.py shim/epoll_edge.py shim/hidden_wakeups.py
+EXTRA_DIST += $(shim_scripts) shim/noaccept.py shim/stalls.py shim/epoll_edge.py shim/hidden_wakeups.py shim/partial_init.py
