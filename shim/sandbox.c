@@ -11,13 +11,15 @@
  * thread too, and a file size limit ends the logs of this process (a
  * write past it would raise SIGXFSZ).
  *
- * Not covered: a filter installed with the seccomp() system call through
- * syscall() (libseccomp does), or inherited across exec.
+ * A filter installed with the seccomp() system call through syscall()
+ * (libseccomp does) gets the same preparation (syscall.c routes it here).
+ * Not covered: a filter inherited across exec.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -82,6 +84,18 @@ static void prepare(int seccomp)
 		tc_debug("entering a seccomp sandbox: read/write/poll data path from now on");
 	}
 	tc_in_shim--;
+}
+
+/* seccomp(2) through syscall(): SECCOMP_SET_MODE_STRICT or _FILTER is
+ * about to bind this thread (the call itself is the caller's). */
+void tc_sandbox_seccomp(unsigned int op)
+{
+	if (op == SECCOMP_SET_MODE_STRICT || op == SECCOMP_SET_MODE_FILTER) {
+		int saved = errno;
+
+		prepare(1);
+		errno = saved;
+	}
 }
 
 TC_EXPORT int prctl(int option, ...)

@@ -33,6 +33,10 @@ int tc_own_fd_move(int fd);
 /* Fills out (sorted) with the own fds; returns how many. */
 int tc_own_fds(int *out, int cap);
 
+/* sandbox.c: seccomp(2) made through syscall() with operation op is about
+ * to install a filter: prepares the data path as prctl(PR_SET_SECCOMP). */
+void tc_sandbox_seccomp(unsigned int op);
+
 /* Start-up of the shim's core (setup.c): libc, settings, session glue,
  * progress thread's work, fork handlers, adopted connections. Once. */
 void tc_shim_setup(void);

@@ -5,7 +5,8 @@
  * is the shim's wrapper: syscall(SYS_write, fd, ...) on an encrypted
  * connection seals, syscall(SYS_read, ...) opens frames, accept/connect opt
  * in, close/dup keep the table right, execve hands connections over.
- * Not routed: fork/clone/vfork and execveat (no wrapper of the shim has
+ * prctl, prlimit64/setrlimit and seccomp prepare a sandbox as their C
+ * functions do (sandbox.c). Not routed: fork/clone/vfork and execveat (no wrapper of the shim has
  * their exact meaning). io_uring_setup is refused (ENOSYS,
  * as on a kernel without io_uring; programs fall back to ordinary calls):
  * a ring moves a socket's bytes in the kernel, where no preload sees them.
@@ -25,6 +26,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -155,6 +158,19 @@ static long route(long nr, const long a[6], int *done)
 		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
 	case SYS_execve:              /* the exec handover (exec.c) */
 		return execve((const char *)a[0], (char *const *)a[1], (char *const *)a[2]);
+	/* a sandbox on its way (sandbox.c): limits, no_new_privs, the filter */
+	case SYS_prctl:
+		return prctl((int)a[0], a[1], a[2], a[3], a[4]);
+	case SYS_prlimit64:
+		return prlimit64((pid_t)a[0], (__rlimit_resource_t)a[1], (const struct rlimit64 *)a[2],
+		                 (struct rlimit64 *)a[3]);
+#ifdef SYS_setrlimit
+	case SYS_setrlimit:
+		return setrlimit((__rlimit_resource_t)a[0], (const struct rlimit *)a[1]);
+#endif
+	case SYS_seccomp:             /* prepared, then made as asked */
+		tc_sandbox_seccomp((unsigned int)a[0]);
+		break;
 	}
 	*done = 0;
 	return 0;

@@ -22,8 +22,10 @@
  *       pre-auth sandbox (rlimits, then a seccomp filter that allows read,
  *       write, poll & co. and traps everything else, reporting each trapped
  *       call on stderr as "SIGSYS nr"), sends N bytes and reads the echo;
- *       "nb": O_NONBLOCK set before the sandbox, poll() loops. Prints
- *       "sandbox ok" if the echo matches.
+ *       "nb": O_NONBLOCK set before the sandbox, poll() loops; "sys":
+ *       the limits, no_new_privs and the filter set through syscall()
+ *       (prlimit64, prctl, seccomp), as libseccomp's seccomp_load does for
+ *       the filter. Prints "sandbox ok" if the echo matches.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -275,7 +277,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 
 /* OpenSSH's pre-auth sandbox, roughly (sandbox-seccomp-filter.c). */
-static void enter_sandbox(void)
+static void enter_sandbox(int raw)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -298,6 +300,15 @@ static void enter_sandbox(void)
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGSYS, &sa, NULL);
+	if (raw) {
+		if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, &zero, NULL) < 0 ||
+		    syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &one, NULL) < 0)
+			die("prlimit64");
+		if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			die("seccomp");
+		return;
+	}
 	if (setrlimit(RLIMIT_FSIZE, &zero) < 0 || setrlimit(RLIMIT_NOFILE, &one) < 0)
 		die("setrlimit");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
@@ -325,7 +336,7 @@ static int xfer(int fd, unsigned char *buf, size_t n, int out)
 	return 0;
 }
 
-static int do_sandbox(const char *host, int port, size_t n, int nb)
+static int do_sandbox(const char *host, int port, size_t n, int nb, int raw)
 {
 	unsigned char *out = malloc(n), *in = malloc(n);
 	int fd = dial(host, port);
@@ -336,7 +347,7 @@ static int do_sandbox(const char *host, int port, size_t n, int nb)
 		out[i] = (unsigned char)(i * 7 + i / 251);
 	if (nb && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		die("fcntl");
-	enter_sandbox();
+	enter_sandbox(raw);
 	/* chunks small enough that the echo never fills both socket buffers */
 	for (size_t off = 0; off < n; off += 4096) {
 		size_t c = n - off < 4096 ? n - off : 4096;
@@ -374,7 +385,8 @@ int main(int argc, char **argv)
 	if (!strcmp(m, "echo") && argc == 4)
 		return do_echo(argv[2], atoi(argv[3]));
 	if (!strcmp(m, "sandbox") && argc >= 5)
-		return do_sandbox(argv[2], atoi(argv[3]), (size_t)atol(argv[4]), argc > 5 && !strcmp(argv[5], "nb"));
+		return do_sandbox(argv[2], atoi(argv[3]), (size_t)atol(argv[4]), argc > 5 && !strcmp(argv[5], "nb"),
+		                  argc > 5 && !strcmp(argv[5], "sys"));
 	fprintf(stderr, "usage: handover client|serve|child|echo|sandbox ...\n");
 	return 2;
 }
