@@ -117,6 +117,16 @@ void tc_config_init(void)
 	}
 	if ((v = secure_getenv("TCPCRYPT_REKEY_BYTES")) != NULL && *v)
 		tc_cfg.rekey_bytes = strtoull(v, NULL, 10);
+	tc_cfg.own_mappings = TC_CFG_OWN_MAPPINGS;
+	if ((v = secure_getenv("TCPCRYPT_OWN_MAPPINGS")) != NULL && *v) {
+		char *end;
+		long m = strtol(v, &end, 10);
+
+		if (*end || m < 0)
+			tc_err("TCPCRYPT_OWN_MAPPINGS: cannot parse \"%s\"; using %d", v, TC_CFG_OWN_MAPPINGS);
+		else
+			tc_cfg.own_mappings = m;
+	}
 	tc_debug("settings: disable=%d require=%d app_aware=%d ports=%d exclude=%d aeads=%d",
 	         tc_cfg.disable, tc_cfg.require, tc_cfg.app_aware, tc_cfg.nports,
 	         tc_cfg.nexclude, tc_cfg.naeads);

@@ -9,6 +9,7 @@
 
 #define TC_CFG_MAX_RANGES 32
 #define TC_CFG_MAX_AEADS  8
+#define TC_CFG_OWN_MAPPINGS 1024
 
 struct tc_port_range { uint16_t lo, hi; };
 
@@ -21,6 +22,8 @@ struct tc_config {
 	struct tc_port_range exclude[TC_CFG_MAX_RANGES];
 	int naeads;              /* TCPCRYPT_AEAD (0: the engine's default list) */
 	uint64_t rekey_bytes;    /* TCPCRYPT_REKEY_BYTES: start a rekey after this many bytes sent (0: never) */
+	long own_mappings;       /* TCPCRYPT_OWN_MAPPINGS: connections whose state gets a
+	                          * memory mapping of its own; beyond, 64 share one */
 	uint16_t aeads[TC_CFG_MAX_AEADS];
 };
 

@@ -55,6 +55,8 @@ struct tc_shm;
  * wrapper calls the real function. */
 #define TC_PASS (-100000)
 
+struct tc_chunk;
+
 struct tc_sock {
 	int refs;                /* under tc_fd_lock: fds + borrowers */
 	int nfds;                /* fds of this process in the table */
@@ -80,6 +82,9 @@ struct tc_sock {
 	                          * on the connection (TC_GUARD_*, guard.h) */
 	long closing;            /* close() returned, the end goes on in the background
 	                          * until this deadline (monotonic ms; close_later.h) */
+	struct tc_chunk *chunk;  /* the chunk that holds the region (sock_chunk.c), or
+	                          * NULL: a mapping of its own */
+	int counted;             /* the region counts in tc_live_regions */
 	int was_shared;          /* the region was ever shared with another process
 	                          * (fork, exec handover): never pooled, whatever
 	                          * the region's own flag says (atomic) */

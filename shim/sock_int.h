@@ -100,6 +100,17 @@ int rx_handshake(struct tc_sock *s, int fd, int nonblock);
 /* sock_init.c: the keys are set. */
 void keys_set(struct tc_sock *s, int fd);
 
+/* sock_chunk.c: a region in a chunk (a mapping shared by up to
+ * TC_CHUNK_SLOTS regions), zero or wiped; *c names the chunk. NULL when
+ * none can be had. */
+void *tc_chunk_take(struct tc_chunk **c);
+/* sock_chunk.c: gives a region of chunk c back. reuse: wiped, and never
+ * shared with another process (it may be handed out again); else it is
+ * unmapped here. */
+void tc_chunk_release(struct tc_chunk *c, void *slot, int reuse);
+/* sock_chunk.c: fork handlers (start-up). */
+void tc_chunk_init(void);
+
 /* sock_lowat.c: sets SO_RCVLOWAT to v (bounded), unless it is already. */
 void set_lowat(struct tc_shm *sh, int fd, size_t v);
 /* sock_lowat.c: sets the low-water mark for the next frame. */

@@ -28,6 +28,7 @@ void tc_sock_global_init(void)
 	pg_size = (size_t)pg;
 	sess_off = 0;
 	shm_size = (sizeof(struct tc_shm) + (size_t)pg - 1) & ~((size_t)pg - 1);
+	tc_chunk_init();
 	if (tc_session_head_size() > TC_SESS_SPACE) {
 		tc_err("internal error: a session needs %zu bytes, the shim has room for %d; tcpcrypt disabled",
 		       tc_session_head_size(), TC_SESS_SPACE);
@@ -147,23 +148,54 @@ static void wipe_buffers(struct tc_shm *sh, int keep)
 	}
 }
 
+/* A region: a mapping of its own while this process holds fewer than
+ * tc_cfg.own_mappings (the pool's, or a new one), else a chunk's slot
+ * (sock_chunk.c). NULL if none can be had. */
+static void *region_take(struct tc_sock *s, int *fresh)
+{
+	void *r = NULL;
+
+	*fresh = 0;
+	if (__atomic_load_n(&tc_live_regions, __ATOMIC_RELAXED) >= tc_cfg.own_mappings &&
+	    (r = tc_chunk_take(&s->chunk)) != NULL)
+		return r;
+	if ((r = pool_take()) != NULL)
+		return r;
+	r = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	*fresh = 1;
+	return r == MAP_FAILED ? NULL : r;
+}
+
+/* This process is done with the region r of s: with reuse (wiped, never
+ * shared) it may be handed out again, else it is unmapped here. */
+static void region_put(struct tc_sock *s, void *r, int reuse)
+{
+	if (s->counted)
+		__atomic_sub_fetch(&tc_live_regions, 1, __ATOMIC_RELAXED);
+	if (s->chunk)
+		tc_chunk_release(s->chunk, r, reuse);
+	else if (!reuse || pool_put(r) < 0)
+		munmap(r, shm_size);
+	s->chunk = NULL;
+	s->counted = 0;
+}
+
 int tc_sock_make_conn(struct tc_sock *s, int state)
 {
 	struct tc_shm *sh;
-	void *r = pool_take();
+	int fresh;
+	void *r = region_take(s, &fresh);
 
-	if (r) {
-		sh = (struct tc_shm *)((uint8_t *)r + sess_off);
+	if (!r)
+		return -ENOMEM;
+	sh = (struct tc_shm *)((uint8_t *)r + sess_off);
+	if (!fresh)
 		memset(sh, 0, offsetof(struct tc_shm, sess));  /* the rest was wiped */
-	} else {
-		r = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (r == MAP_FAILED)
-			return -ENOMEM;
-		sh = (struct tc_shm *)((uint8_t *)r + sess_off);
-	}
+	s->counted = 1;
+	__atomic_add_fetch(&tc_live_regions, 1, __ATOMIC_RELAXED);
 	sh->size = shm_size;
 	if (init_mutex(&sh->rx_lock) || init_mutex(&sh->tx_lock) || init_mutex(&sh->sess_lock)) {
-		munmap(r, shm_size);
+		region_put(s, r, 0);
 		return -ENOMEM;
 	}
 	sh->nprocs = 1;
@@ -182,21 +214,17 @@ void tc_sock_free(struct tc_sock *s)
 	tc_aead_ctx_free(&s->rx_cx);
 
 	if (sh) {
-		void *r = REGION(sh);
+		int reuse = 0;
 
 		if (__atomic_load_n(&sh->nprocs, __ATOMIC_ACQUIRE) <= 0) {
 			/* (the region's flag is a peer's to write: this process's own
 			 * knowledge decides whether another may still map it) */
-			int reuse = !__atomic_load_n(&s->was_shared, __ATOMIC_ACQUIRE) &&
-			            !__atomic_load_n(&sh->shared, __ATOMIC_ACQUIRE);
-
+			reuse = !__atomic_load_n(&s->was_shared, __ATOMIC_ACQUIRE) &&
+			        !__atomic_load_n(&sh->shared, __ATOMIC_ACQUIRE);
 			tc_session_wipe(SESS(sh));
 			wipe_buffers(sh, reuse);
-			if (reuse && pool_put(r) == 0)
-				r = NULL;
 		}
-		if (r)
-			munmap(r, shm_size);
+		region_put(s, REGION(sh), reuse);
 	}
 	free(s);
 }
@@ -206,7 +234,7 @@ void tc_sock_free_local(struct tc_sock *s)
 	tc_aead_ctx_free(&s->tx_cx);
 	tc_aead_ctx_free(&s->rx_cx);
 	if (s->shm)
-		munmap(REGION(s->shm), shm_size);
+		region_put(s, REGION(s->shm), 0);
 	free(s);
 }
 

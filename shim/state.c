@@ -44,6 +44,7 @@ pthread_mutex_t tc_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 void *tc_pool[TC_POOL_MAX];
 int tc_pool_n;
 pid_t tc_pool_pid;
+long tc_live_regions;
 int tc_sandboxed;
 
 long long tc_divert_absent_since = -1;

@@ -30,6 +30,7 @@ struct kp_page;
 #define TC_FD_NCHUNKS  1024     /* fd table chunks of 1024: fds below 1M */
 #define TC_FD_DEFER_MAX 16      /* objects left for later by signal handlers */
 #define TC_POOL_MAX    16       /* free regions kept per process */
+#define TC_CHUNK_SLOTS 64       /* regions per chunk (sock_chunk.c) */
 
 /* settings.c: read at start-up; inherited as they are. */
 extern struct tc_config tc_cfg;
@@ -108,6 +109,8 @@ extern pthread_mutex_t tc_pool_lock;
 extern void *tc_pool[TC_POOL_MAX];
 extern int tc_pool_n;
 extern pid_t tc_pool_pid;
+/* sock_region.c: regions this process holds that it made (atomic). */
+extern long tc_live_regions;
 /* sock_io.c: set (never cleared) once in a seccomp sandbox (sandbox.c). */
 extern int tc_sandboxed;
 

@@ -27,6 +27,7 @@
 #include "fdtable.h"
 #include "frame.h"
 #include "pair.h"
+#include "settings.h"
 #include "shim.h"
 #include "sock.h"
 #include "sock_shm.h"
@@ -440,6 +441,13 @@ int main(void)
 	sr = srunner_create(region_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	/* again with every region in a chunk (sock_chunk.c), as in a process
+	 * that holds more than TCPCRYPT_OWN_MAPPINGS connections */
+	tc_cfg.own_mappings = 0;
+	sr = srunner_create(region_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed += srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -56,6 +56,10 @@ shim_uring_raw_SOURCES = shim/uring_raw.c
 check_PROGRAMS += shim/parked
 shim_parked_SOURCES = shim/parked.c
 
+# One process holding more encrypted connections than vm.max_map_count (test_many.sh).
+check_PROGRAMS += shim/many
+shim_many_SOURCES = shim/many.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -81,6 +85,7 @@ shim_scripts = \
 	shim/test_guard.sh \
 	shim/test_noaccept.sh \
 	shim/test_stalls.sh \
-	shim/test_parked.sh
+	shim/test_parked.sh \
+	shim/test_many.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts) shim/noaccept.py shim/stalls.py shim/epoll_edge.py shim/hidden_wakeups.py shim/partial_init.py
