@@ -72,7 +72,9 @@ void tc_aead_ctx_free(tc_aead_ctx *x);
 
 /* Called when the keys are set, once per line of the key log
  * ("TCPCRYPT_ES <sessid> <es>" and "TCPCRYPT_SS <sessid> <ss>", lower-case
- * hex, no newline). Only when the caller asked for it. */
+ * hex, no newline; a resumed session logs only "TCPCRYPT_SS <sessid>
+ * <ss[i]>", its sn being in the SYN and SYN-ACK options). Only when the
+ * caller asked for it. */
 typedef void (*tc_keylog_fn)(void *arg, const char *line);
 
 struct tc_session_params {
