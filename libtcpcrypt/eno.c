@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "eno.h"
+#include "session.h"   /* TC_RESUME_HALF_LEN */
 #include "tcpcrypt/tcpcrypt.h"
 
 /* Suboption byte ranges (RFC 8547 4.1, table 1). */
@@ -20,10 +21,11 @@
 #define SUB_V            0x80
 #define SUB_LEN_MASK     0x1f
 
-/* tcpcrypt (RFC 8548 3.2): a v=1 suboption carrying at least this many data
- * bytes asks for session resumption, which we do not implement. Less data
- * means an offer of fresh key agreement. */
-#define RESUME_MIN_DATA  9
+/* tcpcrypt (RFC 8548 3.5): a v=1 suboption carrying at least this many data
+ * bytes asks for session resumption, which this negotiation does not agree
+ * to (resume_opt.c reads and writes that suboption). Less data means an
+ * offer of fresh key agreement. */
+#define RESUME_MIN_DATA  TC_RESUME_HALF_LEN
 
 /* TCP option kinds that tc_eno_find treats specially. */
 #define TCPOPT_EOL 0

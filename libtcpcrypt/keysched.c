@@ -38,13 +38,45 @@ static void expand1(uint8_t *out, size_t len, const uint8_t *key, uint8_t konst)
 	(void)tc_hkdf_expand(out, len, key, TC_KS_SECRETLEN, &konst, 1);
 }
 
+/* Expand with info = konst | sn (sn[i] of a resumed session, or empty). */
+static void expand_sn(uint8_t *out, size_t len, const uint8_t *key, uint8_t konst,
+                      const uint8_t *sn, size_t snlen)
+{
+	uint8_t info[1 + TC_KS_SN_MAX];
+
+	info[0] = konst;
+	if (snlen > 0)
+		memcpy(info + 1, sn, snlen);
+	(void)tc_hkdf_expand(out, len, key, TC_KS_SECRETLEN, info, 1 + snlen);
+	sodium_memzero(info, sizeof info);
+}
+
+int tc_ks_from_ss(struct tc_ks_session *out, uint8_t tep_byte, const uint8_t ss[32],
+                  const uint8_t *sn, size_t snlen)
+{
+	if (snlen > TC_KS_SN_MAX || (sn == NULL && snlen > 0))
+		return -EINVAL;
+	expand_sn(out->mk0, sizeof out->mk0, ss, TC_CONST_REKEY, sn, snlen);
+	out->sessid[0] = tep_byte;
+	expand_sn(out->sessid + 1, 32, ss, TC_CONST_SESSID, sn, snlen);
+	tc_ks_resume(out->resume, ss);
+	expand1(out->ss1, sizeof out->ss1, ss, TC_CONST_NEXTK);
+	return 0;
+}
+
 void tc_ks_from_ss0(struct tc_ks_session *out, uint8_t tep_byte, const uint8_t ss0[32])
 {
-	expand1(out->mk0, sizeof out->mk0, ss0, TC_CONST_REKEY);
-	out->sessid[0] = tep_byte;
-	expand1(out->sessid + 1, 32, ss0, TC_CONST_SESSID);
-	expand1(out->resume, sizeof out->resume, ss0, TC_CONST_RESUME);
-	expand1(out->ss1, sizeof out->ss1, ss0, TC_CONST_NEXTK);
+	(void)tc_ks_from_ss(out, tep_byte, ss0, NULL, 0);
+}
+
+void tc_ks_next_ss(uint8_t ss[32])
+{
+	expand1(ss, TC_KS_SECRETLEN, ss, TC_CONST_NEXTK);
+}
+
+void tc_ks_resume(uint8_t out[TC_KS_RESUMELEN], const uint8_t ss[32])
+{
+	expand1(out, TC_KS_RESUMELEN, ss, TC_CONST_RESUME);
 }
 
 void tc_ks_next_mk(uint8_t mk[32])

@@ -1,6 +1,7 @@
 /*
  * session.c - one tcpcrypt session (RFC 8548), TEP TCPCRYPT_ECDHE_Curve25519:
- * the Init1/Init2 exchange, the keys, frames in both directions, rekeying.
+ * the Init1/Init2 exchange, the keys, frames in both directions, rekeying;
+ * resumed sessions (RFC 8548 3.5), keyed from ss[i] without Init messages.
  * Sans I/O; see session.h for the contract.
  *
  * The session is one flat structure without pointers (the caller may
@@ -47,7 +48,9 @@ struct tc_session {
 	tc_aead_key recv_key;             /* remote generation */
 
 	uint8_t state;
-	uint8_t role;
+	uint8_t role;                     /* the role of the keys: the original session's */
+	uint8_t eno_role;                 /* this connection's ENO role (tc_session_role) */
+	uint8_t resumed;                  /* made by tc_session_init_resumed */
 	uint8_t tep_byte;
 	uint8_t naeads;
 	int err;                          /* the sticky error in ST_FAILED */
@@ -76,6 +79,7 @@ struct tc_session {
 	uint64_t gen_target;              /* generation to reach, one step per frame */
 	uint64_t gen_remote;
 	uint8_t ss1[TC_KS_SECRETLEN];     /* ss[1], kept for a later resumption */
+	uint8_t ss1_avail;                /* ss1 not yet taken (tc_session_take_chain) */
 	uint8_t resume[TC_KS_RESUMELEN];
 	uint8_t sessid[TC_SESSID_LEN];
 
@@ -138,6 +142,7 @@ static int fail(tc_session *s, int err)
 	sodium_memzero(s->mk_send, sizeof s->mk_send);
 	sodium_memzero(s->mk_recv, sizeof s->mk_recv);
 	sodium_memzero(s->ss1, sizeof s->ss1);
+	s->ss1_avail = 0;
 	sodium_memzero(s->resume, sizeof s->resume);
 	wipe_fbuf(s);
 	s->fbuf_have = s->pend_len = s->pend_off = 0;
@@ -181,7 +186,7 @@ static int init_common(tc_session *s, const struct tc_session_params *p,
 			s->aeads[s->naeads++] = list[i];
 	if (s->naeads == 0)
 		return -ENOTSUP;
-	s->role = p->role;
+	s->role = s->eno_role = p->role;
 	s->tep_byte = p->tep_byte;
 	if (p->transcript_len > 0)
 		memcpy(s->transcript, p->transcript, p->transcript_len);
@@ -287,26 +292,33 @@ struct keylog {
 	void *arg;
 };
 
-/* Hands the key-log lines to the caller's callback. */
-static void keylog_lines(const tc_session *s, const struct keylog *kl, const uint8_t es[32],
-                         const uint8_t ss0[32])
+/* Hands one key-log line "TCPCRYPT_<label> <sessid> <secret>" (label two
+ * letters) to the caller's callback; the hex copies are wiped after. */
+static void keylog_line(const tc_session *s, const struct keylog *kl, const char label[2],
+                        const uint8_t secret[32])
 {
 	char line[16 + 2 * TC_SESSID_LEN + 1 + 64 + 1];
 	char sid[2 * TC_SESSID_LEN + 1], sec[65];
 
 	tc_hex(sid, sizeof sid, s->sessid, TC_SESSID_LEN);
-	tc_hex(sec, sizeof sec, es, 32);
-	memcpy(line, "TCPCRYPT_ES ", 12);
+	tc_hex(sec, sizeof sec, secret, 32);
+	memcpy(line, "TCPCRYPT_", 9);
+	memcpy(line + 9, label, 2);
+	line[11] = ' ';
 	memcpy(line + 12, sid, 2 * TC_SESSID_LEN);
 	line[12 + 2 * TC_SESSID_LEN] = ' ';
 	memcpy(line + 13 + 2 * TC_SESSID_LEN, sec, 65);
 	kl->fn(kl->arg, line);
-	tc_hex(sec, sizeof sec, ss0, 32);
-	memcpy(line + 9, "SS", 2);
-	memcpy(line + 13 + 2 * TC_SESSID_LEN, sec, 65);
-	kl->fn(kl->arg, line);
 	sodium_memzero(sec, sizeof sec);
 	sodium_memzero(line, sizeof line);
+}
+
+/* The key log of a fresh session: ES, then ss[0]. */
+static void keylog_lines(const tc_session *s, const struct keylog *kl, const uint8_t es[32],
+                         const uint8_t ss0[32])
+{
+	keylog_line(s, kl, "ES", es);
+	keylog_line(s, kl, "SS", ss0);
 }
 
 /* Sets the keys of generation j (mk) for one direction. */
@@ -337,6 +349,7 @@ static int derive_keys(tc_session *s, const struct keylog *kl, const uint8_t *pe
 	memcpy(s->sessid, ks.sessid, sizeof s->sessid);
 	memcpy(s->resume, ks.resume, sizeof s->resume);
 	memcpy(s->ss1, ks.ss1, sizeof s->ss1);
+	s->ss1_avail = 1;
 	memcpy(s->mk_send, ks.mk0, sizeof s->mk_send);
 	memcpy(s->mk_recv, ks.mk0, sizeof s->mk_recv);
 	sodium_memzero(&ks, sizeof ks);
@@ -349,6 +362,108 @@ static int derive_keys(tc_session *s, const struct keylog *kl, const uint8_t *pe
 	s->gen_local = s->gen_target = s->gen_remote = 0;
 	s->state = ST_KEYED;
 	return 1;
+}
+
+/* Checks the arguments of tc_session_init_resumed; 0 or a negative errno. */
+static int resume_args_ok(const tc_session *s, const struct tc_resume_secret *sec,
+                          const struct tc_resume_params *p)
+{
+	size_t i;
+	int found = 0;
+
+	if (s == NULL || sec == NULL || p == NULL || ((uintptr_t)s & 15) != 0)
+		return -EINVAL;
+	if ((p->role != TCPCRYPT_ROLE_A && p->role != TCPCRYPT_ROLE_B) ||
+	    (sec->orig_role != TCPCRYPT_ROLE_A && sec->orig_role != TCPCRYPT_ROLE_B))
+		return -EINVAL;
+	if (p->nonce_a_len > TC_RESUME_NONCE_MAX || p->nonce_b_len > TC_RESUME_NONCE_MAX ||
+	    (p->nonce_a == NULL && p->nonce_a_len > 0) || (p->nonce_b == NULL && p->nonce_b_len > 0))
+		return -EINVAL;
+	/* ss[0] keyed the original session: never a second connection */
+	if (sec->index == 0)
+		return -EINVAL;
+	if (sec->tep != TCPCRYPT_TEP_ECDHE_CURVE25519 || !tc_aead_supported(sec->aead))
+		return -ENOTSUP;
+	if (p->aeads == NULL)
+		return 0;
+	if (p->naeads > TC_MAX_AEADS)
+		return -EINVAL;
+	for (i = 0; i < p->naeads; i++)
+		found |= p->aeads[i] == sec->aead;
+	return found ? 0 : -ENOTSUP;
+}
+
+/* The keys of a resumed session from ss[i] and sn[i] = nonce_a | nonce_b:
+ * mk[0], the session ID and resume[i]; the traffic keys by the original role. */
+static void derive_resumed(tc_session *s, const uint8_t ss[32], const struct tc_resume_params *p)
+{
+	struct tc_ks_session ks;
+	uint8_t sn[TC_KS_SN_MAX];
+	int a = s->role == TCPCRYPT_ROLE_A;
+
+	if (p->nonce_a_len > 0)
+		memcpy(sn, p->nonce_a, p->nonce_a_len);
+	if (p->nonce_b_len > 0)
+		memcpy(sn + p->nonce_a_len, p->nonce_b, p->nonce_b_len);
+	(void)tc_ks_from_ss(&ks, s->tep_byte, ss, sn, p->nonce_a_len + p->nonce_b_len);
+	memcpy(s->sessid, ks.sessid, sizeof s->sessid);
+	memcpy(s->resume, ks.resume, sizeof s->resume);
+	memcpy(s->mk_send, ks.mk0, sizeof s->mk_send);
+	memcpy(s->mk_recv, ks.mk0, sizeof s->mk_recv);
+	sodium_memzero(&ks, sizeof ks);          /* ss[i+1] included: the chain has it */
+	sodium_memzero(sn, sizeof sn);
+	set_traffic_key(s, &s->send_key, s->mk_send, a);
+	set_traffic_key(s, &s->recv_key, s->mk_recv, !a);
+}
+
+int tc_session_init_resumed(tc_session *s, struct tc_resume_secret *sec,
+                            const struct tc_resume_params *p)
+{
+	struct keylog kl;
+	int r = resume_args_ok(s, sec, p);
+
+	if (r == 0 && sodium_init() < 0)
+		r = -EIO;
+	if (r < 0) {
+		tc_resume_secret_wipe(sec);
+		return r;
+	}
+	memset(s, 0, TC_SESS_HEAD);
+	s->role = sec->orig_role;
+	s->eno_role = p->role;
+	s->resumed = 1;
+	s->tep_byte = (uint8_t)(sec->tep | 0x80);
+	s->aead = s->aeads[0] = sec->aead;
+	s->naeads = 1;
+	randombytes_buf(&s->key_epoch, sizeof s->key_epoch);
+	derive_resumed(s, sec->ss, p);
+	kl.fn = p->keylog;
+	kl.arg = p->keylog_arg;
+	if (kl.fn != NULL)
+		keylog_line(s, &kl, "SS", sec->ss);
+	tc_resume_secret_wipe(sec);
+	/* no Init messages: both streams are frames from their first byte */
+	s->send_off = s->recv_off = first_frame_offset(0);
+	s->state = ST_KEYED;
+	return 0;
+}
+
+int tc_session_take_chain(tc_session *s, struct tc_resume_chain *out)
+{
+	int r;
+
+	if (s == NULL || out == NULL)
+		return -EINVAL;
+	if (s->state == ST_FAILED)
+		return s->err;
+	if (s->state != ST_KEYED)
+		return -EINVAL;
+	if (s->resumed || !s->ss1_avail)
+		return -ENOENT;
+	r = tc_resume_chain_init(out, s->ss1, 1, s->role, (uint8_t)(s->tep_byte & 0x7f), s->aead);
+	sodium_memzero(s->ss1, sizeof s->ss1);
+	s->ss1_avail = 0;
+	return r;
 }
 
 /* A: emits Init1. */
@@ -829,7 +944,12 @@ uint16_t tc_session_aead(const tc_session *s)
 
 int tc_session_role(const tc_session *s)
 {
-	return s != NULL ? s->role : -EINVAL;
+	return s != NULL ? s->eno_role : -EINVAL;
+}
+
+int tc_session_resumed(const tc_session *s)
+{
+	return s != NULL && s->resumed;
 }
 
 int tc_session_resume_id(const tc_session *s, uint8_t out[18])

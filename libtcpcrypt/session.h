@@ -72,7 +72,9 @@ void tc_aead_ctx_free(tc_aead_ctx *x);
 
 /* Called when the keys are set, once per line of the key log
  * ("TCPCRYPT_ES <sessid> <es>" and "TCPCRYPT_SS <sessid> <ss>", lower-case
- * hex, no newline). Only when the caller asked for it. */
+ * hex, no newline; a resumed session logs only "TCPCRYPT_SS <sessid>
+ * <ss[i]>", its sn being in the SYN and SYN-ACK options). Only when the
+ * caller asked for it. */
 typedef void (*tc_keylog_fn)(void *arg, const char *line);
 
 struct tc_session_params {
@@ -215,10 +217,126 @@ uint16_t tc_session_urgent(const tc_session *s);
 /* Information on an established session. */
 int tc_session_sessid(const tc_session *s, uint8_t *buf, size_t cap);   /* returns the length (33) */
 uint16_t tc_session_aead(const tc_session *s);                         /* AEAD id in use */
-int tc_session_role(const tc_session *s);
-int tc_session_resume_id(const tc_session *s, uint8_t out[18]);        /* resume[0] (RFC 8548 3.5) */
+int tc_session_role(const tc_session *s);                                /* this connection's ENO role */
+int tc_session_resume_id(const tc_session *s, uint8_t out[18]);        /* resume[i] of the session's ss[i] */
 uint64_t tc_session_send_offset(const tc_session *s);
 uint64_t tc_session_recv_offset(const tc_session *s);
+
+/*
+ * Session resumption (RFC 8548 3.5), the engine part. A fresh session
+ * used ss[0]; its chain ss[1], ss[2], ... (ss[i+1] = Expand(ss[i],
+ * CONST_NEXTK)) may each key one later connection, ever, with no key
+ * exchange and no Init messages:
+ *
+ *   after a fresh session:  tc_session_take_chain(s, &chain)  (once: ss[1])
+ *   active opener:          tc_resume_chain_take(&chain, &sec)  -> ss[i], i lowest not tried
+ *                           SYN suboption: tc_resume_subopt_build() (resume_opt.h)
+ *                           B's answer:    tc_resume_check_answer()
+ *   passive opener:         A's suboption: tc_resume_subopt_parse()
+ *                           tc_resume_chain_match(&chain, half, ...) -> ss[j]
+ *                           SYN-ACK suboption: tc_resume_subopt_build()
+ *   both, once agreed:      tc_session_init_resumed(s, &sec, &params)
+ *
+ * A chain serves active opens only or passive opens only (RFC 8548 3.5's
+ * safe policy: each ss[i] then keys one connection even though both hosts
+ * hold the chain); the first take or match decides, the other then fails
+ * with -EPERM. Chains and secrets are flat structures without pointers (a
+ * cache may keep them in its own memory); the caller wipes them
+ * (tc_resume_chain_wipe, tc_resume_secret_wipe; tc_session_init_resumed
+ * wipes the secret it consumes) and never writes them to disk.
+ */
+#define TC_RESUME_ID_LEN     18    /* resume[i] */
+#define TC_RESUME_HALF_LEN   9     /* the half of resume[i] one host sends */
+#define TC_RESUME_NONCE_MAX  8     /* nonce_a, nonce_b: 0-8 bytes; ours are always 8 */
+#define TC_RESUME_SS_LEN     32
+
+#define TC_RESUME_USE_ANY     0    /* a chain not used yet */
+#define TC_RESUME_USE_ACTIVE  1    /* handed out by tc_resume_chain_take */
+#define TC_RESUME_USE_PASSIVE 2    /* handed out by tc_resume_chain_match */
+
+/* The rest of one original session's chain: ss[next] is the lowest
+ * secret not handed out yet. */
+struct tc_resume_chain {
+	uint8_t ss[TC_RESUME_SS_LEN];     /* ss[next] */
+	uint64_t next;                    /* i of ss (>= 1) */
+	uint8_t orig_role;                /* this host's role in the original session */
+	uint8_t tep;                      /* TEP id of the original session (0x23) */
+	uint8_t use;                      /* TC_RESUME_USE_* */
+	uint16_t aead;                    /* AEAD of the original session */
+};
+
+/* One secret handed out of a chain, for one connection. */
+struct tc_resume_secret {
+	uint8_t ss[TC_RESUME_SS_LEN];     /* ss[i] */
+	uint8_t resume[TC_RESUME_ID_LEN]; /* resume[i] */
+	uint8_t nonce[TC_RESUME_NONCE_MAX]; /* this host's nonce for this connection (CSPRNG) */
+	uint64_t index;                   /* i */
+	uint8_t orig_role;                /* as in the chain: decides the half sent, k_ab or k_ba */
+	uint8_t tep;
+	uint16_t aead;
+};
+
+/* Moves the chain of a fresh, keyed session (ss[1]) into *out, at index
+ * 1, with the session's role, TEP and AEAD; the session's copy is wiped,
+ * so a second call fails (-ENOENT), as for a resumed session (whose chain
+ * is the one it was taken from). -EINVAL before keys are set. */
+int tc_session_take_chain(tc_session *s, struct tc_resume_chain *out);
+
+/* Sets a chain from a stored ss[index] (index >= 1; orig_role
+ * TCPCRYPT_ROLE_A/B; a TEP and AEAD this engine supports). ss is copied,
+ * not wiped. 0, -EINVAL or -ENOTSUP. */
+int tc_resume_chain_init(struct tc_resume_chain *c, const uint8_t ss[TC_RESUME_SS_LEN],
+                         uint64_t index, uint8_t orig_role, uint8_t tep, uint16_t aead);
+
+/* Active use: hands out ss[i] for the lowest i not yet tried, with
+ * resume[i] and a fresh 8-byte nonce, and steps the chain to ss[i+1]
+ * (ss[i] is overwritten in the chain: it is never handed out again,
+ * whatever becomes of the connection). 0, -EPERM on a chain used
+ * passively, -EOVERFLOW at the end of the index space, -EINVAL. */
+int tc_resume_chain_take(struct tc_resume_chain *c, struct tc_resume_secret *out);
+
+/* Passive use: looks for the peer's half-identifier (the half of the
+ * peer's original role, from its SYN suboption) among resume[next] ..
+ * resume[next + window - 1] (window 1..64; a peer skips indices whose
+ * connections never reached us). On a match at j: hands out ss[j] as
+ * tc_resume_chain_take does, steps the chain to ss[j+1] (the secrets
+ * skipped are wiped with it) and returns 1. Returns 0 when nothing
+ * matches (chain unchanged: the connection is fresh), -EPERM on a chain
+ * used actively, -EINVAL. The halves are compared in constant time. */
+int tc_resume_chain_match(struct tc_resume_chain *c, const uint8_t half[TC_RESUME_HALF_LEN],
+                          unsigned window, struct tc_resume_secret *out);
+
+void tc_resume_chain_wipe(struct tc_resume_chain *c);
+void tc_resume_secret_wipe(struct tc_resume_secret *sec);
+
+/* What a resumed connection adds to its secret. */
+struct tc_resume_params {
+	uint8_t role;                     /* this connection's ENO role (b bit), for tc_session_role() */
+	const uint8_t *nonce_a;           /* the nonce of the original-A host (its SYN or SYN-ACK suboption) */
+	size_t nonce_a_len;               /* 0..TC_RESUME_NONCE_MAX */
+	const uint8_t *nonce_b;           /* the nonce of the original-B host */
+	size_t nonce_b_len;
+	const uint16_t *aeads;            /* NULL, or this host's acceptable AEADs: the secret's must be one */
+	size_t naeads;
+	tc_keylog_fn keylog;              /* NULL, or "TCPCRYPT_SS <sessid> <ss[i]>" once */
+	void *keylog_arg;
+};
+
+/*
+ * Initialises s (as tc_session_init) as a resumed session from the secret
+ * sec (ss[i], its original role and AEAD): sn[i] = nonce_a | nonce_b;
+ * mk[0] and the session ID from ss[i] and sn[i], the ID's first byte
+ * TEP | 0x80 (0xa3); the host that was A seals with k_ab, B with k_ba,
+ * whatever this connection's role. No Init messages: the session is keyed
+ * at once and frames start at stream offset 0 both ways. sec is wiped
+ * whatever the outcome (one secret, one connection). 0, -EINVAL,
+ * -ENOTSUP (TEP or AEAD not usable here).
+ */
+int tc_session_init_resumed(tc_session *s, struct tc_resume_secret *sec,
+                            const struct tc_resume_params *p);
+
+/* 1 if s was made by tc_session_init_resumed. */
+int tc_session_resumed(const tc_session *s);
 
 /* The default AEAD list (A's offer and B's preference): AES-128-GCM,
  * AES-256-GCM (where the CPU has AES-NI), ChaCha20-Poly1305. Returns the

@@ -6,7 +6,9 @@
  * options, ours and the peer's (tc_eno_negotiate, both ways round). The
  * split point is the first option's own length byte when it fits, so a
  * seed `45 03 23 45 04 01 23` is a real SYN / SYN-ACK pair. Every call runs
- * under a set of policies, and invariants are checked with abort().
+ * under a set of policies, and invariants are checked with abort(). The
+ * TEP suboptions of a parsed option also go through the tcpcrypt
+ * resumption codec (resume_opt.c).
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "eno.h"
+#include "resume_opt.h"
 #include "tcpcrypt/tcpcrypt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,6 +84,60 @@ static void fuzz_parse(const uint8_t *data, size_t size)
 	}
 	CHECK(tc_eno_parse_syn(data, size, &s2) == 0);
 	CHECK(memcmp(&s, &s2, sizeof s) == 0);
+}
+
+/* The resumption codec on every TEP suboption of a parsed option: the
+ * RFC 8548 3.5 classification by data length, a resumption offer built
+ * back byte for byte, and A's reading of the option as B's answer. */
+static void fuzz_resume(const uint8_t *data, size_t size)
+{
+	struct tc_eno_syn s;
+	struct tc_resume_offer o;
+	uint8_t res[18] = { 0 }, out[TC_RESUME_SUBOPT_MAX];
+	int r, n, want, seen = 0;
+
+	if (tc_eno_parse_syn(data, size, &s) < 0)
+		return;
+	for (size_t i = 0; i < s.ntep; i++) {
+		const struct tc_eno_tep *t = &s.tep[i];
+
+		r = tc_resume_subopt_parse(t, &o);
+		CHECK(o.tep == t->id);
+		if (!t->v || t->dlen < 9) {
+			CHECK(r == 0);
+			continue;
+		}
+		if (t->dlen > 17) {
+			CHECK(r == -EMSGSIZE);
+			continue;
+		}
+		CHECK(r == 1 && o.nonce_len == t->dlen - 9);
+		CHECK(memcmp(o.half, t->data, 9) == 0);
+		/* as the original B's suboption: B's half is resume[9..17] */
+		memcpy(res + 9, o.half, 9);
+		n = tc_resume_subopt_build(t->id, TCPCRYPT_ROLE_B, res, o.nonce, o.nonce_len, 0, out,
+		                           sizeof out);
+		CHECK(n == 1 + t->dlen && out[0] == t->byte);
+		CHECK(memcmp(out + 1, t->data, t->dlen) == 0);
+		CHECK(tc_resume_half_matches(res, TCPCRYPT_ROLE_A, o.half) == 1);
+	}
+	/* A's reading with the last resumption half seen (or zeros): the last
+	 * suboption for 0x23 that offers fresh or carries that half decides */
+	want = -ENOENT;
+	for (size_t i = s.ntep; i-- > 0 && want == -ENOENT;) {
+		const struct tc_eno_tep *t = &s.tep[i];
+
+		if (t->id != 0x23)
+			continue;
+		seen = 1;
+		if (!t->v || t->dlen < 9)
+			want = TC_RESUME_ANSWER_FRESH;
+		else if (t->dlen <= 17 && memcmp(t->data, res + 9, 9) == 0)
+			want = TC_RESUME_ANSWER_RESUMED;
+	}
+	if (want == -ENOENT && seen)
+		want = TC_RESUME_ANSWER_IGNORED;
+	CHECK(tc_resume_check_answer(&s, 0x23, TCPCRYPT_ROLE_A, res, &o) == want);
 }
 
 /* Reference rule, written independently of eno.c: the last TEP in B's
@@ -239,6 +296,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_find(data, size);
 	fuzz_parse(data, size);
+	fuzz_resume(data, size);
 	for (size_t k = 0; k < sizeof counts; k++) {
 		for (uint8_t app = 0; app <= 2; app++) {
 			for (uint8_t pas = 0; pas <= 1; pas++) {

@@ -12,6 +12,12 @@
  * A offers [0x0010], B prefers [0x0002, 0x0010] (so B picks
  * ChaCha20-Poly1305); then the same conversation with A offering only
  * AES-128-GCM and only AES-256-GCM (check_kat_aes: SKIP without AES-NI).
+ * Resumption (RFC 8548 3.5) from each conversation's ss[0]: the chain
+ * ss[1], ss[2], resume[1], resume[2], the session resumed from ss[1] with
+ * nonce_a = 0xa0..0xa7 and nonce_b = 0xb0..0xb7 (sn, mk[0], the 0xa3
+ * session ID, k_ab, k_ba, the first frames both ways at offset 0), the
+ * SYN suboptions; with ChaCha20-Poly1305 also a session from ss[2] with a
+ * 3-byte nonce_a and an empty nonce_b.
  * `make check` regenerates the header and compares it byte for byte
  * (unit/kat/check_header.sh). To regenerate:
  * python3 tests/unit/kat/gen_kat.py > tests/unit/kat/kat_vectors.h
@@ -29,7 +35,9 @@
 #include "tcpcrypt/tcpcrypt.h"
 #include "aead.h"
 #include "frame.h"
+#include "eno.h"
 #include "keysched.h"
+#include "resume_opt.h"
 #include "session.h"
 #include "session_internal.h"
 /* One conversation's known answers (the header's kat_set_*). */
@@ -42,6 +50,12 @@ struct kat_set {
 	uint16_t aead;
 	struct kat_blob init1, init2, ss0, mk0, sessid, resume, k_ab0, k_ba0, mk1, k_ab1, k_ba1;
 	struct kat_blob fa1, fb1, fa2, fb2, fa3, fb3;
+};
+/* The resumption known answers of one conversation (kat_rset_*). */
+struct kat_rset {
+	uint16_t aead;
+	struct kat_blob ss1, ss2, resume1, resume2, sn, mk0, sessid, k_ab, k_ba, fa, fb, fa2;
+	struct kat_blob sub_a, sub_b;
 };
 
 /* This file is built twice, with and without TC_AES_TESTS, each build
@@ -502,6 +516,283 @@ START_TEST(test_set_chacha)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- resumption */
+
+static const uint8_t nonce_a8[8] = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7 };
+static const uint8_t nonce_b8[8] = { 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7 };
+
+/* The chain and the resumed key schedule from ss[0], primitive by primitive. */
+static void rset_keysched(const struct kat_set *k, const struct kat_rset *r)
+{
+	uint8_t ss[32], res[18], key[44];
+	struct tc_ks_session ks;
+	size_t tl = r->k_ab.len;
+
+	memcpy(ss, k->ss0.p, 32);
+	tc_ks_next_ss(ss);
+	ck_assert_mem_eq(ss, r->ss1.p, 32);
+	tc_ks_resume(res, ss);
+	ck_assert_mem_eq(res, r->resume1.p, 18);
+	ck_assert_int_eq(tc_ks_from_ss(&ks, 0xa3, ss, r->sn.p, r->sn.len), 0);
+	ck_assert_mem_eq(ks.mk0, r->mk0.p, 32);
+	ck_assert_mem_eq(ks.sessid, r->sessid.p, 33);
+	ck_assert_mem_eq(ks.resume, r->resume1.p, 18);
+	ck_assert_mem_eq(ks.ss1, r->ss2.p, 32);
+	tc_ks_traffic(key, tl, ks.mk0, TC_CONST_KEY_A);
+	ck_assert_mem_eq(key, r->k_ab.p, tl);
+	tc_ks_traffic(key, tl, ks.mk0, TC_CONST_KEY_B);
+	ck_assert_mem_eq(key, r->k_ba.p, tl);
+	tc_ks_next_ss(ss);
+	ck_assert_mem_eq(ss, r->ss2.p, 32);
+	tc_ks_resume(res, ss);
+	ck_assert_mem_eq(res, r->resume2.p, 18);
+	ck_assert_int_eq(tc_ks_from_ss(&ks, 0xa3, ss, r->sn.p, TC_KS_SN_MAX + 1), -EINVAL);
+}
+
+/* A fresh pair keyed through the engine (the conversation of the set),
+ * each side's chain taken from its session. */
+static void fresh_chains(uint16_t aead, struct tc_resume_chain *ca, struct tc_resume_chain *cb)
+{
+	uint16_t offer[1] = { aead };
+	tc_session *a = mk_session_aead(TCPCRYPT_ROLE_A, NULL, offer);
+	tc_session *b = mk_session_aead(TCPCRYPT_ROLE_B, NULL, offer);
+	uint8_t out[TC_HANDSHAKE_MAX], out2[TC_HANDSHAKE_MAX];
+	size_t outlen, out2len, used;
+	struct tc_resume_chain again;
+
+	ck_assert_int_eq(tc_session_take_chain(a, ca), -EINVAL);       /* no keys yet */
+	ck_assert_int_eq(tc_session_handshake(a, NULL, 0, &used, out, sizeof out, &outlen), 0);
+	ck_assert_int_eq(tc_session_handshake(b, out, outlen, &used, out2, sizeof out2, &out2len), 1);
+	ck_assert_int_eq(tc_session_handshake(a, out2, out2len, &used, out, sizeof out, &outlen), 1);
+	ck_assert_int_eq(tc_session_take_chain(a, ca), 0);
+	ck_assert_int_eq(tc_session_take_chain(b, cb), 0);
+	/* ss[1] is handed out once */
+	ck_assert_int_eq(tc_session_take_chain(a, &again), -ENOENT);
+	ck_assert_int_eq(tc_session_take_chain(b, &again), -ENOENT);
+	ck_assert_uint_eq(ca->next, 1);
+	ck_assert_uint_eq(ca->orig_role, TCPCRYPT_ROLE_A);
+	ck_assert_uint_eq(cb->orig_role, TCPCRYPT_ROLE_B);
+	ck_assert_uint_eq(ca->aead, aead);
+	ck_assert_uint_eq(cb->tep, 0x23);
+	tc_session_wipe(a);
+	tc_session_wipe(b);
+	free(a);
+	free(b);
+}
+
+/* Both halves of the negotiation through the codec: A's suboption, B's
+ * match and answer, A's reading of the answer. */
+static void rset_options(const struct kat_rset *r, struct tc_resume_chain *ca,
+                         struct tc_resume_chain *cb, struct tc_resume_secret *sa,
+                         struct tc_resume_secret *sb)
+{
+	uint8_t opt[40];
+	struct tc_eno_syn syn;
+	struct tc_resume_offer off;
+	int n;
+
+	/* A: the lowest i, ss[1]; its SYN option 45 14 | a3 half nonce_a */
+	ck_assert_int_eq(tc_resume_chain_take(ca, sa), 0);
+	ck_assert_uint_eq(sa->index, 1);
+	ck_assert_mem_eq(sa->ss, r->ss1.p, 32);
+	ck_assert_mem_eq(sa->resume, r->resume1.p, 18);
+	ck_assert_mem_eq(ca->ss, r->ss2.p, 32);
+	n = tc_resume_subopt_build(0x23, sa->orig_role, sa->resume, nonce_a8, 8, 0, opt + 2,
+	                           sizeof opt - 2);
+	ck_assert_int_eq(n, (int)r->sub_a.len);
+	ck_assert_mem_eq(opt + 2, r->sub_a.p, r->sub_a.len);
+	opt[0] = 69;
+	opt[1] = (uint8_t)(n + 2);
+	ck_assert_int_eq(tc_eno_parse_syn(opt, (size_t)n + 2, &syn), 0);
+
+	/* B: A's half names ss[1] of its chain; B answers 45 15 01 | a3 half nonce_b */
+	ck_assert_int_eq(tc_resume_subopt_parse(&syn.tep[0], &off), 1);
+	ck_assert_uint_eq(off.nonce_len, 8);
+	ck_assert_mem_eq(off.nonce, nonce_a8, 8);
+	ck_assert_int_eq(tc_resume_chain_match(cb, off.half, 4, sb), 1);
+	ck_assert_uint_eq(sb->index, 1);
+	ck_assert_mem_eq(sb->ss, r->ss1.p, 32);
+	n = tc_resume_subopt_build(0x23, sb->orig_role, sb->resume, nonce_b8, 8, 0, opt + 3,
+	                           sizeof opt - 3);
+	ck_assert_int_eq(n, (int)r->sub_b.len);
+	ck_assert_mem_eq(opt + 3, r->sub_b.p, r->sub_b.len);
+	opt[1] = (uint8_t)(n + 3);
+	opt[2] = 0x01;
+	ck_assert_int_eq(tc_eno_parse_syn(opt, (size_t)n + 3, &syn), 0);
+
+	/* A: B's half matches: resumed, with nonce_b */
+	ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, sa->orig_role, sa->resume, &off),
+	                 TC_RESUME_ANSWER_RESUMED);
+	ck_assert_uint_eq(off.nonce_len, 8);
+	ck_assert_mem_eq(off.nonce, nonce_b8, 8);
+}
+
+struct keylog_one {
+	int count;
+	char line[256];
+};
+
+static void keylog_one_cb(void *arg, const char *line)
+{
+	struct keylog_one *r = arg;
+
+	r->count++;
+	ck_assert_uint_lt(strlen(line), sizeof r->line);
+	strcpy(r->line, line);
+}
+
+/* A resumed session from sec with the 8-byte nonces; the secret is wiped. */
+static tc_session *resumed_session(struct tc_resume_secret *sec, int role,
+                                   const uint8_t *na, size_t nal, const uint8_t *nb, size_t nbl,
+                                   struct keylog_one *log)
+{
+	static const uint8_t zero[sizeof(struct tc_resume_secret)];
+	struct tc_resume_params p = {
+		.role = (uint8_t)role, .nonce_a = na, .nonce_a_len = nal, .nonce_b = nb,
+		.nonce_b_len = nbl, .keylog = log ? keylog_one_cb : NULL, .keylog_arg = log,
+	};
+	tc_session *s = aligned_alloc(16, (tc_session_size() + 15) & ~(size_t)15);
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(tc_session_init_resumed(s, sec, &p), 0);
+	ck_assert_mem_eq(sec, zero, sizeof *sec);
+	return s;
+}
+
+/* The resumed pair: session IDs, offsets from 0, each known frame both ways. */
+static void rset_sessions(const struct kat_rset *r, struct tc_resume_secret *sa,
+                          struct tc_resume_secret *sb)
+{
+	struct keylog_one loga = { 0 }, logb = { 0 };
+	tc_session *a = resumed_session(sa, TCPCRYPT_ROLE_A, nonce_a8, 8, nonce_b8, 8, &loga);
+	tc_session *b = resumed_session(sb, TCPCRYPT_ROLE_B, nonce_a8, 8, nonce_b8, 8, &logb);
+	tc_aead_ctx ax = { 0 }, bx = { 0 }, ar = { 0 }, br = { 0 };
+	char want[256], sid[67], ss[65];
+	uint8_t id[64];
+	size_t i;
+
+	ck_assert_int_eq(tc_session_sessid(a, id, sizeof id), 33);
+	ck_assert_mem_eq(id, r->sessid.p, 33);
+	ck_assert_uint_eq(id[0], 0xa3);
+	ck_assert_int_eq(tc_session_sessid(b, id, sizeof id), 33);
+	ck_assert_mem_eq(id, r->sessid.p, 33);
+	ck_assert_int_eq(tc_session_resumed(a), 1);
+	ck_assert_int_eq(tc_session_role(b), TCPCRYPT_ROLE_B);
+	ck_assert_uint_eq(tc_session_aead(a), r->aead);
+	ck_assert_uint_eq(tc_session_send_offset(a), 0);
+	ck_assert_uint_eq(tc_session_recv_offset(b), 0);
+	/* key log: TCPCRYPT_SS <session id> <ss[1]>, from the known bytes */
+	for (i = 0; i < 33; i++)
+		snprintf(sid + 2 * i, 3, "%02x", r->sessid.p[i]);
+	for (i = 0; i < 32; i++)
+		snprintf(ss + 2 * i, 3, "%02x", r->ss1.p[i]);
+	snprintf(want, sizeof want, "TCPCRYPT_SS %s %s", sid, ss);
+	ck_assert_int_eq(loga.count, 1);
+	ck_assert_str_eq(loga.line, want);
+	ck_assert_str_eq(logb.line, want);
+
+	seal_set(a, &ax, "resumed hello, B", 0, &r->fa);
+	open_set(b, &br, &r->fa, "resumed hello, B", 0);
+	seal_set(b, &bx, "resumed hi A", 0, &r->fb);
+	open_set(a, &ar, &r->fb, "resumed hi A", 0);
+	seal_set(a, &ax, "bye", TC_SEAL_FIN, &r->fa2);
+	open_set(b, &br, &r->fa2, "bye", TC_OPEN_FIN);
+	tc_aead_ctx_free(&ax); tc_aead_ctx_free(&bx); tc_aead_ctx_free(&ar); tc_aead_ctx_free(&br);
+	tc_session_free(a);
+	tc_session_free(b);
+}
+
+/* One set: key schedule, chains from the engine's fresh sessions,
+ * suboptions, the resumed pair. Returns the chains at ss[2]. */
+static void run_rset(const struct kat_set *k, const struct kat_rset *r,
+                     struct tc_resume_chain *ca, struct tc_resume_chain *cb)
+{
+	struct tc_resume_secret sa, sb;
+
+	ck_assert_uint_eq(k->aead, r->aead);
+	rset_keysched(k, r);
+	fresh_chains(r->aead, ca, cb);
+	ck_assert_mem_eq(ca->ss, r->ss1.p, 32);
+	ck_assert_mem_eq(cb->ss, r->ss1.p, 32);
+	rset_options(r, ca, cb, &sa, &sb);
+	rset_sessions(r, &sa, &sb);
+}
+
+START_TEST(test_resume_chacha)
+{
+	struct tc_resume_chain ca, cb;
+	struct tc_resume_secret sa, sb;
+	static const uint8_t na3[3] = { 0xc0, 0xc1, 0xc2 };
+	tc_session *a, *b;
+	tc_aead_ctx x = { 0 };
+	uint8_t id[33];
+
+	run_rset(&kat_set_chacha, &kat_rset_chacha, &ca, &cb);
+	/* the next connection: ss[2], a 3-byte nonce_a and an empty nonce_b */
+	ck_assert_int_eq(tc_resume_chain_take(&ca, &sa), 0);
+	ck_assert_uint_eq(sa.index, 2);
+	ck_assert_mem_eq(sa.ss, kat_r_chacha_ss2, 32);
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sa.resume, 4, &sb), 1);   /* A's half: resume[0..8] */
+	ck_assert_uint_eq(sb.index, 2);
+	a = resumed_session(&sa, TCPCRYPT_ROLE_A, na3, 3, NULL, 0, NULL);
+	b = resumed_session(&sb, TCPCRYPT_ROLE_B, na3, 3, NULL, 0, NULL);
+	ck_assert_int_eq(tc_session_sessid(a, id, sizeof id), 33);
+	ck_assert_mem_eq(id, kat_r2_sessid, 33);
+	ck_assert_int_eq(tc_session_sessid(b, id, sizeof id), 33);
+	ck_assert_mem_eq(id, kat_r2_sessid, 33);
+	seal_set(a, &x, "second resumption", 0, &(struct kat_blob)KAT_F(kat_r2_fa));
+	seal_set(b, &x, "ok", 0, &(struct kat_blob)KAT_F(kat_r2_fb));
+	tc_aead_ctx_free(&x);
+	tc_session_free(a);
+	tc_session_free(b);
+	tc_resume_chain_wipe(&ca);
+	tc_resume_chain_wipe(&cb);
+}
+END_TEST
+
+/* The original B host opens the resumed connection (its ENO role is A
+ * now): the keys follow the original roles, so the frames and session ID
+ * are the known ones all the same. */
+START_TEST(test_resume_roles_swapped)
+{
+	const struct kat_rset *r = &kat_rset_chacha;
+	struct tc_resume_chain ca, cb;
+	struct tc_resume_secret sa, sb;
+	tc_aead_ctx x = { 0 };
+	tc_session *a, *b;
+	uint8_t id[33];
+
+	ck_assert_int_eq(tc_resume_chain_init(&ca, r->ss1.p, 1, TCPCRYPT_ROLE_A, 0x23, r->aead), 0);
+	ck_assert_int_eq(tc_resume_chain_init(&cb, r->ss1.p, 1, TCPCRYPT_ROLE_B, 0x23, r->aead), 0);
+	/* the original B takes actively and sends resume[9..17]; the original A matches it */
+	ck_assert_int_eq(tc_resume_chain_take(&cb, &sb), 0);
+	ck_assert_int_eq(tc_resume_chain_match(&ca, sb.resume + 9, 1, &sa), 1);
+	b = resumed_session(&sb, TCPCRYPT_ROLE_A, nonce_a8, 8, nonce_b8, 8, NULL);
+	a = resumed_session(&sa, TCPCRYPT_ROLE_B, nonce_a8, 8, nonce_b8, 8, NULL);
+	ck_assert_int_eq(tc_session_role(b), TCPCRYPT_ROLE_A);
+	ck_assert_int_eq(tc_session_sessid(b, id, sizeof id), 33);
+	ck_assert_mem_eq(id, r->sessid.p, 33);
+	seal_set(b, &x, "resumed hi A", 0, &r->fb);
+	seal_set(a, &x, "resumed hello, B", 0, &r->fa);
+	tc_aead_ctx_free(&x);
+	tc_session_free(a);
+	tc_session_free(b);
+}
+END_TEST
+
+START_TEST(test_resume_aes)
+{
+	struct tc_resume_chain ca, cb;
+
+	if (_i)
+		run_rset(&kat_set_aes256, &kat_rset_aes256, &ca, &cb);
+	else
+		run_rset(&kat_set_aes128, &kat_rset_aes128, &ca, &cb);
+	tc_resume_chain_wipe(&ca);
+	tc_resume_chain_wipe(&cb);
+}
+END_TEST
+
 START_TEST(test_set_aes)
 {
 	run_set(_i ? &kat_set_aes256 : &kat_set_aes128);
@@ -516,6 +807,7 @@ static Suite *kat_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 #ifdef TC_AES_TESTS
 	tcase_add_loop_test(tc, test_set_aes, 0, 2);
+	tcase_add_loop_test(tc, test_resume_aes, 0, 2);
 #else
 	tcase_add_test(tc, test_keysched_kat);
 	tcase_add_test(tc, test_session_kat);
@@ -524,6 +816,8 @@ static Suite *kat_suite(void)
 	tcase_add_test(tc, test_urgent_seal);
 	tcase_add_test(tc, test_trailing_kat);
 	tcase_add_test(tc, test_set_chacha);
+	tcase_add_test(tc, test_resume_chacha);
+	tcase_add_test(tc, test_resume_roles_swapped);
 #endif
 	suite_add_tcase(s, tc);
 	return s;

@@ -2,7 +2,9 @@
  * check_session.c - the tcpcrypt session engine end to end: two sessions
  * in memory run Init1/Init2 and exchange data both ways under random
  * chunking (one byte at a time included), with rekeys, until FINp, for
- * every AEAD; Init parsing errors; tampering with frames; misuse.
+ * every AEAD; Init parsing errors; tampering with frames; misuse;
+ * resumed sessions (RFC 8548 3.5): the chain's use rules, the v=1
+ * suboption, resumed pairs under random chunking from offset 0.
  */
 #include "config.h"
 
@@ -24,6 +26,9 @@
 #include "tcpcrypt/tcpcrypt.h"
 #include "init_msg.h"
 #include "aead.h"
+#include "eno.h"
+#include "keysched.h"
+#include "resume_opt.h"
 #include "session.h"
 #include "util.h"
 
@@ -1325,6 +1330,520 @@ START_TEST(test_no_copy_paths)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- resumption */
+
+/* A fresh pair with aead (0: defaults) keyed through Init1/Init2, its
+ * chains taken: ca on A's side, cb on B's. */
+static void fresh_chains(uint16_t aead, struct tc_resume_chain *ca, struct tc_resume_chain *cb)
+{
+	uint16_t l[1] = { aead };
+	tc_session *a = new_session(TCPCRYPT_ROLE_A, aead ? l : NULL, aead ? 1 : 0);
+	tc_session *b = new_session(TCPCRYPT_ROLE_B, aead ? l : NULL, aead ? 1 : 0);
+
+	handshake(a, b);
+	ck_assert_int_eq(tc_session_take_chain(a, ca), 0);
+	ck_assert_int_eq(tc_session_take_chain(b, cb), 0);
+	ck_assert_mem_eq(ca->ss, cb->ss, sizeof ca->ss);
+	tc_session_free(a);
+	tc_session_free(b);
+}
+
+/* A resumed session from sec (wiped by it) with the given nonces. */
+static tc_session *resumed(struct tc_resume_secret *sec, int role, const uint8_t *na, size_t nal,
+                           const uint8_t *nb, size_t nbl)
+{
+	struct tc_resume_params p = {
+		.role = (uint8_t)role, .nonce_a = na, .nonce_a_len = nal,
+		.nonce_b = nb, .nonce_b_len = nbl,
+	};
+	tc_session *s = aligned_alloc(16, (tc_session_size() + 15) & ~(size_t)15);
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(tc_session_init_resumed(s, sec, &p), 0);
+	return s;
+}
+
+/* The resumed pair of the next index of ca (A, active) and cb (B,
+ * passive, found by A's half), with the nonces each secret carries. */
+static void resumed_pair(struct tc_resume_chain *ca, struct tc_resume_chain *cb,
+                         tc_session **a, tc_session **b)
+{
+	struct tc_resume_secret sa, sb;
+	uint8_t na[8], nb[8];
+
+	ck_assert_int_eq(tc_resume_chain_take(ca, &sa), 0);
+	ck_assert_int_eq(tc_resume_chain_match(cb, sa.resume, 8, &sb), 1);
+	ck_assert_uint_eq(sa.index, sb.index);
+	memcpy(na, sa.nonce, 8);
+	memcpy(nb, sb.nonce, 8);
+	*a = resumed(&sa, TCPCRYPT_ROLE_A, na, 8, nb, 8);
+	*b = resumed(&sb, TCPCRYPT_ROLE_B, na, 8, nb, 8);
+}
+
+/* A resumed pair exchanges data both ways from stream offset 0, no Init
+ * message, under random chunking, until FINp both ways; equal session
+ * IDs that start with 0xa3, and a new ID for each index. */
+static void resume_conversation(uint16_t aead, uint64_t seed)
+{
+	struct tc_resume_chain ca, cb;
+	struct buf ab = { 0 }, ba = { 0 }, got_b = { 0 }, got_a = { 0 }, none = { 0 }, sent_a = { 0 },
+		sent_b = { 0 };
+	uint8_t ida[33], idb[33], prev[33], data[3000];
+	tc_session *a, *b;
+	unsigned fa = 0, fb = 0;
+	int conn, i;
+	size_t n;
+
+	rng_state = seed;
+	fresh_chains(aead, &ca, &cb);
+	for (conn = 0; conn < 3; conn++) {
+		resumed_pair(&ca, &cb, &a, &b);
+		ck_assert_int_eq(tc_session_ready(a), 1);
+		ck_assert_int_eq(tc_session_resumed(b), 1);
+		ck_assert_int_eq(tc_session_sessid(a, ida, sizeof ida), 33);
+		ck_assert_int_eq(tc_session_sessid(b, idb, sizeof idb), 33);
+		ck_assert_mem_eq(ida, idb, 33);
+		ck_assert_uint_eq(ida[0], 0xa3);
+		if (conn > 0)
+			ck_assert_mem_ne(ida, prev, 33);
+		memcpy(prev, ida, 33);
+		if (aead != 0)
+			ck_assert_uint_eq(tc_session_aead(b), aead);
+		ck_assert_uint_eq(tc_session_send_offset(a), 0);
+		ck_assert_uint_eq(tc_session_send_offset(b), 0);
+		for (i = 0; i < 20; i++) {
+			n = rnd(sizeof data);
+			rnd_bytes(data, n);
+			if (rnd(2)) {
+				seal_into(a, &ab, data, n, 0);
+				buf_add(&sent_a, data, n);
+			} else {
+				seal_into(b, &ba, data, n, 0);
+				buf_add(&sent_b, data, n);
+			}
+		}
+		seal_into(a, &ab, NULL, 0, TC_SEAL_FIN);
+		seal_into(b, &ba, NULL, 0, TC_SEAL_FIN);
+		/* the first frame of each direction is at offset 0 */
+		ck_assert_uint_eq(tc_session_send_offset(a), ab.len);
+		ck_assert_uint_eq(tc_session_send_offset(b), ba.len);
+		fb = drain_wire(b, &ab, &got_b, &none, conn == 1);
+		fa = drain_wire(a, &ba, &got_a, &none, 0);
+		ck_assert_uint_eq(fb & TC_OPEN_FIN, TC_OPEN_FIN);
+		ck_assert_uint_eq(fa & TC_OPEN_FIN, TC_OPEN_FIN);
+		ck_assert_uint_eq(none.len, 0);
+		ck_assert_uint_eq(got_b.len, sent_a.len);
+		ck_assert_uint_eq(got_a.len, sent_b.len);
+		if (sent_a.len)
+			ck_assert_mem_eq(got_b.p, sent_a.p, sent_a.len);
+		if (sent_b.len)
+			ck_assert_mem_eq(got_a.p, sent_b.p, sent_b.len);
+		tc_session_free(a);
+		tc_session_free(b);
+		buf_free(&ab); buf_free(&ba); buf_free(&got_a); buf_free(&got_b);
+		buf_free(&sent_a); buf_free(&sent_b);
+	}
+	tc_resume_chain_wipe(&ca);
+	tc_resume_chain_wipe(&cb);
+}
+
+START_TEST(test_resume_e2e)
+{
+	static const uint16_t ids[3] = { 0, TCPCRYPT_AEAD_CHACHA20_POLY1305, 0 };
+
+	resume_conversation(ids[_i], 0x5eed0001ull + (uint64_t)_i);
+}
+END_TEST
+
+START_TEST(test_resume_e2e_aes)
+{
+	resume_conversation(_i ? TCPCRYPT_AEAD_AES_256_GCM : TCPCRYPT_AEAD_AES_128_GCM,
+	                    0x5eed0100ull + (uint64_t)_i);
+}
+END_TEST
+
+/* The same ss[i] with other nonces gives another session ID and other
+ * keys (a frame of one does not open in the other); so does swapping
+ * nonce_a and nonce_b. */
+START_TEST(test_resume_nonces)
+{
+	static const uint8_t n1[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, n2[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	struct tc_resume_chain ca, cb;
+	struct tc_resume_secret sa, s1, s2, s3;
+	uint8_t id1[33], id2[33], id3[33], fr[64], copy[64], *data;
+	size_t flen, dlen;
+	unsigned flags;
+	tc_session *x, *y, *z;
+
+	fresh_chains(TCPCRYPT_AEAD_CHACHA20_POLY1305, &ca, &cb);
+	ck_assert_int_eq(tc_resume_chain_take(&ca, &sa), 0);
+	/* copies of the same secret (a test only: the API hands it out once) */
+	s1 = s2 = s3 = sa;
+	x = resumed(&s1, TCPCRYPT_ROLE_A, n1, 8, n2, 8);
+	y = resumed(&s2, TCPCRYPT_ROLE_A, n1, 8, n1, 8);
+	z = resumed(&s3, TCPCRYPT_ROLE_A, n2, 8, n1, 8);
+	ck_assert_int_eq(tc_session_sessid(x, id1, sizeof id1), 33);
+	ck_assert_int_eq(tc_session_sessid(y, id2, sizeof id2), 33);
+	ck_assert_int_eq(tc_session_sessid(z, id3, sizeof id3), 33);
+	ck_assert_uint_eq(id1[0], 0xa3);
+	ck_assert_mem_ne(id1 + 1, id2 + 1, 32);
+	ck_assert_mem_ne(id1 + 1, id3 + 1, 32);
+	ck_assert_mem_ne(id2 + 1, id3 + 1, 32);
+	tc_session_free(y);
+	tc_session_free(z);
+	/* B with other nonces: x's first frame fails authentication */
+	s1 = sa;
+	s1.orig_role = TCPCRYPT_ROLE_B;
+	y = resumed(&s1, TCPCRYPT_ROLE_B, n1, 8, n1, 8);
+	ck_assert_int_eq(tc_session_seal(x, (const uint8_t *)"hi", 2, 0, fr, sizeof fr, &flen), 0);
+	memcpy(copy, fr, flen);              /* (a failed open zeroes the frame's data) */
+	ck_assert_int_eq(tc_session_open(y, copy, flen, &data, &dlen, &flags), -EBADMSG);
+	tc_session_free(y);
+	/* with the nonces swapped too */
+	s1 = sa;
+	s1.orig_role = TCPCRYPT_ROLE_B;
+	y = resumed(&s1, TCPCRYPT_ROLE_B, n2, 8, n1, 8);
+	memcpy(copy, fr, flen);
+	ck_assert_int_eq(tc_session_open(y, copy, flen, &data, &dlen, &flags), -EBADMSG);
+	tc_session_free(y);
+	/* and with the same nonces it opens */
+	s1 = sa;
+	s1.orig_role = TCPCRYPT_ROLE_B;
+	y = resumed(&s1, TCPCRYPT_ROLE_B, n1, 8, n2, 8);
+	ck_assert_int_eq(tc_session_open(y, fr, flen, &data, &dlen, &flags), 0);
+	ck_assert_uint_eq(dlen, 2);
+	ck_assert_mem_eq(data, "hi", 2);
+	tc_session_free(x);
+	tc_session_free(y);
+	tc_resume_secret_wipe(&sa);
+	tc_resume_chain_wipe(&ca);
+	tc_resume_chain_wipe(&cb);
+}
+END_TEST
+
+/* Parses a whole option built from its content bytes (syn points into a
+ * static copy, valid until the next call). */
+static void parse_content(const uint8_t *c, size_t n, struct tc_eno_syn *syn)
+{
+	static uint8_t opt[40];
+
+	ck_assert_uint_le(n + 2, sizeof opt);
+	opt[0] = 69;
+	opt[1] = (uint8_t)(n + 2);
+	memcpy(opt + 2, c, n);
+	ck_assert_int_eq(tc_eno_parse_syn(opt, n + 2, syn), 0);
+}
+
+/* A reads B's answer: a half that does not match (any bit flipped, or
+ * A's own half echoed back) is ignored: IGNORED when it was B's only
+ * suboption for the TEP (A then runs plain TCP), FRESH when B also
+ * offered fresh exchange; B's matching half resumes. The passive chain
+ * does not match a wrong half and stays where it was. */
+START_TEST(test_resume_half_mismatch)
+{
+	struct tc_resume_chain ca, cb, before;
+	struct tc_resume_secret sa, sb;
+	struct tc_resume_offer peer;
+	struct tc_eno_syn syn;
+	uint8_t c[40], half[9];
+	int n, i, bit;
+
+	fresh_chains(0, &ca, &cb);
+	ck_assert_int_eq(tc_resume_chain_take(&ca, &sa), 0);
+	/* B's answer with B's half: resumed */
+	c[0] = 0x01;
+	n = tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_B, sa.resume, (const uint8_t *)"12345678", 8, 0,
+	                           c + 1, sizeof c - 1);
+	ck_assert_int_eq(n, 18);
+	parse_content(c, (size_t)n + 1, &syn);
+	ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, TCPCRYPT_ROLE_A, sa.resume, &peer),
+	                 TC_RESUME_ANSWER_RESUMED);
+	ck_assert_uint_eq(peer.nonce_len, 8);
+	ck_assert_mem_eq(peer.nonce, "12345678", 8);
+	/* every single-bit change of B's half: ignored */
+	for (i = 0; i < 9; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			c[2 + i] ^= (uint8_t)(1 << bit);
+			parse_content(c, (size_t)n + 1, &syn);
+			ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, TCPCRYPT_ROLE_A, sa.resume,
+			                                        &peer), TC_RESUME_ANSWER_IGNORED);
+			memcpy(half, c + 2, 9);
+			ck_assert_int_eq(tc_resume_half_matches(sa.resume, TCPCRYPT_ROLE_A, half), 0);
+			c[2 + i] ^= (uint8_t)(1 << bit);
+		}
+	}
+	memcpy(half, c + 2, 9);
+	ck_assert_int_eq(tc_resume_half_matches(sa.resume, TCPCRYPT_ROLE_A, half), 1);
+	/* A's own half reflected (a middlebox echoing the SYN): ignored */
+	n = tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_A, sa.resume, NULL, 0, 0, c + 1, sizeof c - 1);
+	parse_content(c, (size_t)n + 1, &syn);
+	ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, TCPCRYPT_ROLE_A, sa.resume, &peer),
+	                 TC_RESUME_ANSWER_IGNORED);
+	/* a fresh 0x23 before the ignored suboption: the last valid one is fresh */
+	c[1] = 0x23;
+	n = tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_A, sa.resume, NULL, 0, 0, c + 2, sizeof c - 2);
+	parse_content(c, (size_t)n + 2, &syn);
+	ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, TCPCRYPT_ROLE_A, sa.resume, &peer),
+	                 TC_RESUME_ANSWER_FRESH);
+	/* B answered another TEP only */
+	c[1] = 0x21;
+	parse_content(c, 2, &syn);
+	ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, TCPCRYPT_ROLE_A, sa.resume, &peer),
+	                 -ENOENT);
+	/* the passive chain: a wrong half finds nothing and changes nothing */
+	memcpy(half, sa.resume, 9);
+	half[8] ^= 0x80;
+	before = cb;
+	ck_assert_int_eq(tc_resume_chain_match(&cb, half, 64, &sb), 0);
+	ck_assert_mem_eq(&cb, &before, sizeof cb);
+	/* B's own half (not what a peer that was A sends): no match either */
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sa.resume + 9, 64, &sb), 0);
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sa.resume, 1, &sb), 1);
+	tc_resume_secret_wipe(&sa);
+	tc_resume_secret_wipe(&sb);
+	tc_resume_chain_wipe(&ca);
+	tc_resume_chain_wipe(&cb);
+}
+END_TEST
+
+/* A v=1 suboption with fewer than 9 data bytes is a fresh offer (last in
+ * the option, or after a length byte); 9 to 17 bytes a resumption offer
+ * with a 0-8 byte nonce; more is no valid suboption. B's short v=1 answer
+ * means fresh exchange for A, and ENO negotiates it. */
+START_TEST(test_resume_short_is_fresh)
+{
+	static const struct tc_eno_policy pol = { .teps = { 0x23 }, .nteps = 1 };
+	struct tc_eno_outcome out;
+	struct tc_resume_offer o;
+	struct tc_eno_syn syn;
+	uint8_t c[40], res[18] = { 0 }, opt_a[3] = { 69, 3, 0x23 }, opt_b[13] = { 69, 12 };
+	size_t d;
+	int r;
+
+	for (d = 0; d <= 20; d++) {
+		/* last suboption: data to the end of the option */
+		c[0] = 0xa3;
+		memset(c + 1, 0x5a, d);
+		parse_content(c, d + 1, &syn);
+		ck_assert_uint_eq(syn.ntep, 1);
+		r = tc_resume_subopt_parse(&syn.tep[0], &o);
+		ck_assert_uint_eq(o.tep, 0x23);
+		if (d < 9)
+			ck_assert_int_eq(r, 0);
+		else if (d <= 17)
+			ck_assert_int_eq(r, 1);
+		else
+			ck_assert_int_eq(r, -EMSGSIZE);
+		if (r == 1)
+			ck_assert_uint_eq(o.nonce_len, d - 9);
+		/* the same behind a length byte, followed by another TEP */
+		if (d >= 1 && d <= 17) {
+			c[0] = (uint8_t)(0x80 | (d - 1));
+			c[1] = 0xa3;
+			memset(c + 2, 0x5a, d);
+			c[2 + d] = 0x21;
+			parse_content(c, d + 3, &syn);
+			ck_assert_uint_eq(syn.ntep, 2);
+			ck_assert_int_eq(tc_resume_subopt_parse(&syn.tep[0], &o), d < 9 ? 0 : 1);
+		}
+	}
+	/* B answers 01 a3 + 8 bytes: fresh for A, and ENO negotiates 0xa3 */
+	c[0] = 0x01;
+	c[1] = 0xa3;
+	memset(c + 2, 0x77, 9);
+	parse_content(c, 10, &syn);
+	ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, TCPCRYPT_ROLE_A, res, &o),
+	                 TC_RESUME_ANSWER_FRESH);
+	memcpy(opt_b + 2, c, 11);
+	ck_assert_int_eq(tc_eno_negotiate(&pol, opt_a, sizeof opt_a, opt_b, 12, &out), 0);
+	ck_assert_uint_eq(out.negotiated, 1);
+	ck_assert_uint_eq(out.tep_byte, 0xa3);
+	/* 9 bytes: a resumption answer, which does not match: not fresh */
+	parse_content(c, 11, &syn);
+	ck_assert_int_eq(tc_resume_check_answer(&syn, 0x23, TCPCRYPT_ROLE_A, res, &o),
+	                 TC_RESUME_ANSWER_IGNORED);
+	opt_b[1] = 13;
+	ck_assert_int_eq(tc_eno_negotiate(&pol, opt_a, sizeof opt_a, opt_b, 13, &out), 0);
+	ck_assert_uint_eq(out.negotiated, 0);
+	/* v=0: fresh */
+	c[0] = 0x23;
+	parse_content(c, 1, &syn);
+	ck_assert_int_eq(tc_resume_subopt_parse(&syn.tep[0], &o), 0);
+}
+END_TEST
+
+/* The suboption codec: the length byte, the half by original role,
+ * nonces of 0-8 bytes, room and argument checks. */
+START_TEST(test_resume_subopt_build)
+{
+	uint8_t res[18], out[32], nonce[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	struct tc_eno_syn syn;
+	struct tc_resume_offer o;
+	size_t nl;
+	int n;
+
+	for (n = 0; n < 18; n++)
+		res[n] = (uint8_t)(0x10 + n);
+	for (nl = 0; nl <= 8; nl++) {
+		n = tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_B, res, nonce, nl, 1, out, sizeof out);
+		ck_assert_int_eq(n, (int)(11 + nl));
+		ck_assert_uint_eq(out[0], 0x80 | (9 + nl - 1));
+		ck_assert_uint_eq(out[1], 0xa3);
+		ck_assert_mem_eq(out + 2, res + 9, 9);
+		if (nl > 0)
+			ck_assert_mem_eq(out + 11, nonce, nl);
+		out[n] = 0x22;                 /* another TEP after it */
+		parse_content(out, (size_t)n + 1, &syn);
+		ck_assert_uint_eq(syn.ntep, 2);
+		ck_assert_int_eq(tc_resume_subopt_parse(&syn.tep[0], &o), 1);
+		ck_assert_mem_eq(o.half, res + 9, 9);
+		ck_assert_uint_eq(o.nonce_len, nl);
+		if (nl > 0)
+			ck_assert_mem_eq(o.nonce, nonce, nl);
+	}
+	n = tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_A, res, nonce, 8, 0, out, sizeof out);
+	ck_assert_int_eq(n, 18);
+	ck_assert_mem_eq(out + 1, res, 9);
+	ck_assert_int_eq(tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_A, res, nonce, 8, 0, out, 17),
+	                 -ENOSPC);
+	ck_assert_int_eq(tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_A, res, nonce, 8, 1, out, 18),
+	                 -ENOSPC);
+	ck_assert_int_eq(tc_resume_subopt_build(0x23, TCPCRYPT_ROLE_A, res, nonce, 9, 0, out, sizeof out),
+	                 -EINVAL);
+	ck_assert_int_eq(tc_resume_subopt_build(0x23, 2, res, nonce, 8, 0, out, sizeof out), -EINVAL);
+	ck_assert_int_eq(tc_resume_subopt_build(0xa3, TCPCRYPT_ROLE_A, res, nonce, 8, 0, out, sizeof out),
+	                 -EINVAL);
+	ck_assert_int_eq(tc_resume_half_matches(res, 2, res), -EINVAL);
+}
+END_TEST
+
+/* Each ss[i] is handed out once: take gives i = 1, 2, 3... with distinct
+ * secrets equal to the chain stepped by hand; a passive match skips to
+ * the index the half names and never gives an index twice; a chain
+ * serves one use only; a consumed secret cannot key a second session. */
+START_TEST(test_resume_chain_once)
+{
+	struct tc_resume_chain ca, cb, cc;
+	struct tc_resume_secret sec[10], sb, tmp;
+	static const uint8_t zero[32];
+	uint8_t ss[32], res[18];
+	struct tc_resume_params p = { .role = TCPCRYPT_ROLE_A };
+	tc_session *s = aligned_alloc(16, (tc_session_size() + 15) & ~(size_t)15);
+	int i, j;
+
+	ck_assert_ptr_nonnull(s);
+	fresh_chains(0, &ca, &cb);
+	memcpy(ss, ca.ss, 32);
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(tc_resume_chain_take(&ca, &sec[i]), 0);
+		ck_assert_uint_eq(sec[i].index, (uint64_t)i + 1);
+		ck_assert_mem_eq(sec[i].ss, ss, 32);            /* ss[i+1] = Expand(ss[i], NEXTK) */
+		ck_assert_mem_ne(ca.ss, ss, 32);                /* the chain moved past it */
+		tc_ks_resume(res, ss);
+		ck_assert_mem_eq(sec[i].resume, res, 18);
+		tc_ks_next_ss(ss);
+		for (j = 0; j < i; j++) {
+			ck_assert_mem_ne(sec[i].ss, sec[j].ss, 32);
+			ck_assert_mem_ne(sec[i].nonce, sec[j].nonce, 8);
+		}
+	}
+	ck_assert_uint_eq(ca.next, 11);
+	ck_assert_uint_eq(ca.use, TC_RESUME_USE_ACTIVE);
+	/* passive: the peer's 4th try (index 4) reached us first; 1-3 are gone */
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[3].resume, 8, &sb), 1);
+	ck_assert_uint_eq(sb.index, 4);
+	ck_assert_mem_eq(sb.ss, sec[3].ss, 32);
+	ck_assert_uint_eq(cb.next, 5);
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[3].resume, 8, &tmp), 0);   /* never twice */
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[1].resume, 8, &tmp), 0);   /* skipped: gone */
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[9].resume, 5, &tmp), 0);   /* index 10: not in 5..9 */
+	ck_assert_uint_eq(cb.next, 5);
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[9].resume, 6, &tmp), 1);   /* 5..10 */
+	ck_assert_uint_eq(tmp.index, 10);
+	ck_assert_mem_eq(tmp.ss, sec[9].ss, 32);
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[9].resume, 64, &tmp), 0);
+	/* one use per chain */
+	ck_assert_int_eq(tc_resume_chain_take(&cb, &tmp), -EPERM);
+	ck_assert_int_eq(tc_resume_chain_match(&ca, sec[0].resume, 8, &tmp), -EPERM);
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[0].resume, 0, &tmp), -EINVAL);
+	ck_assert_int_eq(tc_resume_chain_match(&cb, sec[0].resume, 65, &tmp), -EINVAL);
+	/* a secret keys one session: it is wiped, and a wiped one is refused */
+	ck_assert_int_eq(tc_session_init_resumed(s, &sec[0], &p), 0);
+	ck_assert_mem_eq(sec[0].ss, zero, 32);
+	ck_assert_int_eq(tc_session_init_resumed(s, &sec[0], &p), -EINVAL);
+	tc_session_wipe(s);
+	/* the end of the index space, and chains that cannot be */
+	ck_assert_int_eq(tc_resume_chain_init(&cc, ss, UINT64_MAX, TCPCRYPT_ROLE_A, 0x23,
+	                                      TCPCRYPT_AEAD_CHACHA20_POLY1305), 0);
+	ck_assert_int_eq(tc_resume_chain_take(&cc, &tmp), -EOVERFLOW);
+	ck_assert_int_eq(tc_resume_chain_init(&cc, ss, 0, TCPCRYPT_ROLE_A, 0x23,
+	                                      TCPCRYPT_AEAD_CHACHA20_POLY1305), -EINVAL);
+	ck_assert_int_eq(tc_resume_chain_init(&cc, ss, 1, TCPCRYPT_ROLE_A, 0x24,
+	                                      TCPCRYPT_AEAD_CHACHA20_POLY1305), -ENOTSUP);
+	ck_assert_int_eq(tc_resume_chain_init(&cc, ss, 1, TCPCRYPT_ROLE_A, 0x23, 0x0099), -ENOTSUP);
+	ck_assert_int_eq(tc_resume_chain_init(&cc, ss, 1, TCPCRYPT_ROLE_A, 0x23,
+	                                      TCPCRYPT_AEAD_CHACHA20_POLY1305), 0);
+	tc_resume_chain_wipe(&cc);
+	ck_assert_mem_eq(cc.ss, zero, 32);
+	ck_assert_uint_eq(cc.next, 0);
+	ck_assert_int_eq(tc_resume_chain_take(&cc, &tmp), -EINVAL);
+	for (i = 0; i < 10; i++)
+		tc_resume_secret_wipe(&sec[i]);
+	tc_resume_secret_wipe(&sb);
+	tc_resume_secret_wipe(&tmp);
+	tc_resume_chain_wipe(&ca);
+	tc_resume_chain_wipe(&cb);
+	free(s);
+}
+END_TEST
+
+/* tc_session_init_resumed's argument checks; each failure wipes the secret. */
+START_TEST(test_resume_params)
+{
+	static const uint16_t other[1] = { 0x0099 };
+	static const uint8_t n9[9] = { 0 };
+	static const uint8_t zero[sizeof(struct tc_resume_secret)];
+	struct tc_resume_chain ca, cb;
+	struct tc_resume_secret sa, t;
+	struct tc_resume_params p = { .role = TCPCRYPT_ROLE_A };
+	tc_session *s = aligned_alloc(16, (tc_session_size() + 15) & ~(size_t)15);
+	tc_session *fresh = new_session(TCPCRYPT_ROLE_A, NULL, 0);
+
+	ck_assert_ptr_nonnull(s);
+	fresh_chains(0, &ca, &cb);
+	ck_assert_int_eq(tc_resume_chain_take(&ca, &sa), 0);
+#define TRY(change, want) do { \
+		struct tc_resume_params q = p; \
+		t = sa; \
+		change; \
+		ck_assert_int_eq(tc_session_init_resumed(s, &t, &q), want); \
+		ck_assert_mem_eq(&t, zero, sizeof t); \
+	} while (0)
+	TRY(q.nonce_a = n9; q.nonce_a_len = 9, -EINVAL);
+	TRY(q.nonce_b_len = 1, -EINVAL);                      /* NULL nonce */
+	TRY(q.role = 2, -EINVAL);
+	TRY(t.orig_role = 7, -EINVAL);
+	TRY(t.index = 0, -EINVAL);                            /* ss[0] keyed the original */
+	TRY(t.tep = 0x24, -ENOTSUP);
+	TRY(t.aead = 0x0099, -ENOTSUP);
+	TRY(q.aeads = other; q.naeads = 1, -ENOTSUP);         /* not acceptable here any more */
+	TRY(q.aeads = other; q.naeads = TC_MAX_AEADS + 1, -EINVAL);
+	TRY((void)0, 0);
+#undef TRY
+	ck_assert_int_eq(tc_session_resumed(s), 1);
+	ck_assert_int_eq(tc_session_take_chain(s, &cb), -ENOENT);   /* a resumed session has none */
+	ck_assert_int_eq(tc_session_resumed(fresh), 0);
+	ck_assert_int_eq(tc_session_take_chain(fresh, &cb), -EINVAL);   /* not keyed */
+	ck_assert_int_eq(tc_session_init_resumed(NULL, &t, &p), -EINVAL);
+	tc_session_wipe(s);
+	free(s);
+	tc_session_free(fresh);
+	tc_resume_secret_wipe(&sa);
+	tc_resume_chain_wipe(&ca);
+	tc_resume_chain_wipe(&cb);
+}
+END_TEST
+
 /*
  * Built twice (crypto.mk): check_session, on every host, and
  * check_session_aes (TC_AES_TESTS), the AES-GCM sessions, which exit 77
@@ -1334,15 +1853,18 @@ static Suite *session_suite(void)
 {
 	Suite *s = suite_create("session");
 	TCase *e2e = tcase_create("e2e"), *init = tcase_create("init"), *fr = tcase_create("frames");
+	TCase *res = tcase_create("resume");
 
 	tcase_set_timeout(e2e, 120);
 	tcase_set_timeout(fr, 120);
+	tcase_set_timeout(res, 120);
 #ifdef TC_AES_TESTS
 	tcase_add_loop_test(e2e, test_e2e_aes, 0, 6);
 	tcase_add_loop_test(e2e, test_e2e_bytewise_aes, 0, 2);
 	tcase_add_loop_test(e2e, test_no_copy_paths, 0, 2);
 	tcase_add_test(init, test_init1_preference);
 	tcase_add_loop_test(fr, test_flip_bits_aes, 0, 2);
+	tcase_add_loop_test(res, test_resume_e2e_aes, 0, 2);
 #else
 	tcase_add_loop_test(e2e, test_e2e_chacha, 0, 3);
 	tcase_add_test(e2e, test_e2e_default);
@@ -1370,8 +1892,17 @@ static Suite *session_suite(void)
 	tcase_add_test(fr, test_frame_sizes);
 	tcase_add_test(fr, test_peek_ahead);
 	tcase_add_test(fr, test_seal_in_place);
+
+	tcase_add_loop_test(res, test_resume_e2e, 0, 3);
+	tcase_add_test(res, test_resume_nonces);
+	tcase_add_test(res, test_resume_half_mismatch);
+	tcase_add_test(res, test_resume_short_is_fresh);
+	tcase_add_test(res, test_resume_subopt_build);
+	tcase_add_test(res, test_resume_chain_once);
+	tcase_add_test(res, test_resume_params);
 #endif
 	suite_add_tcase(s, e2e);
+	suite_add_tcase(s, res);
 	suite_add_tcase(s, init);
 	suite_add_tcase(s, fr);
 	return s;

@@ -22,6 +22,18 @@ A offers [0x0010] (Init1 = 75 bytes), B prefers [0x0002, 0x0010].
 Frame offsets count the Init message (RFC-NOTES 2.7): A's first frame is
 at 75, B's at 74.
 
+Resumption (RFC 8548 3.5), for each of the three conversations: the chain
+ss[1] = HKDF-Expand(ss[0], 0x01, 32), ss[2] from ss[1], resume[i] =
+HKDF-Expand(ss[i], 0x06, 18); a session resumed from ss[1] with nonce_a =
+0xa0..0xa7 (the original A's) and nonce_b = 0xb0..0xb7: sn = nonce_a |
+nonce_b, mk[0] = HKDF-Expand(ss[1], 0x03 | sn, 32), session ID = 0xa3 |
+HKDF-Expand(ss[1], 0x02 | sn, 32), k_ab/k_ba from mk[0], no Init messages:
+the original A's first frame "resumed hello, B" and the original B's
+"resumed hi A" both at offset 0, then A's FINp frame at the offset after
+its first; the suboptions each host sends (0xa3 | its half of resume[1] |
+its nonce). With ChaCha20-Poly1305 also a session from ss[2] with a 3-byte
+nonce_a (c0 c1 c2) and an empty nonce_b (sn of 3 bytes).
+
 Usage: python3 gen_kat.py   (prints C initialisers on stdout)
 """
 import hashlib
@@ -371,6 +383,50 @@ def aes_set(name, aead, a_sk, b_sk, n_a, n_b, transcript):
     print("static const struct kat_set kat_set_%s = {\n\t0x%04x," % (name, aead))
     print("\t" + " ".join("KAT_F(kat_%s_%s)," % (name, f) for f, _ in fields))
     print("};")
+    return ss0
+
+
+def resume_set(name, aead, ss0):
+    """Resumption from the conversation's ss[0] (RFC 8548 3.5): the chain,
+    a session from ss[1] and its first frames, the SYN suboptions."""
+    ss1 = hkdf_expand(ss0, bytes([CONST_NEXTK]), 32)
+    ss2 = hkdf_expand(ss1, bytes([CONST_NEXTK]), 32)
+    resume1 = hkdf_expand(ss1, bytes([CONST_RESUME]), 18)
+    resume2 = hkdf_expand(ss2, bytes([CONST_RESUME]), 18)
+    nonce_a, nonce_b = bytes(range(0xa0, 0xa8)), bytes(range(0xb0, 0xb8))
+    sn = nonce_a + nonce_b
+    mk0 = hkdf_expand(ss1, bytes([CONST_REKEY]) + sn, 32)
+    sessid = bytes([0x23 | 0x80]) + hkdf_expand(ss1, bytes([CONST_SESSID]) + sn, 32)
+    tl = KEYLEN[aead] + 12
+    k_ab = hkdf_expand(mk0, bytes([CONST_KEY_A]), tl)
+    k_ba = hkdf_expand(mk0, bytes([CONST_KEY_B]), tl)
+    fa = frame(k_ab, 0, b"resumed hello, B", aead=aead)
+    fb = frame(k_ba, 0, b"resumed hi A", aead=aead)
+    fa2 = frame(k_ab, len(fa), b"bye", fin=True, aead=aead)
+    sub_a = bytes([0xa3]) + resume1[:9] + nonce_a
+    sub_b = bytes([0xa3]) + resume1[9:] + nonce_b
+    fields = [("ss1", ss1), ("ss2", ss2), ("resume1", resume1), ("resume2", resume2), ("sn", sn),
+              ("mk0", mk0), ("sessid", sessid), ("k_ab", k_ab), ("k_ba", k_ba), ("fa", fa),
+              ("fb", fb), ("fa2", fa2), ("sub_a", sub_a), ("sub_b", sub_b)]
+    for f, val in fields:
+        print(c_array("kat_r_%s_%s" % (name, f), val))
+    print("static const struct kat_rset kat_rset_%s = {\n\t0x%04x," % (name, aead))
+    print("\t" + " ".join("KAT_F(kat_r_%s_%s)," % (name, f) for f, _ in fields))
+    print("};")
+    return ss2
+
+
+def resume_short_nonces(ss2):
+    """A session from ss[2] (ChaCha20-Poly1305) with nonce_a = c0 c1 c2 and
+    an empty nonce_b: sn is their 3-byte concatenation."""
+    sn = h("c0c1c2")
+    mk0 = hkdf_expand(ss2, bytes([CONST_REKEY]) + sn, 32)
+    sessid = bytes([0xa3]) + hkdf_expand(ss2, bytes([CONST_SESSID]) + sn, 32)
+    k_ab = hkdf_expand(mk0, bytes([CONST_KEY_A]), 44)
+    k_ba = hkdf_expand(mk0, bytes([CONST_KEY_B]), 44)
+    print(c_array("kat_r2_sessid", sessid))
+    print(c_array("kat_r2_fa", frame(k_ab, 0, b"second resumption")))
+    print(c_array("kat_r2_fb", frame(k_ba, 0, b"ok")))
 
 
 def c_array(name, b):
@@ -448,8 +504,14 @@ def main():
     # The conversation again with A offering only AES-128-GCM, then only
     # AES-256-GCM (B prefers [0x0002, 0x0010] as above, or [0x0001]). The
     # C file defines struct kat_set and KAT_F(a) (a, sizeof a).
-    aes_set("aes128", AEAD_AES128, a_sk, b_sk, n_a, n_b, transcript)
-    aes_set("aes256", AEAD_AES256, a_sk, b_sk, n_a, n_b, transcript)
+    ss0_128 = aes_set("aes128", AEAD_AES128, a_sk, b_sk, n_a, n_b, transcript)
+    ss0_256 = aes_set("aes256", AEAD_AES256, a_sk, b_sk, n_a, n_b, transcript)
+    # Resumption from each conversation's ss[0]. The C file defines struct
+    # kat_rset, with the fields in this order.
+    ss2 = resume_set("chacha", AEAD_CHACHA, ss0)
+    resume_set("aes128", AEAD_AES128, ss0_128)
+    resume_set("aes256", AEAD_AES256, ss0_256)
+    resume_short_nonces(ss2)
     return 0
 
 
