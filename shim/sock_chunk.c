@@ -173,6 +173,10 @@ static void atfork_child(void)
 	pthread_mutex_unlock(&chunk_lock);
 }
 
+/* Registered before fork.c's and close_later.c's handlers (setup.c calls
+ * tc_sock_global_init first): the child handlers run in that order, so
+ * the chunk lock is free again when close_later's child handler frees the
+ * regions it leaves to the parent. */
 void tc_chunk_init(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);

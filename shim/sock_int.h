@@ -12,7 +12,8 @@
  *   sock_start                 opt-in, ENO outcome, session start, pre_io
  *   sock_peek                  a waiting peek past the open frame
  *   sock_rx, sock_tx, sock_ready   recv/send/shutdown/close, readiness
- *   sock_region, sock_state, sock_exec   the region; accessors; exec
+ *   sock_region, sock_chunk, sock_state, sock_exec   the region (one
+ *                                        mapping, or a chunk's slot); accessors; exec
  * Each function keeps the locking rule written on it.
  */
 #ifndef TC_SHIM_SOCK_INT_H
