@@ -56,6 +56,10 @@ shim_uring_raw_SOURCES = shim/uring_raw.c
 check_PROGRAMS += shim/parked
 shim_parked_SOURCES = shim/parked.c
 
+# One end of a simultaneous open, TCP_CRYPT_PASSIVE (test_simopen.sh).
+check_PROGRAMS += shim/simopen
+shim_simopen_SOURCES = shim/simopen.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -80,6 +84,7 @@ shim_scripts = \
 	shim/test_guard.sh \
 	shim/test_noaccept.sh \
 	shim/test_stalls.sh \
-	shim/test_parked.sh
+	shim/test_parked.sh \
+	shim/test_simopen.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts) shim/noaccept.py shim/stalls.py shim/epoll_edge.py shim/hidden_wakeups.py
