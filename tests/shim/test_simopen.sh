@@ -21,11 +21,13 @@
 #  4. an ordinary connect() with TCP_CRYPT_PASSIVE=1 to a listener (which
 #     sends b=1): plain on both ends, lines intact; with 0, encrypted (the
 #     same path works);
-#  5. a simultaneous open where only one SYN crosses (the other end's SYN
-#     is dropped, so that end completes on a SYN-ACK as an active opener
-#     and its peer never sees its SYN option): never split, both ends
-#     plain or both encrypted with equal IDs, or the connection fails on
-#     both ends; never data in clear on a side that believes it encrypts.
+#  5. a simultaneous open where only one SYN crosses (A's SYN is dropped,
+#     so B completes on A's SYN-ACK as an active opener and A never sees
+#     B's SYN option): never split. Same b on both ends, or b=1 on B:
+#     plain on both, lines intact. b=1 on A only: B negotiates on A's
+#     SYN-ACK, A cannot follow and resets: the connection fails on both
+#     ends, no line delivered, nothing in clear (a known limitation of the
+#     eBPF backend, man tcpcrypt(7)).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
@@ -196,5 +198,48 @@ done
 expect_plain 4
 expect_crypt 4c A B
 tc_log "case 4: connect() with b=1 to a listener: plain on both"
+
+# 5. only B's SYN crosses: A's SYNs to the port are dropped in B, so A
+# gets B's SYN in SYN-SENT and answers with a SYN-ACK, on which B completes
+# as an active opener; A completes on B's ACK and never sees B's option
+# (the kernel runs no callback with a SYN received in SYN-SENT). With the
+# same b on both ends both are plain; otherwise B negotiates on A's
+# SYN-ACK and A, unable to follow, resets: the connection fails on both
+# ends, and nothing goes in clear.
+command -v iptables > /dev/null || tc_fail "iptables missing (scripts/install-deps.sh)"
+one_syn() {
+	local c=$1 port=$2 pa=$3 pb=$4
+	ip netns exec "$NS_B" iptables -A INPUT -p tcp -s "$IP_A" --dport "$port" --tcp-flags SYN,ACK SYN \
+		-j DROP || tc_fail "iptables"
+	tc_bg "$NS_A" timeout 20 "$RUN" "$H" connect "$IP_A" "$port" "$IP_B" "$port" "$pa" \
+		"MARK-$c-from-A" > "$T/$c.a" 2> "$T/$c.a.err"
+	local PA=$TC_LAST_PID
+	wait_synsent "$NS_A" "$port"
+	tc_run "$NS_B" timeout 20 "$RUN" "$H" connect "$IP_B" "$port" "$IP_A" "$port" "$pb" \
+		"MARK-$c-from-B" > "$T/$c.b" 2> "$T/$c.b.err"
+	RB=$?
+	wait "$PA"; RA=$?
+	tc_log "case $c: A (b=$pa) exit $RA: $(tr '\n' ' ' < "$T/$c.a") $(tr '\n' ' ' < "$T/$c.a.err")"
+	tc_log "case $c: B (b=$pb) exit $RB: $(tr '\n' ' ' < "$T/$c.b") $(tr '\n' ' ' < "$T/$c.b.err")"
+	# the scenario itself: B's SYN, A's SYN-ACK, no SYN of A's in the capture
+	# other than those B dropped (the capture is on A's side: they are there)
+	[ "$(tcpdump -r "$T/all.pcap" -n "src $IP_A and tcp port $port and tcp[13] & 0x12 == 0x12" 2> /dev/null |
+		wc -l)" -ge 1 ] || tc_fail "case $c: A sent no SYN-ACK"
+}
+one_syn 5 7717 - -
+expect_plain 5
+# B passive (b=1) completes on A's SYN-ACK with b=0, which no listener
+# sends: B declines, both plain
+one_syn 5c 7719 0 1
+expect_plain 5c
+# B (b=0) completes on A's SYN-ACK with b=1, as it would on a listener's:
+# B negotiates, A cannot follow and resets
+one_syn 5b 7718 1 0
+[ "$RA" != 0 ] && [ "$RB" != 0 ] ||
+	tc_fail "case 5b: a split outcome: A exit $RA, B exit $RB (expected the connection to fail on both ends)"
+[ -z "$(field "$T/5b.a" got)" ] && [ -z "$(field "$T/5b.b" got)" ] ||
+	tc_fail "case 5b: a line went through a connection one end could not encrypt"
+! pcap_has "MARK-5b-from" || tc_fail "case 5b: a line is in clear in the capture"
+tc_log "case 5: one SYN crossing: plain on both, or reset on both when the passive end's SYN was lost"
 
 echo "PASS: simultaneous open and TCP_CRYPT_PASSIVE"

@@ -653,9 +653,10 @@ static __always_inline __u32 copy_hdr(struct bpf_sock_ops *skops, struct scratch
  * carries the same option as its SYN (RFC 8547 4.6). Judges it against
  * our offer into s->res, roles by the b bits; on success arms A's (or in
  * a simultaneous open either end's) ENO in the non-SYN segments that
- * follow, until the peer's first non-SYN segment. */
+ * follow, until the peer's first non-SYN segment. active: we completed
+ * as an active opener, on a SYN-ACK that acknowledged our SYN. */
 static __always_inline void judge_peer_syn(struct bpf_sock_ops *skops, struct scratch *sc,
-					   struct tc_sk *s, __u32 hlen)
+					   struct tc_sk *s, __u32 hlen, int active)
 {
 	__u8 reason;
 	int r;
@@ -671,6 +672,15 @@ static __always_inline void judge_peer_syn(struct bpf_sock_ops *skops, struct sc
 	else {
 		reason = r;
 		s->res.flags |= sc->sv.flags;
+	}
+	if (reason == TCPCRYPT_ENO_R_OK && active && (s->res.flags & TCPCRYPT_RES_F_ROLE_B)) {
+		/* We sent b=1 and got a SYN-ACK with b=0, which no passive
+		 * opener sends (RFC 8547 4.2): a simultaneous opener that
+		 * got our SYN in SYN-SENT and whose SYN has not reached us.
+		 * On this backend it never saw our option (see
+		 * simopen_established), so decline: no ENO in our ACK, and
+		 * the peer falls back as well. */
+		reason = TCPCRYPT_ENO_R_SIMOPEN_HALF;
 	}
 	s->res.reason = reason;
 	s->res.flags |= TCPCRYPT_RES_F_DONE;
@@ -703,7 +713,7 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
 	if (!s || !(s->st & ST_ACTIVE))
 		return;
-	judge_peer_syn(skops, sc, s, copy_hdr(skops, sc));
+	judge_peer_syn(skops, sc, s, copy_hdr(skops, sc), 1);
 }
 
 /* A connecting socket that got the peer's SYN in SYN-SENT (simultaneous
@@ -718,7 +728,8 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
  *    our SYN-ACK and this is its ACK. We cannot know its option: if the
  *    ACK carries ENO the peer negotiated, and this end must never run
  *    plain (STATE_LOST: the shim resets it, the guard freezes it);
- *    otherwise both ends are plain. */
+ *    otherwise both ends are plain. A peer of ours negotiates there only
+ *    as A (b=0, our b=1): as B it declines (judge_peer_syn). */
 static __always_inline void simopen_established(struct bpf_sock_ops *skops, struct tc_sk *s)
 {
 	struct scratch *sc = scratch();
@@ -728,7 +739,7 @@ static __always_inline void simopen_established(struct bpf_sock_ops *skops, stru
 		return;
 	hlen = copy_hdr(skops, sc);
 	if (hlen >= 20 && (sc->hdr[13] & TCPHDR_SYN)) {
-		judge_peer_syn(skops, sc, s, hlen);
+		judge_peer_syn(skops, sc, s, hlen, 0);
 		return;
 	}
 	s->res.flags |= TCPCRYPT_RES_F_DONE;
