@@ -140,7 +140,10 @@ struct tcd_slot {
 	                          * TCD_A_UNSEEN: we did not see A's SYN) */
 	uint8_t syn_data;        /* B: A's SYN carried data */
 	uint16_t offer_id;
-	uint8_t pad[2];
+	uint8_t simo;            /* A: simultaneous open (the peer's SYN reached our
+	                          * connecting socket, or it sent a SYN-ACK): its SYN-ACK
+	                          * went without ENO, so the connection stays plain */
+	uint8_t pad[1];
 	struct tcpcrypt_eno_result res;
 	uint32_t isn;            /* A's SYN's sequence number. A: a retransmission keeps the
 	                          * decision; B: the shim matches it with the SYN the

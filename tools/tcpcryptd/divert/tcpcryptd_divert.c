@@ -8,6 +8,10 @@
  *   A (active opener, opted in): SYN gets the offer verbatim; the SYN-ACK
  *     decides (tc_eno_negotiate); A's segments carry 45 02 until B's first
  *     non-SYN segment.
+ *   Simultaneous open (the peer's SYN reaches our connecting socket, which
+ *     answers with a SYN-ACK): not negotiated; that SYN-ACK goes without
+ *     ENO and the peer's SYN-ACK is not judged (TCPCRYPT_ENO_R_SIMOPEN),
+ *     so both ends run plain whatever their b bits.
  *   B (opted-in listener): A's SYN is recorded; B's SYN-ACK carries the
  *     answer (tc_eno_answer_syn: `45 04 01 23`); A's first ACK must carry
  *     ENO or B falls back.
@@ -129,6 +133,7 @@ static void res_init(struct tcd_slot *c, unsigned offer_id, uint8_t flags)
 	c->a_count = 0;
 	c->syn_data = 0;
 	c->acked = 0;
+	c->simo = 0;
 }
 
 static void keep_opt(uint8_t *dst, uint8_t *dlen, const uint8_t *o, size_t len)
@@ -232,7 +237,9 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	    (ps.global & TC_ENO_GLOBAL_A))
 		c->res.flags |= TCPCRYPT_RES_F_PEER_APP;
 	of = dv_offer_get(c->offer_id);
-	if (!c->res.local_len)
+	if (c->simo)
+		reason = TCPCRYPT_ENO_R_SIMOPEN;   /* our SYN-ACK had no ENO */
+	else if (!c->res.local_len)
 		reason = (c->res.reason == TCPCRYPT_ENO_R_NO_SPACE ||
 			  c->res.reason == TCPCRYPT_ENO_R_SYN_DATA) ? c->res.reason
 								    : TCPCRYPT_ENO_R_MALFORMED;
@@ -309,6 +316,13 @@ static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		counters[C_TAB_FULL]++;     /* our SYN-ACK goes without ENO */
 		return;
 	}
+	if (c->state == TCD_S_A_SYN) {
+		/* the peer's SYN reaches our connecting socket: a simultaneous
+		 * open, which this backend leaves plain (b_synack, a_synack);
+		 * the slot stays ours */
+		c->simo = 1;
+		return;
+	}
 	if (c->state == TCD_S_B_WAIT_ACK && c->isn == p->seq)
 		return;         /* a retransmitted SYN: same answer */
 	res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
@@ -333,8 +347,14 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 	struct tc_eno_syn as;
 	int n, reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
 
-	if (!of || (c && c->state >= TCD_S_A_SYN && c->state <= TCD_S_A_DONE))
-		return 0;       /* simultaneous open: not supported, no ENO */
+	if (c && c->state >= TCD_S_A_SYN && c->state <= TCD_S_A_DONE) {
+		/* simultaneous open: not supported, no ENO; the peer's
+		 * SYN-ACK must not make us negotiate either (a_synack) */
+		c->simo = 1;
+		return 0;
+	}
+	if (!of)
+		return 0;
 	if (!c || (c->state != TCD_S_B_SYN && c->state != TCD_S_B_WAIT_ACK)) {
 		if (c && c->state == TCD_S_B_DONE)
 			return 0;   /* retransmission after the decision */

@@ -680,7 +680,7 @@ static __always_inline void judge_peer_syn(struct bpf_sock_ops *skops, struct sc
 		 * On this backend it never saw our option (see
 		 * simopen_established), so decline: no ENO in our ACK, and
 		 * the peer falls back as well. */
-		reason = TCPCRYPT_ENO_R_SIMOPEN_HALF;
+		reason = TCPCRYPT_ENO_R_SIMOPEN;
 	}
 	s->res.reason = reason;
 	s->res.flags |= TCPCRYPT_RES_F_DONE;
