@@ -255,8 +255,13 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		reason = TCPCRYPT_ENO_R_MALFORMED;
 	else
 		reason = out.negotiated ? TCPCRYPT_ENO_R_OK : out.reason;
-	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1)
-		c->res.flags |= TCPCRYPT_RES_F_ROLE_B;
+	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1) {
+		/* we sent b=1 and got b=0, which no passive opener sends: a
+		 * simultaneous opener that got our SYN before we got its
+		 * SYN; as the eBPF backend does (the peer may be one that
+		 * never saw our option), decline: both ends plain */
+		reason = TCPCRYPT_ENO_R_SIMOPEN;
+	}
 	if (reason != TCPCRYPT_ENO_R_OK) {
 		c->state = TCD_S_A_DONE;
 		finish(c, reason, 0);
