@@ -7,6 +7,9 @@
  *       PASSIVE (0 or 1) unless PASSIVE is "-", and connect()s to
  *       RADDR:RPORT (blocking): with the peer doing the same towards us at
  *       the same moment, a simultaneous open.
+ *   simopen connect-nb ...
+ *       the same with a non-blocking connect() (EINPROGRESS, poll() for
+ *       POLLOUT, SO_ERROR), then back to blocking.
  *   simopen listen LADDR LPORT - - PASSIVE MSG
  *       listens on LADDR:LPORT and accepts one connection.
  *
@@ -20,7 +23,9 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +75,37 @@ static int bound_socket(const char *ip, const char *port, const char *passive)
 	return fd;
 }
 
-static int do_connect(char **av)
+/* A non-blocking connect(): waits for it with poll(), reads SO_ERROR. */
+static int connect_nb(int fd, const struct sockaddr_in *peer)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int fl = fcntl(fd, F_GETFL), err = 0;
+	socklen_t el = sizeof(err);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return die("fcntl");
+	if (connect(fd, (const struct sockaddr *)peer, sizeof(*peer)) == 0)
+		return fcntl(fd, F_SETFL, fl);
+	if (errno != EINPROGRESS)
+		return die("connect");
+	if (poll(&pfd, 1, 20000) != 1)
+		return die("poll");
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+		errno = err ? err : errno;
+		return die("connect (SO_ERROR)");
+	}
+	return fcntl(fd, F_SETFL, fl);
+}
+
+static int do_connect(char **av, int nb)
 {
 	struct sockaddr_in peer;
 	int fd = bound_socket(av[2], av[3], av[6]);
 
 	if (fd < 0 || addr_of(av[4], av[5], &peer) < 0)
 		return -1;
+	if (nb)
+		return connect_nb(fd, &peer) < 0 ? -1 : fd;
 	if (connect(fd, (struct sockaddr *)&peer, sizeof(peer)) < 0)
 		return die("connect");
 	return fd;
@@ -146,11 +175,15 @@ int main(int ac, char **av)
 	char line[512], msg[512];
 	int fd;
 
-	if (ac != 8 || (strcmp(av[1], "connect") && strcmp(av[1], "listen"))) {
-		fprintf(stderr, "usage: simopen connect|listen LADDR LPORT RADDR RPORT PASSIVE MSG\n");
+	if (ac != 8 || (strcmp(av[1], "connect") && strcmp(av[1], "connect-nb") &&
+			strcmp(av[1], "listen"))) {
+		fprintf(stderr, "usage: simopen connect|connect-nb|listen LADDR LPORT RADDR RPORT PASSIVE MSG\n");
 		return 2;
 	}
-	fd = strcmp(av[1], "connect") == 0 ? do_connect(av) : do_listen(av);
+	if (strcmp(av[1], "listen") == 0)
+		fd = do_listen(av);
+	else
+		fd = do_connect(av, strcmp(av[1], "connect-nb") == 0);
 	if (fd < 0)
 		return 1;
 	snprintf(msg, sizeof(msg), "%s\n", av[7]);

@@ -17,6 +17,7 @@
 #  2. the same with TCP_CRYPT_PASSIVE=1 on one end: encrypted, that end is
 #     B and the other A, session IDs equal, no marker in the capture, and
 #     the SYN-ACKs carry the same ENO option as the SYNs (RFC 8547 4.6);
+#     also with non-blocking connect() on both ends;
 #  3. both with TCP_CRYPT_PASSIVE=1: plain on both ends, lines intact;
 #  4. an ordinary connect() with TCP_CRYPT_PASSIVE=1 to a listener (which
 #     sends b=1): plain on both ends, lines intact; with 0, encrypted (the
@@ -98,16 +99,17 @@ bare_syns() {
 	tcpdump -r "$T/all.pcap" -n "tcp port $1 and tcp[13] & 0x12 == 0x02" 2> /dev/null | wc -l
 }
 
-# simopen CASE PORT PASSIVE_A PASSIVE_B: a simultaneous open between A and
-# B on PORT (each binds it); outputs in $T/CASE.a, $T/CASE.b.
+# simopen CASE PORT PASSIVE_A PASSIVE_B [MODE]: a simultaneous open between
+# A and B on PORT (each binds it; MODE connect or connect-nb); outputs in
+# $T/CASE.a, $T/CASE.b.
 simopen() {
-	local c=$1 port=$2 pa=$3 pb=$4 ra rb
+	local c=$1 port=$2 pa=$3 pb=$4 mode=${5:-connect} ra rb
 	hold "$NS_A" "$TC_IF_A" "$IP_B"
 	hold "$NS_B" "$TC_IF_B" "$IP_A"
-	tc_bg "$NS_A" timeout 20 "$RUN" "$H" connect "$IP_A" "$port" "$IP_B" "$port" "$pa" \
+	tc_bg "$NS_A" timeout 20 "$RUN" "$H" "$mode" "$IP_A" "$port" "$IP_B" "$port" "$pa" \
 		"MARK-$c-from-A" > "$T/$c.a" 2> "$T/$c.a.err"
 	local PA=$TC_LAST_PID
-	tc_bg "$NS_B" timeout 20 "$RUN" "$H" connect "$IP_B" "$port" "$IP_A" "$port" "$pb" \
+	tc_bg "$NS_B" timeout 20 "$RUN" "$H" "$mode" "$IP_B" "$port" "$IP_A" "$port" "$pb" \
 		"MARK-$c-from-B" > "$T/$c.b" 2> "$T/$c.b.err"
 	local PB=$TC_LAST_PID
 	wait_synsent "$NS_A" "$port"
@@ -162,13 +164,18 @@ tc_log "case 1: simultaneous open, b=0 on both ends: plain on both"
 # backend does not negotiate a simultaneous open: plain on both ends.)
 simopen 2 7712 1 0
 simopen 2r 7713 0 1
+# non-blocking connect() on both ends (the key exchange then starts in
+# the progress thread or at the first call), the passive end B
+simopen 2n 7720 0 1 connect-nb
 if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
 	expect_plain 2
 	expect_plain 2r
+	expect_plain 2n
 	PORTS=
 else
 	expect_crypt 2 B A
 	expect_crypt 2r A B
+	expect_crypt 2n A B
 	PORTS="7712 7713"
 fi
 # every SYN and SYN-ACK of the open carries ENO, each end's SYN-ACK the same
