@@ -29,9 +29,9 @@
 #     SYN-ACK, A cannot follow and resets: the connection fails on both
 #     ends, no line delivered, nothing in clear (a known limitation of the
 #     eBPF backend, man tcpcrypt(7)).
-# With TCPCRYPT_TEST_BACKEND=divert, which does not negotiate simultaneous
-# opens (tcpcrypt(7), LIMITS), every simultaneous open (cases 1, 2, 3, 5)
-# must be plain on both ends, lines intact; case 4 as above.
+# With TCPCRYPT_TEST_BACKEND=divert the same, but in case 5 with b=1 on A
+# only: the divert daemon sees the SYN A's socket got in SYN-SENT, so A
+# follows B's negotiation: encrypted, A is B, IDs equal.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns.sh"
 tc_require_root
 
@@ -160,27 +160,18 @@ simopen 1 7711 - -
 expect_plain 1
 tc_log "case 1: simultaneous open, b=0 on both ends: plain on both"
 
-# 2. one end passive: it is B, the connection is encrypted. (The divert
-# backend does not negotiate a simultaneous open: plain on both ends.)
+# 2. one end passive: it is B, the connection is encrypted.
 simopen 2 7712 1 0
 simopen 2r 7713 0 1
 # non-blocking connect() on both ends (the key exchange then starts in
 # the progress thread or at the first call), the passive end B
 simopen 2n 7720 0 1 connect-nb
-if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
-	expect_plain 2
-	expect_plain 2r
-	expect_plain 2n
-	PORTS=
-else
-	expect_crypt 2 B A
-	expect_crypt 2r A B
-	expect_crypt 2n A B
-	PORTS="7712 7713"
-fi
+expect_crypt 2 B A
+expect_crypt 2r A B
+expect_crypt 2n A B
 # every SYN and SYN-ACK of the open carries ENO, each end's SYN-ACK the same
 # option as its SYN
-for p in $PORTS; do
+for p in 7712 7713; do
 	syn=$(tcpdump -r "$T/all.pcap" -n -v "tcp port $p and tcp[13] & 0x02 != 0" 2> /dev/null |
 		grep -c 'unknown-69')
 	[ "$syn" = 4 ] || tc_fail "case 2: $syn of the 4 SYN/SYN-ACK segments on port $p carry ENO"
@@ -190,7 +181,7 @@ for p in $PORTS; do
 		[ "$n" = 1 ] || tc_fail "case 2: $h's SYN and SYN-ACK on port $p carry different ENO options"
 	done
 done
-tc_log "case 2: simultaneous open, one end b=1: $([ -n "$PORTS" ] && echo "encrypted, roles by b, IDs equal" || echo "plain on both (divert)")"
+tc_log "case 2: simultaneous open, one end b=1: encrypted, roles by b, IDs equal"
 
 # 3. both passive: plain on both ends.
 simopen 3 7714 1 1
@@ -251,11 +242,11 @@ expect_plain 5
 one_syn 5c 7719 0 1
 expect_plain 5c
 # B (b=0) completes on A's SYN-ACK with b=1, as it would on a listener's:
-# B negotiates, A cannot follow and resets
-# (divert: A's SYN-ACK carries no ENO, plain on both ends)
+# B negotiates, A cannot follow and resets (eBPF); the divert backend saw
+# B's SYN and follows: encrypted, A is B
 one_syn 5b 7718 1 0
 if [ "$TCPCRYPT_TEST_BACKEND" = divert ]; then
-	expect_plain 5b
+	expect_crypt 5b B A
 else
 	[ "$RA" != 0 ] && [ "$RB" != 0 ] ||
 		tc_fail "case 5b: a split outcome: A exit $RA, B exit $RB (expected the connection to fail on both ends)"
