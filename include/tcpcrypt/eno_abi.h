@@ -129,12 +129,11 @@ enum tcpcrypt_eno_reason {
 	                                 * never saw the peer's option (eBPF backend): the peer may have
 	                                 * negotiated, so the connection must be aborted, never
 	                                 * run plain */
-	TCPCRYPT_ENO_R_SIMOPEN,         /* a simultaneous open this end cannot negotiate: eBPF
-	                                 * backend, we sent b=1 and completed on the peer's
-	                                 * SYN-ACK (b=0) before its SYN reached us, so the peer
-	                                 * could not see our option; divert backend, any
-	                                 * simultaneous open (our SYN-ACK carries no ENO).
-	                                 * Both ends run plain */
+	TCPCRYPT_ENO_R_SIMOPEN,         /* a simultaneous open this end does not negotiate: we
+	                                 * sent b=1 and completed on the peer's SYN-ACK (b=0)
+	                                 * before its SYN reached us (with the eBPF backend the
+	                                 * peer could not see our option); or our SYN-ACK went
+	                                 * without ENO (divert). Both ends run plain */
 	TCPCRYPT_ENO_R_MAX
 };
 
