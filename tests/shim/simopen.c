@@ -18,6 +18,7 @@
  *   got LINE
  *   sessid HEX       (TCP_CRYPT_SESSID; "sessid - ERRNO-NAME" when it fails)
  *   role A|B|-       (TCP_CRYPT_ROLE)
+ *   reason N|-       (TCP_CRYPT_ENO_RESULT: TCPCRYPT_ENO_R_*)
  * Exit 0 when the line came, 1 otherwise (the reason on stderr).
  */
 #define _GNU_SOURCE
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tcpcrypt/eno_abi.h"
 #include "tcpcrypt/tcpcrypt.h"
 
 static int die(const char *what)
@@ -155,6 +157,8 @@ static void print_session(int fd)
 	socklen_t l = sizeof(id);
 	int role = -1;
 	socklen_t rl = sizeof(role);
+	struct tcpcrypt_eno_result res;
+	socklen_t resl = sizeof(res);
 
 	if (getsockopt(fd, IPPROTO_TCP, TCP_CRYPT_SESSID, id, &l) < 0) {
 		printf("sessid - %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
@@ -168,6 +172,10 @@ static void print_session(int fd)
 		printf("role -\n");
 	else
 		printf("role %s\n", role == TCPCRYPT_ROLE_B ? "B" : "A");
+	if (getsockopt(fd, IPPROTO_TCP, TCP_CRYPT_ENO_RESULT, &res, &resl) < 0)
+		printf("reason -\n");
+	else
+		printf("reason %d\n", res.reason);
 }
 
 int main(int ac, char **av)

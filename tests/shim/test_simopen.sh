@@ -141,6 +141,22 @@ expect_plain() {
 		tc_fail "case $c: the lines are not in clear in the capture (encrypted on one end?)"
 }
 
+# expect_reason CASE END REASON...: END's TCP_CRYPT_ENO_RESULT gave one of
+# the REASONs.
+R_OK=0 R_PEER_NO_ENO=3 R_ROLE_CLASH=8 R_SIMOPEN=14
+expect_reason() {
+	local c=$1 e=$2 r
+	r=$(field "$T/$c.$e" reason)
+	shift 2
+	case " $* " in *" $r "*) ;; *) tc_fail "case $c: end $e's ENO reason is $r, expected $*" ;; esac
+}
+# Plain by a role clash: each end judged the other's SYN-ACK and found the
+# same b bit. The divert daemon may have judged the peer's SYN-ACK before
+# its own SYN-ACK left, and then sends that one without ENO (RFC 8547 4.6
+# allows it): the peer then saw no ENO.
+CLASH=$R_ROLE_CLASH
+[ "$TCPCRYPT_TEST_BACKEND" = divert ] && CLASH="$R_ROLE_CLASH $R_PEER_NO_ENO"
+
 # expect_crypt CASE ROLE_A ROLE_B: encrypted, equal IDs, nothing in clear.
 expect_crypt() {
 	local c=$1 ia ib
@@ -158,6 +174,8 @@ expect_crypt() {
 # 1. both default (b=0): a role clash, plain on both ends.
 simopen 1 7711 - -
 expect_plain 1
+expect_reason 1 a $CLASH
+expect_reason 1 b $CLASH
 tc_log "case 1: simultaneous open, b=0 on both ends: plain on both"
 
 # 2. one end passive: it is B, the connection is encrypted.
@@ -169,6 +187,8 @@ simopen 2n 7720 0 1 connect-nb
 expect_crypt 2 B A
 expect_crypt 2r A B
 expect_crypt 2n A B
+expect_reason 2 a $R_OK
+expect_reason 2 b $R_OK
 # every SYN and SYN-ACK of the open carries ENO, each end's SYN-ACK the same
 # option as its SYN
 for p in 7712 7713; do
@@ -186,6 +206,8 @@ tc_log "case 2: simultaneous open, one end b=1: encrypted, roles by b, IDs equal
 # 3. both passive: plain on both ends.
 simopen 3 7714 1 1
 expect_plain 3
+expect_reason 3 a $CLASH
+expect_reason 3 b $CLASH
 tc_log "case 3: simultaneous open, b=1 on both ends: plain on both"
 
 # 4. an ordinary connection: b=1 from the active opener clashes with the
@@ -205,6 +227,8 @@ for c in 4 4c; do
 	tc_log "case $c: listener exit $RB: $(tr '\n' ' ' < "$T/$c.b") $(tr '\n' ' ' < "$T/$c.b.err")"
 done
 expect_plain 4
+expect_reason 4 a $R_PEER_NO_ENO     # the listener answered without ENO
+expect_reason 4 b $R_ROLE_CLASH
 expect_crypt 4c A B
 tc_log "case 4: connect() with b=1 to a listener: plain on both"
 
@@ -241,6 +265,7 @@ expect_plain 5
 # sends: B declines, both plain
 one_syn 5c 7719 0 1
 expect_plain 5c
+expect_reason 5c b $R_SIMOPEN
 # B (b=0) completes on A's SYN-ACK with b=1, as it would on a listener's:
 # B negotiates, A cannot follow and resets (eBPF); the divert backend saw
 # B's SYN and follows: encrypted, A is B
