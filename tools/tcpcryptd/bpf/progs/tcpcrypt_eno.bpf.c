@@ -677,7 +677,7 @@ static __always_inline void judge_peer_syn(struct bpf_sock_ops *skops, struct sc
 		/* We sent b=1 and got a SYN-ACK with b=0, which no passive
 		 * opener sends (RFC 8547 4.2): a simultaneous opener that
 		 * got our SYN in SYN-SENT and whose SYN has not reached us.
-		 * On this backend it never saw our option (see
+		 * If it runs these programs it never saw our option (see
 		 * simopen_established), so decline: no ENO in our ACK, and
 		 * the peer falls back as well. */
 		reason = TCPCRYPT_ENO_R_SIMOPEN;
