@@ -418,6 +418,7 @@ const char *tc_eno_reason_str(int reason)
 	case TCPCRYPT_ENO_R_NO_SPACE:      return "no option space for ENO";
 	case TCPCRYPT_ENO_R_SYN_DATA:      return "SYN data with ENO";
 	case TCPCRYPT_ENO_R_STATE_LOST:    return "ENO in the first ACK but the SYN-ACK's state was lost";
+	case TCPCRYPT_ENO_R_SIMOPEN:       return "simultaneous open this end cannot negotiate";
 	default:                           return "unknown reason";
 	}
 }

@@ -283,7 +283,10 @@ static int result_from_table(int fd, struct tcpcrypt_eno_result *res, int have_s
 			goto out;       /* another connection's: ours was never judged */
 		*res = c->res;
 		res->flags &= (uint8_t)~(TCPCRYPT_RES_F_ENO_OK | TCPCRYPT_RES_F_DONE);
+		/* (an undecided simultaneous open whose SYN-ACK carried ENO is
+		 * treated as B_WAIT_ACK: the peer may have negotiated) */
 		if ((c->state == TCD_S_A_ENO && c->acked) || c->state == TCD_S_B_WAIT_ACK ||
+		    (c->state == TCD_S_A_SYN && (c->simo == TCD_SIMO_ENO || c->simo == TCD_SIMO_JUDGED)) ||
 		    (c->state == TCD_S_B_DONE && (c->res.flags & TCPCRYPT_RES_F_ENO_OK))) {
 			res->flags |= TCPCRYPT_RES_F_ENO_OK | TCPCRYPT_RES_F_DONE;
 			res->reason = TCPCRYPT_ENO_R_OK;

@@ -140,7 +140,8 @@ struct tcd_slot {
 	                          * TCD_A_UNSEEN: we did not see A's SYN) */
 	uint8_t syn_data;        /* B: A's SYN carried data */
 	uint16_t offer_id;
-	uint8_t pad[2];
+	uint8_t simo;            /* A slot in a simultaneous open: TCD_SIMO_* */
+	uint8_t pad[1];
 	struct tcpcrypt_eno_result res;
 	uint32_t isn;            /* A's SYN's sequence number. A: a retransmission keeps the
 	                          * decision; B: the shim matches it with the SYN the
@@ -148,7 +149,19 @@ struct tcd_slot {
 	                          * earlier connection of the same 4-tuple is never taken
 	                          * for this one */
 	uint32_t isn_b;          /* B: our SYN-ACK's sequence number (A's first ACK must
-	                          * acknowledge isn_b + 1) */
+	                          * acknowledge isn_b + 1); simultaneous open: the peer's
+	                          * SYN's (its ACK comes from isn_b + 1) */
+};
+/* tcd_slot.simo: a connecting socket that got the peer's SYN in SYN-SENT
+ * (simultaneous open, RFC 8547 4.7) and answers with a SYN-ACK. */
+enum {
+	TCD_SIMO_NONE = 0,
+	TCD_SIMO_SYN,        /* the peer's SYN seen, its option in res.peer_opt */
+	TCD_SIMO_ENO,        /* and our SYN-ACK left with our SYN's option */
+	TCD_SIMO_PLAIN,      /* our SYN-ACK left without ENO: the connection is plain */
+	TCD_SIMO_JUDGED,     /* the peer's SYN-ACK negotiated (res holds the outcome)
+	                      * before our SYN-ACK was judged: success once that leaves
+	                      * with ENO */
 };
 
 /* judged_ms: CLOCK_MONOTONIC ms (system-wide) at which whoever serves the

@@ -123,8 +123,17 @@ enum tcpcrypt_eno_reason {
 	TCPCRYPT_ENO_R_SYN_DATA,        /* SYN data / TFO with ENO (tcpcrypt defines none) */
 	TCPCRYPT_ENO_R_STATE_LOST,      /* B: A's first ACK carried ENO but B kept no record of
 	                                 * its SYN-ACK (state evicted by a SYN flood, or lost with
-	                                 * a daemon restart): A may have negotiated, so the
-	                                 * connection must be aborted, never run plain */
+	                                 * a daemon restart); or, in a simultaneous open where
+	                                 * the peer completed on our SYN-ACK before its SYN
+	                                 * reached us, the peer's ACK carried ENO but this end
+	                                 * never saw the peer's option (eBPF backend): the peer may have
+	                                 * negotiated, so the connection must be aborted, never
+	                                 * run plain */
+	TCPCRYPT_ENO_R_SIMOPEN,         /* a simultaneous open this end does not negotiate: we
+	                                 * sent b=1 and completed on the peer's SYN-ACK (b=0)
+	                                 * before its SYN reached us (with the eBPF backend the
+	                                 * peer could not see our option); or our SYN-ACK went
+	                                 * without ENO (divert). Both ends run plain */
 	TCPCRYPT_ENO_R_MAX
 };
 

@@ -30,7 +30,7 @@ extern "C" {
 #define TCP_CRYPT_AEAD             0x54430003 /* get: int, the AEAD id in use (TCPCRYPT_AEAD_*) */
 #define TCP_CRYPT_APP_AWARE        0x54430004 /* set/get: int, 0, 1 (send a=1) or 2 (mandatory: fail ENO unless the peer sends a=1) */
 #define TCP_CRYPT_PEER_APP_AWARE   0x54430005 /* get: int, the peer's a bit */
-#define TCP_CRYPT_PASSIVE          0x54430006 /* set/get: int, the b bit of an active opener (simultaneous open) */
+#define TCP_CRYPT_PASSIVE          0x54430006 /* set/get: int, the b bit of an active opener: 1 on one end of a simultaneous open makes it B */
 #define TCP_CRYPT_AEAD_LIST        0x54430007 /* set/get: array of uint16_t AEAD ids, most preferred first */
 #define TCP_CRYPT_ENABLE           0x54430008 /* set: int 0 turns tcpcrypt off for this socket; get: 1 if tcpcrypt protects it */
 #define TCP_CRYPT_ENO_RESULT       0x54430009 /* get: struct tcpcrypt_eno_result (see below) */

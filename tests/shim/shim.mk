@@ -60,6 +60,10 @@ shim_parked_SOURCES = shim/parked.c
 check_PROGRAMS += shim/many
 shim_many_SOURCES = shim/many.c
 
+# One end of a simultaneous open, TCP_CRYPT_PASSIVE (test_simopen.sh).
+check_PROGRAMS += shim/simopen
+shim_simopen_SOURCES = shim/simopen.c
+
 shim_scripts = \
 	shim/test_conformance.sh \
 	shim/test_fortify.sh \
@@ -86,6 +90,7 @@ shim_scripts = \
 	shim/test_noaccept.sh \
 	shim/test_stalls.sh \
 	shim/test_parked.sh \
-	shim/test_many.sh
+	shim/test_many.sh \
+	shim/test_simopen.sh
 TESTS += $(shim_scripts)
 EXTRA_DIST += $(shim_scripts) shim/noaccept.py shim/stalls.py shim/epoll_edge.py shim/hidden_wakeups.py shim/partial_init.py

@@ -8,6 +8,17 @@
  *   A (active opener, opted in): SYN gets the offer verbatim; the SYN-ACK
  *     decides (tc_eno_negotiate); A's segments carry 45 02 until B's first
  *     non-SYN segment.
+ *   Simultaneous open (RFC 8547 4.7: the peer's SYN reaches our connecting
+ *     socket, which answers with a SYN-ACK): the peer's SYN option is kept
+ *     (simo_syn), our SYN-ACK carries our SYN's option (simo_synack), and
+ *     the peer's SYN-ACK decides as B's does for A, roles by the b bits,
+ *     final at once (both ends sent and received an ACK segment with ENO).
+ *     When the peer's SYN reached us but ours did not reach it before it
+ *     completed on our SYN-ACK, its ACK decides (simo_ack), as A's first
+ *     ACK does for B. A SYN-ACK of ours without ENO means plain
+ *     (TCPCRYPT_ENO_R_SIMOPEN); an active opener that sent b=1 declines a
+ *     SYN-ACK with b=0 (only a simultaneous opener sends that, and with
+ *     the eBPF backend it never saw our option).
  *   B (opted-in listener): A's SYN is recorded; B's SYN-ACK carries the
  *     answer (tc_eno_answer_syn: `45 04 01 23`); A's first ACK must carry
  *     ENO or B falls back.
@@ -129,6 +140,7 @@ static void res_init(struct tcd_slot *c, unsigned offer_id, uint8_t flags)
 	c->a_count = 0;
 	c->syn_data = 0;
 	c->acked = 0;
+	c->simo = 0;
 }
 
 static void keep_opt(uint8_t *dst, uint8_t *dlen, const uint8_t *o, size_t len)
@@ -202,6 +214,8 @@ static int a_syn(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id, u
 	return 1;
 }
 
+static void a_acked(struct tcd_slot *c);
+
 /* A: B's SYN-ACK arrives; decides A's result. */
 static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
@@ -232,7 +246,9 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	    (ps.global & TC_ENO_GLOBAL_A))
 		c->res.flags |= TCPCRYPT_RES_F_PEER_APP;
 	of = dv_offer_get(c->offer_id);
-	if (!c->res.local_len)
+	if (c->simo == TCD_SIMO_PLAIN)
+		reason = TCPCRYPT_ENO_R_SIMOPEN;   /* our SYN-ACK had no ENO */
+	else if (!c->res.local_len)
 		reason = (c->res.reason == TCPCRYPT_ENO_R_NO_SPACE ||
 			  c->res.reason == TCPCRYPT_ENO_R_SYN_DATA) ? c->res.reason
 								    : TCPCRYPT_ENO_R_MALFORMED;
@@ -248,6 +264,13 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		reason = TCPCRYPT_ENO_R_MALFORMED;
 	else
 		reason = out.negotiated ? TCPCRYPT_ENO_R_OK : out.reason;
+	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1 && !c->simo) {
+		/* we sent b=1 and got b=0, which no passive opener sends: a
+		 * simultaneous opener that got our SYN before we got its
+		 * SYN; as the eBPF backend does (the peer may be one that
+		 * never saw our option), decline: both ends plain */
+		reason = TCPCRYPT_ENO_R_SIMOPEN;
+	}
 	if (reason == TCPCRYPT_ENO_R_OK && out.role == 1)
 		c->res.flags |= TCPCRYPT_RES_F_ROLE_B;
 	if (reason != TCPCRYPT_ENO_R_OK) {
@@ -256,9 +279,19 @@ static void a_synack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 		return;
 	}
 	/* negotiated, but ENO has succeeded only once our ACK with 45 02
-	 * has left (a_segment): until then the result is not final */
-	c->state = TCD_S_A_ENO;
+	 * has left (a_segment): until then the result is not final. In a
+	 * simultaneous open our SYN-ACK, an ACK segment, carried ENO: final */
 	c->res.reason = TCPCRYPT_ENO_R_OK;
+	if (c->simo == TCD_SIMO_SYN || c->simo == TCD_SIMO_JUDGED) {
+		/* our SYN-ACK is still in the queue (the kernel made it as it
+		 * took the peer's SYN, after this SYN-ACK was queued): success
+		 * when it leaves with our option (simo_synack) */
+		c->simo = TCD_SIMO_JUDGED;
+		return;
+	}
+	c->state = TCD_S_A_ENO;
+	if (c->simo == TCD_SIMO_ENO)
+		a_acked(c);
 }
 
 /* A: a segment of ours carrying 45 02 is let go: ENO succeeded. */
@@ -297,6 +330,105 @@ static int a_segment(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	return 1;
 }
 
+/* Simultaneous open: the peer's SYN reaches our connecting socket (slot
+ * c, A_SYN, stays ours). Keeps its option, for an ACK that would complete
+ * the handshake without the peer's SYN-ACK (simo_ack). */
+static void simo_syn(struct dv_pkt *p, struct tcd_slot *c)
+{
+	const uint8_t *o, *x = NULL;
+	size_t ol, xl = 0;
+	int n;
+
+	if (c->simo != TCD_SIMO_NONE && c->simo != TCD_SIMO_SYN)
+		return;         /* a retransmitted SYN: answered already */
+	c->simo = TCD_SIMO_SYN;
+	c->isn_b = p->seq;
+	o = dv_pkt_opts(p, &ol);
+	n = tc_eno_find(o, ol, &x, &xl);
+	c->a_count = (int8_t)(n < 0 ? -1 : n > 2 ? 2 : n);
+	if (n >= 1 && xl > TCPCRYPT_ENO_OPT_MAX)
+		c->a_count = -1;
+	keep_opt(c->res.peer_opt, &c->res.peer_len, n >= 1 ? x : NULL, xl);
+	c->syn_data = p->paylen > 0;
+}
+
+/* Simultaneous open: our connecting socket's SYN-ACK leaves. It carries
+ * our SYN's option (RFC 8547 4.6: identical) when we saw the peer's SYN;
+ * otherwise none, and the connection is plain. Returns 1 if p changed. */
+static int simo_synack(struct dv_pkt *p, struct tcd_slot *c)
+{
+	int eno = c->simo == TCD_SIMO_ENO || c->simo == TCD_SIMO_JUDGED ||
+		  (c->simo == TCD_SIMO_SYN && c->state == TCD_S_A_SYN);
+
+	if (eno && c->res.local_len &&
+	    dv_pkt_add_option(p, c->res.local_opt, c->res.local_len) == 0) {
+		if (c->simo == TCD_SIMO_JUDGED) {
+			/* the peer's SYN-ACK negotiated: final now */
+			c->state = TCD_S_A_ENO;
+			a_acked(c);
+		}
+		c->simo = TCD_SIMO_ENO;
+		counters[C_SYNACK_ENO]++;
+		return 1;
+	}
+	if (c->simo == TCD_SIMO_ENO) {
+		counters[C_NO_SPACE]++;   /* a retransmission: cannot happen */
+	} else {
+		if (c->simo == TCD_SIMO_JUDGED) {
+			c->state = TCD_S_A_DONE;
+			c->res.flags &= (uint8_t)~TCPCRYPT_RES_F_ROLE_B;
+			finish(c, TCPCRYPT_ENO_R_NO_SPACE, 0);
+		}
+		c->simo = TCD_SIMO_PLAIN;
+	}
+	counters[C_SYNACK_PLAIN]++;
+	return 0;
+}
+
+/* Simultaneous open, our SYN-ACK with ENO: the peer completed on it as an
+ * active opener (our SYN never reached it first) and this non-SYN segment
+ * is its first: it decides, as A's first ACK does for B, on the peer's SYN
+ * option kept by simo_syn. */
+static void simo_ack(struct dv_pkt *p, struct tcd_slot *c, int eno)
+{
+	const struct tcpcrypt_eno_offer *of = dv_offer_get(c->offer_id);
+	struct tc_eno_outcome out;
+	struct tc_eno_policy pol;
+	int reason;
+
+	if (p->ack != c->isn + 1 || (uint32_t)(p->seq - (c->isn_b + 1)) >= DV_SEQ_WIN) {
+		counters[C_BAD_SEQ]++;
+		dv_conn_forget();
+		return;
+	}
+	if (c->a_count != 1 || c->syn_data || !c->res.local_len)
+		reason = c->syn_data ? TCPCRYPT_ENO_R_SYN_DATA : TCPCRYPT_ENO_R_MALFORMED;
+	else if (!of || dv_offer_policy(of, &pol) < 0 ||
+		 tc_eno_negotiate(&pol, c->res.local_opt, c->res.local_len, c->res.peer_opt,
+				  c->res.peer_len, &out) < 0)
+		reason = TCPCRYPT_ENO_R_MALFORMED;
+	else
+		reason = out.negotiated ? TCPCRYPT_ENO_R_OK : out.reason;
+	if (reason == TCPCRYPT_ENO_R_OK && !eno)
+		reason = TCPCRYPT_ENO_R_ACK_NO_ENO;
+	else if (reason != TCPCRYPT_ENO_R_OK && eno)
+		reason = TCPCRYPT_ENO_R_STATE_LOST;     /* the peer negotiated: never plain */
+	if (reason != TCPCRYPT_ENO_R_OK) {
+		c->state = TCD_S_A_DONE;
+		if (reason == TCPCRYPT_ENO_R_STATE_LOST)
+			counters[C_STATE_LOST]++;
+		finish(c, reason, 0);
+		return;
+	}
+	if (out.role == 1)
+		c->res.flags |= TCPCRYPT_RES_F_ROLE_B;
+	if (out.peer_a)
+		c->res.flags |= TCPCRYPT_RES_F_PEER_APP;
+	c->state = TCD_S_A_ENO;
+	c->res.reason = TCPCRYPT_ENO_R_OK;
+	a_acked(c);
+}
+
 /* B: A's SYN arrives at an opted-in listener's port; remember its ENO. */
 static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
@@ -307,6 +439,10 @@ static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 
 	if (!c) {
 		counters[C_TAB_FULL]++;     /* our SYN-ACK goes without ENO */
+		return;
+	}
+	if (c->state == TCD_S_A_SYN) {
+		simo_syn(p, c);
 		return;
 	}
 	if (c->state == TCD_S_B_WAIT_ACK && c->isn == p->seq)
@@ -333,8 +469,10 @@ static int b_synack(struct dv_pkt *p, const struct tcd_key *k, unsigned offer_id
 	struct tc_eno_syn as;
 	int n, reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
 
-	if (!of || (c && c->state >= TCD_S_A_SYN && c->state <= TCD_S_A_DONE))
-		return 0;       /* simultaneous open: not supported, no ENO */
+	if (c && c->state >= TCD_S_A_SYN && c->state <= TCD_S_A_DONE)
+		return simo_synack(p, c);   /* simultaneous open */
+	if (!of)
+		return 0;
 	if (!c || (c->state != TCD_S_B_SYN && c->state != TCD_S_B_WAIT_ACK)) {
 		if (c && c->state == TCD_S_B_DONE)
 			return 0;   /* retransmission after the decision */
@@ -438,6 +576,10 @@ static int b_ack(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	eno = tc_eno_nonsyn_present(o, ol) == 1;
 	if (!c)
 		return eno ? b_state_lost(p, k, now) : 0;
+	if (c->state == TCD_S_A_SYN && c->simo == TCD_SIMO_ENO) {
+		simo_ack(p, c, eno);
+		return 0;
+	}
 	if (c->state != TCD_S_B_WAIT_ACK && c->state != TCD_S_B_DONE)
 		return 0;
 	/* decide only on what TCP will take: the ACK of our SYN-ACK, from
@@ -753,13 +895,27 @@ int dv_result(int fd, struct tcpcrypt_eno_result *res)
 		 * no 45 02 either, so that B falls back too */
 		return settle(c, TCD_S_A_DONE, TCPCRYPT_ENO_R_ACK_NO_ENO, res);
 	}
+	/* simultaneous open, our SYN-ACK with ENO: the peer's SYN-ACK or
+	 * first ACK decides; judge what is queued, then look again */
+	for (i = 0; c && c->state == TCD_S_A_SYN &&
+	     (c->simo == TCD_SIMO_ENO || c->simo == TCD_SIMO_JUDGED) && i < 16 && !dv_wd_revoked(); i++) {
+		dv_conn_forget();
+		queue_drain();
+		c = dv_conn_find(&k, dv_now_ms());
+	}
+	if (c && c->state == TCD_S_A_SYN && c->simo == TCD_SIMO_JUDGED) {
+		/* our SYN-ACK went by unjudged (without ENO): plain */
+		c->res.flags &= (uint8_t)~TCPCRYPT_RES_F_ROLE_B;
+		return settle(c, TCD_S_A_DONE, TCPCRYPT_ENO_R_SIMOPEN, res);
+	}
 	memset(&ti, 0, sizeof(ti));
-	if (c && c->state == TCD_S_B_WAIT_ACK && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
-	    ti.tcpi_state != TCP_SYN_RECV) {
+	if (c && ((c->state == TCD_S_A_SYN && c->simo == TCD_SIMO_ENO) || c->state == TCD_S_B_WAIT_ACK) &&
+	    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state != TCP_SYN_RECV) {
 		/* connected, yet A's first ACK never came through our queue
 		 * (it is queued before TCP sees it: it bypassed us). It may
 		 * have carried ENO: never plain */
-		return settle(c, TCD_S_B_DONE, TCPCRYPT_ENO_R_STATE_LOST, res);
+		return settle(c, c->state == TCD_S_A_SYN ? TCD_S_A_DONE : TCD_S_B_DONE,
+			      TCPCRYPT_ENO_R_STATE_LOST, res);
 	}
 	if (c)
 		*res = c->res;

@@ -631,35 +631,38 @@ static __always_inline void guard_freeze(struct bpf_sock_ops *skops)
 	g->armed = 1;
 }
 
-/* A, on the SYN-ACK that completes the handshake. */
-static __always_inline void active_established(struct bpf_sock_ops *skops)
+/* Copies the TCP header of the segment at hand into sc->hdr; returns its
+ * length (bytes available, up to 60). */
+static __always_inline __u32 copy_hdr(struct bpf_sock_ops *skops, struct scratch *sc)
 {
-	struct bpf_sock *sk = skops->sk;
-	struct scratch *sc = scratch();
-	struct tc_sk *s;
+	__u8 *d = (__u8 *)(long)skops->skb_data;
+	__u8 *e = (__u8 *)(long)skops->skb_data_end;
 	__u32 j;
+
+	__builtin_memset(sc->hdr, 0, sizeof(sc->hdr));
+	for (j = 0; j < 60; j++) {
+		if (d + j + 1 > e)
+			break;
+		sc->hdr[j] = d[j];
+	}
+	return j;
+}
+
+/* The peer's SYN-form option is in the segment at hand (sc->hdr, hlen
+ * bytes): B's SYN-ACK, or in a simultaneous open the peer's SYN-ACK, which
+ * carries the same option as its SYN (RFC 8547 4.6). Judges it against
+ * our offer into s->res, roles by the b bits; on success arms A's (or in
+ * a simultaneous open either end's) ENO in the non-SYN segments that
+ * follow, until the peer's first non-SYN segment. active: we completed
+ * as an active opener, on a SYN-ACK that acknowledged our SYN. */
+static __always_inline void judge_peer_syn(struct bpf_sock_ops *skops, struct scratch *sc,
+					   struct tc_sk *s, __u32 hlen, int active)
+{
 	__u8 reason;
 	int r;
 
-	if (!sk || !sc)
-		return;
-	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
-	if (!s || !(s->st & ST_ACTIVE))
-		return;
-	/* the SYN-ACK's TCP header, from the packet */
-	{
-		__u8 *d = (__u8 *)(long)skops->skb_data;
-		__u8 *e = (__u8 *)(long)skops->skb_data_end;
-
-		__builtin_memset(sc->hdr, 0, sizeof(sc->hdr));
-		for (j = 0; j < 60; j++) {
-			if (d + j + 1 > e)
-				break;
-			sc->hdr[j] = d[j];
-		}
-	}
 	__builtin_memset(&sc->sv, 0, sizeof(sc->sv));
-	r = decide_active(sc, j, s->offer, s->offer_len, s->offer_flags);
+	r = decide_active(sc, hlen, s->offer, s->offer_len, s->offer_flags);
 	s->res.peer_len = sc->sv.peer_len <= TCPCRYPT_ENO_OPT_MAX ? sc->sv.peer_len : 0;
 	copy40(s->res.peer_opt, sc->sv.peer_opt, s->res.peer_len);
 	if (!(s->st & ST_SYN_ENO))
@@ -670,6 +673,15 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 		reason = r;
 		s->res.flags |= sc->sv.flags;
 	}
+	if (reason == TCPCRYPT_ENO_R_OK && active && (s->res.flags & TCPCRYPT_RES_F_ROLE_B)) {
+		/* We sent b=1 and got a SYN-ACK with b=0, which no passive
+		 * opener sends (RFC 8547 4.2): a simultaneous opener that
+		 * got our SYN in SYN-SENT and whose SYN has not reached us.
+		 * If it runs these programs it never saw our option (see
+		 * simopen_established), so decline: no ENO in our ACK, and
+		 * the peer falls back as well. */
+		reason = TCPCRYPT_ENO_R_SIMOPEN;
+	}
 	s->res.reason = reason;
 	s->res.flags |= TCPCRYPT_RES_F_DONE;
 	if (reason == TCPCRYPT_ENO_R_OK) {
@@ -677,14 +689,70 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 		s->st |= ST_ACK_ENO;
 		s->una0 = skops->snd_una;
 		s->rcv0 = skops->rcv_nxt;
-		count(TC_C_OK_A);
+		count((s->res.flags & TCPCRYPT_RES_F_ROLE_B) ? TC_C_OK_B : TC_C_OK_A);
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
 					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
 		guard_arm(skops);
 	} else {
+		s->res.flags &= ~TCPCRYPT_RES_F_ROLE_B;
 		count(TC_C_FALLBACK);
 		bpf_sock_ops_cb_flags_set(skops, 0);
 	}
+	session_put(skops, s);
+}
+
+/* A, on the SYN-ACK that completes the handshake. */
+static __always_inline void active_established(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct scratch *sc = scratch();
+	struct tc_sk *s;
+
+	if (!sk || !sc)
+		return;
+	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
+	if (!s || !(s->st & ST_ACTIVE))
+		return;
+	judge_peer_syn(skops, sc, s, copy_hdr(skops, sc), 1);
+}
+
+/* A connecting socket that got the peer's SYN in SYN-SENT (simultaneous
+ * open, RFC 8547 4.7) completes its handshake on the segment at hand.
+ * The kernel showed us no callback with that SYN (the parse callback is
+ * skipped in SYN-SENT and SYN-RECV, and TCP_BPF_SYN has no saved SYN for
+ * a connecting socket), but our SYN-ACK carried our SYN's option, and:
+ *  - when the SYNs crossed, this segment is the peer's SYN-ACK, with the
+ *    peer's SYN option: judged as A judges B's SYN-ACK, roles by b bits;
+ *  - when only our SYN-ACK reached the peer before its SYN reached us
+ *    (its SYN lost or late), the peer completed as an active opener on
+ *    our SYN-ACK and this is its ACK. We cannot know its option: if the
+ *    ACK carries ENO the peer negotiated, and this end must never run
+ *    plain (STATE_LOST: the shim resets it, the guard freezes it);
+ *    otherwise both ends are plain. A peer of ours negotiates there only
+ *    as A (b=0, our b=1): as B it declines (judge_peer_syn). */
+static __always_inline void simopen_established(struct bpf_sock_ops *skops, struct tc_sk *s)
+{
+	struct scratch *sc = scratch();
+	__u32 hlen;
+
+	if (!sc)
+		return;
+	hlen = copy_hdr(skops, sc);
+	if (hlen >= 20 && (sc->hdr[13] & TCPHDR_SYN)) {
+		judge_peer_syn(skops, sc, s, hlen, 0);
+		return;
+	}
+	s->res.flags |= TCPCRYPT_RES_F_DONE;
+	s->res.flags &= ~TCPCRYPT_RES_F_ROLE_B;
+	if ((s->st & ST_SYN_ENO) && ack_has_eno(skops)) {
+		s->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
+		count(TC_C_STATE_LOST);
+		guard_freeze(skops);
+	} else {
+		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+		count(TC_C_FALLBACK);
+	}
+	bpf_sock_ops_cb_flags_set(skops, 0);
 	session_put(skops, s);
 }
 
@@ -703,13 +771,7 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 		bpf_sock_ops_cb_flags_set(skops, 0);
 	s = bpf_sk_storage_get(&tc_sk, sk, 0, 0);
 	if (s && (s->st & ST_ACTIVE)) {
-		/* simultaneous open: our SYN-ACK came from a full socket and
-		 * carried no ENO (not supported), so neither end negotiates */
-		s->res.flags |= TCPCRYPT_RES_F_DONE;
-		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
-		count(TC_C_FALLBACK);
-		bpf_sock_ops_cb_flags_set(skops, 0);
-		session_put(skops, s);
+		simopen_established(skops, s);
 		return;
 	}
 	if (!s || !(s->st & ST_LISTENER))
@@ -799,7 +861,9 @@ int tc_sockops(struct bpf_sock_ops *skops)
 		if (!s)
 			break;
 		if (fl & TCPHDR_SYN) {
-			if (!(fl & TCPHDR_ACK) && (s->st & ST_ACTIVE))
+			/* our SYN, or in a simultaneous open our SYN-ACK,
+			 * which carries the same option (RFC 8547 4.6) */
+			if (s->st & ST_ACTIVE)
 				syn_len(skops, s);
 			break;
 		}
@@ -828,7 +892,7 @@ int tc_sockops(struct bpf_sock_ops *skops)
 		if (!s)
 			break;
 		if (fl & TCPHDR_SYN) {
-			if (!(fl & TCPHDR_ACK) && (s->st & ST_ACTIVE))
+			if (s->st & ST_ACTIVE)
 				syn_write(skops, s);
 			break;
 		}
