@@ -110,6 +110,12 @@ void *tc_chunk_take(struct tc_chunk **out)
 	uint8_t *slot;
 
 	pthread_mutex_lock(&chunk_lock);
+	if (avail && avail->pid != getpid()) {
+		/* a child that ran no fork handler (_Fork, raw clone): its
+		 * list is the parent's, whose free slots are not mapped here */
+		pthread_mutex_unlock(&chunk_lock);
+		return NULL;
+	}
 	c = avail ? avail : chunk_new();
 	if (!c) {
 		pthread_mutex_unlock(&chunk_lock);

@@ -330,19 +330,14 @@ static int a_segment(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	return 1;
 }
 
-/* Simultaneous open: the peer's SYN reaches our connecting socket (slot
- * c, A_SYN, stays ours). Keeps its option, for an ACK that would complete
- * the handshake without the peer's SYN-ACK (simo_ack). */
-static void simo_syn(struct dv_pkt *p, struct tcd_slot *c)
+/* Keeps what the peer's SYN (p) says for slot c: its ENO option, how many
+ * it carried (-1: none usable) and whether it carried data. */
+static void peer_syn(const struct dv_pkt *p, struct tcd_slot *c)
 {
 	const uint8_t *o, *x = NULL;
 	size_t ol, xl = 0;
 	int n;
 
-	if (c->simo != TCD_SIMO_NONE && c->simo != TCD_SIMO_SYN)
-		return;         /* a retransmitted SYN: answered already */
-	c->simo = TCD_SIMO_SYN;
-	c->isn_b = p->seq;
 	o = dv_pkt_opts(p, &ol);
 	n = tc_eno_find(o, ol, &x, &xl);
 	c->a_count = (int8_t)(n < 0 ? -1 : n > 2 ? 2 : n);
@@ -350,6 +345,18 @@ static void simo_syn(struct dv_pkt *p, struct tcd_slot *c)
 		c->a_count = -1;
 	keep_opt(c->res.peer_opt, &c->res.peer_len, n >= 1 ? x : NULL, xl);
 	c->syn_data = p->paylen > 0;
+}
+
+/* Simultaneous open: the peer's SYN reaches our connecting socket (slot
+ * c, A_SYN, stays ours). Keeps its option, for an ACK that would complete
+ * the handshake without the peer's SYN-ACK (simo_ack). */
+static void simo_syn(struct dv_pkt *p, struct tcd_slot *c)
+{
+	if (c->simo != TCD_SIMO_NONE && c->simo != TCD_SIMO_SYN)
+		return;         /* a retransmitted SYN: answered already */
+	c->simo = TCD_SIMO_SYN;
+	c->isn_b = p->seq;
+	peer_syn(p, c);
 }
 
 /* Simultaneous open: our connecting socket's SYN-ACK leaves. It carries
@@ -433,9 +440,6 @@ static void simo_ack(struct dv_pkt *p, struct tcd_slot *c, int eno)
 static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 {
 	struct tcd_slot *c = dv_conn_get(k, now);
-	const uint8_t *o, *x = NULL;
-	size_t ol, xl = 0;
-	int n;
 
 	if (!c) {
 		counters[C_TAB_FULL]++;     /* our SYN-ACK goes without ENO */
@@ -450,13 +454,7 @@ static void b_syn(struct dv_pkt *p, const struct tcd_key *k, uint64_t now)
 	res_init(c, 0, TCPCRYPT_RES_F_ROLE_B);
 	c->state = TCD_S_B_SYN;
 	c->isn = p->seq;        /* A's: what the shim checks before trusting the slot */
-	o = dv_pkt_opts(p, &ol);
-	n = tc_eno_find(o, ol, &x, &xl);
-	c->a_count = (int8_t)(n < 0 ? -1 : n > 2 ? 2 : n);
-	if (n >= 1 && xl > TCPCRYPT_ENO_OPT_MAX)
-		c->a_count = -1;
-	keep_opt(c->res.peer_opt, &c->res.peer_len, n >= 1 ? x : NULL, xl);
-	c->syn_data = p->paylen > 0;
+	peer_syn(p, c);
 }
 
 /* B: our SYN-ACK leaves; answers A's SYN. */

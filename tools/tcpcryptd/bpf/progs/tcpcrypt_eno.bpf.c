@@ -716,6 +716,22 @@ static __always_inline void active_established(struct bpf_sock_ops *skops)
 	judge_peer_syn(skops, sc, s, copy_hdr(skops, sc), 1);
 }
 
+/* This end has no record of the peer's option. lost: the peer's ACK
+ * shows it negotiated, so this end must never run plain: final without
+ * ENO_OK (STATE_LOST: the shim aborts the connection with an RST, and the
+ * guard, when the shim enrolled it, lets no byte out). Else plain. */
+static __always_inline void judge_lost(struct bpf_sock_ops *skops, struct tc_sk *s, int lost)
+{
+	if (lost) {
+		s->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
+		count(TC_C_STATE_LOST);
+		guard_freeze(skops);
+	} else {
+		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
+		count(TC_C_FALLBACK);
+	}
+}
+
 /* A connecting socket that got the peer's SYN in SYN-SENT (simultaneous
  * open, RFC 8547 4.7) completes its handshake on the segment at hand.
  * The kernel showed us no callback with that SYN (the parse callback is
@@ -744,14 +760,7 @@ static __always_inline void simopen_established(struct bpf_sock_ops *skops, stru
 	}
 	s->res.flags |= TCPCRYPT_RES_F_DONE;
 	s->res.flags &= ~TCPCRYPT_RES_F_ROLE_B;
-	if ((s->st & ST_SYN_ENO) && ack_has_eno(skops)) {
-		s->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
-		count(TC_C_STATE_LOST);
-		guard_freeze(skops);
-	} else {
-		s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
-		count(TC_C_FALLBACK);
-	}
+	judge_lost(skops, s, (s->st & ST_SYN_ENO) && ack_has_eno(skops));
 	bpf_sock_ops_cb_flags_set(skops, 0);
 	session_put(skops, s);
 }
@@ -785,20 +794,11 @@ static __always_inline void passive_established(struct bpf_sock_ops *skops)
 	get_tuple(skops, &t);
 	sv = bpf_map_lookup_elem(&tc_syn, &t);
 	if (!sv) {
-		if (ack_has_eno(skops)) {
-			/* A negotiated on our SYN-ACK, whose record is gone
-			 * (evicted by a flood of SYNs, or a daemon restart
-			 * with fresh maps): B cannot follow, and must not
-			 * run plain while A encrypts. Final, without ENO_OK:
-			 * the shim aborts the connection (RST); the guard,
-			 * when the shim enrolled it, lets no byte out. */
-			s->res.reason = TCPCRYPT_ENO_R_STATE_LOST;
-			count(TC_C_STATE_LOST);
-			guard_freeze(skops);
-		} else {
-			s->res.reason = TCPCRYPT_ENO_R_PEER_NO_ENO;
-			count(TC_C_FALLBACK);
-		}
+		/* With ENO on the ACK, A negotiated on our SYN-ACK, whose
+		 * record is gone (evicted by a flood of SYNs, or a daemon
+		 * restart with fresh maps): B cannot follow, and must not
+		 * run plain while A encrypts. */
+		judge_lost(skops, s, ack_has_eno(skops));
 		session_put(skops, s);
 		return;
 	}
